@@ -1,0 +1,92 @@
+package call
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Summary is a call as its events describe it. It is a pure fold of the
+// events: Apply is commutative, so the summary does not depend on the order
+// in which events arrived. Each field is set by the newest event (by event
+// time, ties broken by delivery id) that says anything about it; callees
+// accumulate.
+type Summary struct {
+	CallID     string   `json:"callId"`
+	Provider   string   `json:"provider"`
+	Status     string   `json:"status,omitempty"`
+	MediaType  string   `json:"mediaType,omitempty"`
+	CallType   string   `json:"callType,omitempty"`
+	Caller     string   `json:"caller,omitempty"`
+	Callees    []string `json:"callees,omitempty"`
+	RoomID     string   `json:"roomId,omitempty"`
+	StartTime  int64    `json:"startTime,omitempty"`  // ms
+	AcceptTime int64    `json:"acceptTime,omitempty"` // ms
+	EndTime    int64    `json:"endTime,omitempty"`    // ms
+	Result     string   `json:"result,omitempty"`
+
+	FirstEventTime int64 `json:"firstEventTime"`
+	LastEventTime  int64 `json:"lastEventTime"`
+	EventCount     int   `json:"eventCount"`
+	// Stamps records, per field, the event that set it ("%020d/deliveryId").
+	Stamps map[string]string `json:"stamps,omitempty"`
+}
+
+// Apply folds one event into the summary.
+func (s *Summary) Apply(ev *Event) {
+	if s.CallID == "" {
+		s.CallID = ev.CallID
+	}
+	if s.Provider == "" || s.Provider == CallFn {
+		s.Provider = ev.Provider
+	}
+	if s.Stamps == nil {
+		s.Stamps = map[string]string{}
+	}
+	stamp := fmt.Sprintf("%020d/%s", ev.EventTime, ev.DeliveryID)
+	f := ev.Facts
+	setStr := func(name string, dst *string, v string) {
+		if v != "" && stamp > s.Stamps[name] {
+			*dst, s.Stamps[name] = v, stamp
+		}
+	}
+	setInt := func(name string, dst *int64, v int64) {
+		if v != 0 && stamp > s.Stamps[name] {
+			*dst, s.Stamps[name] = v, stamp
+		}
+	}
+	setStr("status", &s.Status, f.Status)
+	setStr("mediaType", &s.MediaType, f.MediaType)
+	setStr("callType", &s.CallType, f.CallType)
+	setStr("caller", &s.Caller, f.Caller)
+	setStr("roomId", &s.RoomID, f.RoomID)
+	setStr("result", &s.Result, f.Result)
+	setInt("startTime", &s.StartTime, f.StartTime)
+	setInt("acceptTime", &s.AcceptTime, f.AcceptTime)
+	setInt("endTime", &s.EndTime, f.EndTime)
+	for _, c := range f.Callees {
+		if c != "" && !slices.Contains(s.Callees, c) {
+			s.Callees = append(s.Callees, c)
+		}
+	}
+	slices.Sort(s.Callees)
+	if s.EventCount == 0 || ev.EventTime < s.FirstEventTime {
+		s.FirstEventTime = ev.EventTime
+	}
+	if ev.EventTime > s.LastEventTime {
+		s.LastEventTime = ev.EventTime
+	}
+	s.EventCount++
+}
+
+// Users is everyone in the call, caller first.
+func (s *Summary) Users() []string {
+	return Facts{Caller: s.Caller, Callees: s.Callees}.Users()
+}
+
+// SortTime is the time a call is listed under: its start, else its first event.
+func (s *Summary) SortTime() int64 {
+	if s.StartTime != 0 {
+		return s.StartTime
+	}
+	return s.FirstEventTime
+}

@@ -1,0 +1,133 @@
+// Package config reads callfn's configuration from the environment: the
+// same variables on Lambda, SCF and locally (README, "Configuration").
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting callfn reads. Secrets are kept out of String and
+// of every log line.
+type Config struct {
+	Store           string // CALLFN_STORE
+	Addr            string // CALLFN_ADDR
+	RetentionDays   int    // CALLFN_RETENTION_DAYS
+	APIToken        string // CALLFN_API_TOKEN
+	TencentAppID    uint64 // CALLFN_TENCENT_SDKAPPID
+	TencentKey      string // CALLFN_TENCENT_SECRET_KEY
+	TencentAdmin    string // CALLFN_TENCENT_ADMIN
+	TencentRegion   string // CALLFN_TENCENT_REGION
+	TencentEndpoint string // CALLFN_TENCENT_ENDPOINT
+	TencentAPI      string // CALLFN_TENCENT_API_VERSION: "v4" or "v1"
+	CallbackToken   string // CALLFN_TENCENT_CALLBACK_TOKEN
+	CloudSecretID   string // TENCENTCLOUD_SECRET_ID
+	CloudSecretKey  string // TENCENTCLOUD_SECRET_KEY
+	YunxinAppKey    string // CALLFN_YUNXIN_APPKEY
+	YunxinSecret    string // CALLFN_YUNXIN_APPSECRET
+}
+
+// DefaultStore is the local default: the embedded table.
+const DefaultStore = "bolt:callfn.db"
+
+// Regions are the values CALLFN_TENCENT_REGION accepts.
+var Regions = []string{"china", "singapore", "seoul", "tokyo", "frankfurt", "mumbai", "siliconvalley", "jakarta"}
+
+// FromEnv reads the process environment.
+func FromEnv() (Config, error) { return Load(os.Getenv) }
+
+// Load reads configuration through getenv, applying defaults and checking
+// every value it can check without the network.
+func Load(getenv func(string) string) (Config, error) {
+	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
+	c := Config{
+		Store:           get("CALLFN_STORE"),
+		Addr:            get("CALLFN_ADDR"),
+		APIToken:        get("CALLFN_API_TOKEN"),
+		TencentKey:      get("CALLFN_TENCENT_SECRET_KEY"),
+		TencentAdmin:    get("CALLFN_TENCENT_ADMIN"),
+		TencentRegion:   strings.ToLower(get("CALLFN_TENCENT_REGION")),
+		TencentEndpoint: strings.TrimRight(get("CALLFN_TENCENT_ENDPOINT"), "/"),
+		TencentAPI:      strings.ToLower(get("CALLFN_TENCENT_API_VERSION")),
+		CallbackToken:   get("CALLFN_TENCENT_CALLBACK_TOKEN"),
+		CloudSecretID:   get("TENCENTCLOUD_SECRET_ID"),
+		CloudSecretKey:  get("TENCENTCLOUD_SECRET_KEY"),
+		YunxinAppKey:    get("CALLFN_YUNXIN_APPKEY"),
+		YunxinSecret:    get("CALLFN_YUNXIN_APPSECRET"),
+	}
+	if c.Store == "" {
+		c.Store = DefaultStore
+	}
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if c.TencentAdmin == "" {
+		c.TencentAdmin = "administrator"
+	}
+	if c.TencentRegion == "" {
+		c.TencentRegion = "china"
+	}
+	if c.TencentAPI == "" {
+		c.TencentAPI = "v4"
+	}
+	if v := get("CALLFN_TENCENT_SDKAPPID"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n == 0 {
+			return c, fmt.Errorf("config: CALLFN_TENCENT_SDKAPPID=%q is not a positive integer", v)
+		}
+		c.TencentAppID = n
+	}
+	if v := get("CALLFN_RETENTION_DAYS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return c, fmt.Errorf("config: CALLFN_RETENTION_DAYS=%q is not a whole number of days (0 keeps events)", v)
+		}
+		c.RetentionDays = n
+	}
+	if !contains(Regions, c.TencentRegion) {
+		return c, fmt.Errorf("config: CALLFN_TENCENT_REGION=%q is not one of %s", c.TencentRegion, strings.Join(Regions, ", "))
+	}
+	if c.TencentAPI != "v4" && c.TencentAPI != "v1" {
+		return c, fmt.Errorf("config: CALLFN_TENCENT_API_VERSION=%q: want v4 or v1", c.TencentAPI)
+	}
+	if (c.YunxinAppKey == "") != (c.YunxinSecret == "") {
+		return c, fmt.Errorf("config: CALLFN_YUNXIN_APPKEY and CALLFN_YUNXIN_APPSECRET go together")
+	}
+	return c, nil
+}
+
+// Retention is CALLFN_RETENTION_DAYS as a duration; 0 keeps events.
+func (c Config) Retention() time.Duration { return time.Duration(c.RetentionDays) * 24 * time.Hour }
+
+// LogValue lets slog print a Config without its secrets.
+func (c Config) LogValue() slog.Value {
+	set := func(s string) bool { return s != "" }
+	return slog.GroupValue(
+		slog.String("store", c.Store),
+		slog.Uint64("tencentSdkAppId", c.TencentAppID),
+		slog.String("tencentRegion", c.TencentRegion),
+		slog.String("tencentEndpoint", c.TencentEndpoint),
+		slog.String("tencentApi", c.TencentAPI),
+		slog.Bool("tencentKeySet", set(c.TencentKey)),
+		slog.Bool("callbackTokenSet", set(c.CallbackToken)),
+		slog.Bool("apiTokenSet", set(c.APIToken)),
+		slog.Bool("yunxinSet", set(c.YunxinAppKey)),
+		slog.Int("retentionDays", c.RetentionDays),
+	)
+}
+
+// String never prints a secret.
+func (c Config) String() string { return c.LogValue().String() }
+
+func contains(list []string, v string) bool {
+	for _, s := range list {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}

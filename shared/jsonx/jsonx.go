@@ -1,0 +1,137 @@
+// Package jsonx holds the tolerant JSON field types that providers' callbacks
+// need: numbers that arrive as strings and strings that arrive as numbers
+// (including integers wider than a float64 holds), and arrays that arrive
+// encoded inside a JSON string. encoding/json has no option for these; each
+// type here is small and keeps the value losslessly.
+package jsonx
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+var null = []byte("null")
+
+// String accepts a JSON string, a number (kept as its literal text, so an
+// 18-digit account number survives exactly), a boolean, or null.
+type String string
+
+func (s *String) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case bytes.Equal(b, null):
+		*s = ""
+		return nil
+	case len(b) > 0 && b[0] == '"':
+		var v string
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		*s = String(v)
+		return nil
+	case len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')):
+		if !json.Valid(b) {
+			return fmt.Errorf("jsonx: invalid number %q", b)
+		}
+		*s = String(b)
+		return nil
+	case bytes.Equal(b, []byte("true")), bytes.Equal(b, []byte("false")):
+		*s = String(b)
+		return nil
+	}
+	return fmt.Errorf("jsonx: want a string or a number, got %.20q", b)
+}
+
+// Int accepts a JSON integer, an integer in a string, or null/"" (zero).
+// A fractional value is truncated toward zero; anything else is an error.
+type Int int64
+
+func (n *Int) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if bytes.Equal(b, null) {
+		*n = 0
+		return nil
+	}
+	text := string(b)
+	if len(b) > 0 && b[0] == '"' {
+		if err := json.Unmarshal(b, &text); err != nil {
+			return err
+		}
+		text = strings.TrimSpace(text)
+		if text == "" {
+			*n = 0
+			return nil
+		}
+	}
+	v, err := ParseInt(text)
+	if err != nil {
+		return err
+	}
+	*n = Int(v)
+	return nil
+}
+
+// ParseInt reads an integer written as JSON writes numbers, tolerating a
+// fractional part or exponent when the value is integral enough to matter.
+func ParseInt(text string) (int64, error) {
+	if v, err := strconv.ParseInt(text, 10, 64); err == nil {
+		return v, nil
+	}
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil {
+		return 0, fmt.Errorf("jsonx: want an integer, got %.20q", text)
+	}
+	return int64(f), nil
+}
+
+// Bool accepts true/false, "true"/"false", 1/0 and null.
+type Bool bool
+
+func (v *Bool) UnmarshalJSON(b []byte) error {
+	var s String
+	if err := s.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	switch strings.ToLower(string(s)) {
+	case "true", "1":
+		*v = true
+	case "false", "0", "":
+		*v = false
+	default:
+		return fmt.Errorf("jsonx: want a boolean, got %.20q", string(s))
+	}
+	return nil
+}
+
+// List is an array of T that may also arrive as a JSON string holding the
+// array (Yunxin's "members" and "fileinfo"), or as null or "".
+type List[T any] []T
+
+func (l *List[T]) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if bytes.Equal(b, null) {
+		*l = nil
+		return nil
+	}
+	if len(b) > 0 && b[0] == '"' {
+		var inner string
+		if err := json.Unmarshal(b, &inner); err != nil {
+			return err
+		}
+		inner = strings.TrimSpace(inner)
+		if inner == "" {
+			*l = nil
+			return nil
+		}
+		b = []byte(inner)
+	}
+	var v []T
+	if err := json.Unmarshal(b, &v); err != nil {
+		return fmt.Errorf("jsonx: want an array: %w", err)
+	}
+	*l = v
+	return nil
+}

@@ -1,0 +1,60 @@
+// Package platform is the seam between a callfn function and where it runs.
+// A function is an http.Handler plus, optionally, a schedule handler; the
+// adapters turn each platform's trigger events into those calls:
+//
+//   - shared/platform/awslambda: API Gateway HTTP API (payload 2.0) and REST
+//     API (1.0) events, and EventBridge schedules, under the Lambda runtime;
+//   - shared/platform/scf: Tencent SCF API gateway and timer events, under
+//     scf-go-lib's net/rpc runtime;
+//   - Serve in this package: plain HTTP, for local runs.
+//
+// Each function's main picks one with a build tag (lambda, scf, or neither),
+// so an AWS binary does not link the SCF runtime and the reverse.
+package platform
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+)
+
+// Function is one deployable.
+type Function struct {
+	Name string
+	// Routes are the HTTP routes the function serves. Deployment descriptors
+	// must declare exactly these (their tests check it).
+	Routes []Route
+	// Schedule handles a scheduled trigger; nil when the function has none.
+	Schedule func(ctx context.Context, t Tick) (any, error)
+}
+
+// Tick is one firing of a schedule, whichever platform fired it.
+type Tick struct {
+	Name    string          // the schedule's (trigger's) name
+	Time    time.Time       // the time it was scheduled for
+	Payload json.RawMessage // what the schedule was configured to send; may be empty
+}
+
+// Route is one HTTP route: Pattern is "METHOD /path", with {name} path
+// wildcards as net/http.ServeMux reads them.
+type Route struct {
+	Pattern string
+	Handler http.HandlerFunc
+}
+
+// Handler serves the function's routes.
+func (f Function) Handler() http.Handler { return Handler(f) }
+
+type ctxKey struct{}
+
+// WithRequestID returns ctx carrying the platform's request id.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, ctxKey{}, id)
+}
+
+// RequestID is the platform's id for the request in ctx, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(ctxKey{}).(string)
+	return id
+}

@@ -1,0 +1,78 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// OpenBolt opens (creating if needed) the embedded table at path. bbolt
+// fsyncs every update transaction, so PutEvent returns only once durable.
+func OpenBolt(path string, opts Options) (Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range buckets {
+			if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return &local{kv: boltKV{db}, opts: opts}, nil
+}
+
+type boltKV struct{ db *bolt.DB }
+
+type boltTx struct{ tx *bolt.Tx }
+
+func (b boltKV) update(fn func(kvTx) error) error {
+	return b.db.Update(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+}
+
+func (b boltKV) view(fn func(kvTx) error) error {
+	return b.db.View(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+}
+
+func (b boltKV) close() error { return b.db.Close() }
+
+func (t boltTx) get(bucket, key string) []byte {
+	v := t.tx.Bucket([]byte(bucket)).Get([]byte(key))
+	if v == nil {
+		return nil
+	}
+	return bytes.Clone(v) // bolt's slice is valid only inside the transaction
+}
+
+func (t boltTx) put(bucket, key string, val []byte) error {
+	return t.tx.Bucket([]byte(bucket)).Put([]byte(key), val)
+}
+
+func (t boltTx) scan(bucket, prefix string, fn func(string, []byte) error) error {
+	c := t.tx.Bucket([]byte(bucket)).Cursor()
+	p := []byte(prefix)
+	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+		if err := fn(string(k), v); err != nil {
+			if err == errStop {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}

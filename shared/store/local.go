@@ -1,0 +1,271 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/callfn/callfn/shared/call"
+)
+
+// local is the Store of the embedded and memory tables: the same logic over
+// an ordered key-value engine whose update transactions are serializable,
+// so exactly-once and the fold need no conditional writes of their own.
+type local struct {
+	kv   kv
+	opts Options
+}
+
+// kv is an ordered key-value engine with serializable transactions.
+type kv interface {
+	update(func(kvTx) error) error
+	view(func(kvTx) error) error
+	close() error
+}
+
+type kvTx interface {
+	get(bucket, key string) []byte
+	put(bucket, key string, val []byte) error
+	// scan visits keys with prefix in ascending order until fn returns an
+	// error; errStop ends the scan quietly.
+	scan(bucket, prefix string, fn func(key string, val []byte) error) error
+}
+
+var errStop = fmt.Errorf("stop")
+
+const (
+	bEvents    = "events"    // callId \x00 sortable event key -> stored event
+	bSummaries = "summaries" // callId -> stored summary
+	bUsers     = "users"     // user \x00 callId -> callId
+	bClaims    = "claims"    // key -> expiry (Unix s)
+	bMeta      = "meta"      // name -> value
+)
+
+var buckets = []string{bEvents, bSummaries, bUsers, bClaims, bMeta}
+
+// EventKey is an event's sort key within its call: event time, then
+// delivery id, so a call's events read back in time order and a redelivery
+// lands on the same key. Every implementation uses it.
+func EventKey(ev *call.Event) string {
+	return fmt.Sprintf("%013d#%s", ev.EventTime, ev.DeliveryID)
+}
+
+type storedEvent struct {
+	call.Event
+	ExpiresAt int64 `json:"expiresAt,omitempty"`
+}
+
+type storedSummary struct {
+	call.Summary
+	ExpiresAt int64 `json:"expiresAt,omitempty"`
+}
+
+func (l *local) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	stored := false
+	err := l.kv.update(func(tx kvTx) error {
+		key := ev.CallID + "\x00" + EventKey(ev)
+		if prev := tx.get(bEvents, key); prev != nil {
+			var old storedEvent
+			if json.Unmarshal(prev, &old) == nil && !l.opts.expired(old.ExpiresAt) {
+				return nil
+			}
+		}
+		b, err := json.Marshal(storedEvent{*ev, l.opts.expiresAt(ev.EventTime)})
+		if err != nil {
+			return err
+		}
+		if err := tx.put(bEvents, key, b); err != nil {
+			return err
+		}
+		stored = true
+		if ev.CallID == "" {
+			return nil
+		}
+		var s storedSummary
+		if prev := tx.get(bSummaries, ev.CallID); prev != nil {
+			if err := json.Unmarshal(prev, &s); err != nil {
+				return fmt.Errorf("store: summary of %q: %w", ev.CallID, err)
+			}
+		}
+		s.Apply(ev)
+		s.ExpiresAt = l.opts.expiresAt(s.LastEventTime)
+		if b, err = json.Marshal(s); err != nil {
+			return err
+		}
+		if err := tx.put(bSummaries, ev.CallID, b); err != nil {
+			return err
+		}
+		for _, u := range s.Users() {
+			if err := tx.put(bUsers, u+"\x00"+ev.CallID, []byte(ev.CallID)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return stored, err
+}
+
+func (l *local) GetCall(ctx context.Context, callID string) (*call.Summary, []call.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	var s *call.Summary
+	var evs []call.Event
+	err := l.kv.view(func(tx kvTx) error {
+		var err error
+		if s, err = l.summary(tx, callID); err != nil {
+			return err
+		}
+		return l.scanEvents(tx, callID, func(ev *call.Event) error {
+			evs = append(evs, *ev)
+			return nil
+		})
+	})
+	if err == nil && s == nil {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, evs, nil
+}
+
+func (l *local) summary(tx kvTx, callID string) (*call.Summary, error) {
+	b := tx.get(bSummaries, callID)
+	if b == nil {
+		return nil, nil
+	}
+	var s storedSummary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("store: summary of %q: %w", callID, err)
+	}
+	if l.opts.expired(s.ExpiresAt) {
+		return nil, nil
+	}
+	return &s.Summary, nil
+}
+
+func (l *local) scanEvents(tx kvTx, callID string, fn func(*call.Event) error) error {
+	prefix := ""
+	if callID != "" {
+		prefix = callID + "\x00"
+	}
+	return tx.scan(bEvents, prefix, func(_ string, v []byte) error {
+		var ev storedEvent
+		if err := json.Unmarshal(v, &ev); err != nil {
+			return err
+		}
+		if l.opts.expired(ev.ExpiresAt) {
+			return nil
+		}
+		return fn(&ev.Event)
+	})
+}
+
+func (l *local) ListEvents(ctx context.Context, callID string, fn func(*call.Event) error) error {
+	return l.kv.view(func(tx kvTx) error {
+		return l.scanEvents(tx, callID, func(ev *call.Event) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return fn(ev)
+		})
+	})
+}
+
+func (l *local) UserCalls(ctx context.Context, user string, limit int) ([]call.Summary, error) {
+	var out []call.Summary
+	err := l.kv.view(func(tx kvTx) error {
+		return tx.scan(bUsers, user+"\x00", func(_ string, v []byte) error {
+			s, err := l.summary(tx, string(v))
+			if s != nil {
+				out = append(out, *s)
+			}
+			return err
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	SortNewestFirst(out)
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// SortNewestFirst orders summaries by SortTime, newest first, then call id.
+func SortNewestFirst(s []call.Summary) {
+	slices.SortFunc(s, func(a, b call.Summary) int {
+		if c := b.SortTime() - a.SortTime(); c != 0 {
+			if c > 0 {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a.CallID, b.CallID)
+	})
+}
+
+// listKey orders calls for ListCalls and makes its cursors.
+func listKey(s *call.Summary) string { return fmt.Sprintf("%013d#%s", s.SortTime(), s.CallID) }
+
+func (l *local) ListCalls(ctx context.Context, q CallQuery) (CallPage, error) {
+	var all []call.Summary
+	err := l.kv.view(func(tx kvTx) error {
+		return tx.scan(bSummaries, "", func(k string, _ []byte) error {
+			s, err := l.summary(tx, k)
+			if s != nil && q.matches(s) && listKey(s) > q.Cursor {
+				all = append(all, *s)
+			}
+			return err
+		})
+	})
+	if err != nil {
+		return CallPage{}, err
+	}
+	slices.SortFunc(all, func(a, b call.Summary) int { return strings.Compare(listKey(&a), listKey(&b)) })
+	var page CallPage
+	if len(all) > q.limit() {
+		all = all[:q.limit()]
+		page.Next = listKey(&all[len(all)-1])
+	}
+	page.Calls = all
+	return page, nil
+}
+
+func (l *local) Claim(ctx context.Context, key string, until time.Time) (bool, error) {
+	claimed := false
+	err := l.kv.update(func(tx kvTx) error {
+		if b := tx.get(bClaims, key); b != nil {
+			var exp int64
+			if _, err := fmt.Sscan(string(b), &exp); err == nil && exp > l.opts.now().Unix() {
+				return nil
+			}
+		}
+		claimed = true
+		return tx.put(bClaims, key, []byte(fmt.Sprint(until.Unix())))
+	})
+	return claimed, err
+}
+
+func (l *local) GetMeta(ctx context.Context, name string) (string, error) {
+	var v string
+	err := l.kv.view(func(tx kvTx) error {
+		v = string(tx.get(bMeta, name))
+		return nil
+	})
+	return v, err
+}
+
+func (l *local) PutMeta(ctx context.Context, name, value string) error {
+	return l.kv.update(func(tx kvTx) error { return tx.put(bMeta, name, []byte(value)) })
+}
+
+func (l *local) Close() error { return l.kv.close() }

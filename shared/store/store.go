@@ -1,0 +1,130 @@
+// Package store is callfn's key-value table: every stored event, each call's
+// summary folded from its events, a per-user index of calls, schedule claims
+// and small bits of state (cursors). Three implementations sit behind Store:
+// DynamoDB (the cloud), bbolt (an embedded file, the local default) and
+// memory. Open picks one from a CALLFN_STORE spec.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/callfn/callfn/shared/call"
+)
+
+// ErrNotFound is returned for a call the table does not know.
+var ErrNotFound = errors.New("store: not found")
+
+// Store is the table. Every implementation passes the same behavioural suite
+// (store_test.go).
+type Store interface {
+	// PutEvent persists ev exactly once, keyed by its call and delivery id,
+	// and folds it into the call's summary and user index in the same atomic
+	// write. It reports stored=false, and no error, when that delivery is
+	// already in the table. It returns only once the write is durable.
+	PutEvent(ctx context.Context, ev *call.Event) (stored bool, err error)
+	// GetCall returns a call's summary and its events in event-time order, in
+	// one read of the table; ErrNotFound when the call has no events.
+	GetCall(ctx context.Context, callID string) (*call.Summary, []call.Event, error)
+	// ListEvents calls fn for every stored event of callID (all calls' events
+	// when callID is ""), in key order.
+	ListEvents(ctx context.Context, callID string, fn func(*call.Event) error) error
+	// UserCalls lists the calls a user took part in, newest first.
+	UserCalls(ctx context.Context, user string, limit int) ([]call.Summary, error)
+	// ListCalls lists call summaries by the time they are listed under
+	// (Summary.SortTime), oldest first, one page at a time.
+	ListCalls(ctx context.Context, q CallQuery) (CallPage, error)
+	// Claim records key until the given time and reports whether this caller
+	// is the first to claim it (a conditional write, no read-then-write).
+	Claim(ctx context.Context, key string, until time.Time) (bool, error)
+	// GetMeta and PutMeta keep small named values, such as a resume cursor.
+	// GetMeta returns "" for a name never put.
+	GetMeta(ctx context.Context, name string) (string, error)
+	PutMeta(ctx context.Context, name, value string) error
+	Close() error
+}
+
+// CallQuery selects calls whose SortTime is in [From, To) (ms; To 0 means no
+// upper bound), optionally with a given result and call type.
+type CallQuery struct {
+	From, To int64
+	Result   string
+	CallType string
+	Limit    int    // at most this many (default 100)
+	Cursor   string // from a previous page's Next
+}
+
+// CallPage is one page of ListCalls; Next is "" on the last page.
+type CallPage struct {
+	Calls []call.Summary
+	Next  string
+}
+
+func (q CallQuery) limit() int {
+	if q.Limit <= 0 {
+		return 100
+	}
+	return q.Limit
+}
+
+func (q CallQuery) matches(s *call.Summary) bool {
+	t := s.SortTime()
+	return t >= q.From && (q.To == 0 || t < q.To) &&
+		(q.Result == "" || s.Result == q.Result) &&
+		(q.CallType == "" || s.CallType == q.CallType)
+}
+
+// Options apply to every implementation.
+type Options struct {
+	// Retention is how long events and summaries live after their newest
+	// event; 0 keeps them. Expired items are never returned, and DynamoDB's
+	// TTL deletes them.
+	Retention time.Duration
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+func (o Options) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+// expiresAt is the TTL attribute value (Unix seconds) for an item whose
+// newest event is at ms; 0 means it never expires.
+func (o Options) expiresAt(ms int64) int64 {
+	if o.Retention <= 0 {
+		return 0
+	}
+	return time.UnixMilli(ms).Add(o.Retention).Unix()
+}
+
+func (o Options) expired(expiresAt int64) bool {
+	return expiresAt != 0 && expiresAt <= o.now().Unix()
+}
+
+// Open opens the store named by spec: "memory:", "bolt:PATH" or
+// "dynamodb:TABLE" (the AWS SDK finds the endpoint, region and credentials
+// in its usual places, AWS_ENDPOINT_URL_DYNAMODB included).
+func Open(ctx context.Context, spec string, opts Options) (Store, error) {
+	kind, arg, _ := strings.Cut(spec, ":")
+	switch kind {
+	case "memory":
+		return NewMemory(opts), nil
+	case "bolt":
+		if arg == "" {
+			return nil, fmt.Errorf("store: %q: bolt needs a file path, as bolt:PATH", spec)
+		}
+		return OpenBolt(arg, opts)
+	case "dynamodb":
+		if arg == "" {
+			return nil, fmt.Errorf("store: %q: dynamodb needs a table name, as dynamodb:TABLE", spec)
+		}
+		return OpenDynamo(ctx, arg, opts)
+	}
+	return nil, fmt.Errorf("store: unknown store %q: want memory:, bolt:PATH or dynamodb:TABLE", spec)
+}
