@@ -19,9 +19,9 @@ const (
 
 // Statuses a call summary can be in.
 const (
-	StatusRinging  = "ringing"     // started, nobody has answered yet
-	StatusOngoing  = "in_progress" // answered
-	StatusEnded    = "ended"
+	StatusRinging = "ringing"     // started, nobody has answered yet
+	StatusOngoing = "in_progress" // answered
+	StatusEnded   = "ended"
 )
 
 // Media types.
