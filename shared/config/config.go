@@ -31,6 +31,16 @@ type Config struct {
 	YunxinSecret    string // CALLFN_YUNXIN_APPSECRET
 }
 
+// Vars are the environment variables callfn reads; deployment descriptors
+// may set these and no others of callfn's own (their tests check).
+var Vars = []string{
+	"CALLFN_STORE", "CALLFN_ADDR", "CALLFN_RETENTION_DAYS", "CALLFN_API_TOKEN",
+	"CALLFN_TENCENT_SDKAPPID", "CALLFN_TENCENT_SECRET_KEY", "CALLFN_TENCENT_ADMIN",
+	"CALLFN_TENCENT_REGION", "CALLFN_TENCENT_ENDPOINT", "CALLFN_TENCENT_API_VERSION",
+	"CALLFN_TENCENT_CALLBACK_TOKEN", "TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY",
+	"CALLFN_YUNXIN_APPKEY", "CALLFN_YUNXIN_APPSECRET",
+}
+
 // DefaultStore is the local default: the embedded table.
 const DefaultStore = "bolt:callfn.db"
 

@@ -15,6 +15,17 @@ import (
 	"github.com/callfn/callfn/shared/call"
 )
 
+// The DynamoDB table's layout. template.yaml declares the same names (its
+// tests check), and CreateDynamoTable creates them for local use.
+const (
+	DynamoPK          = "pk"        // S
+	DynamoSK          = "sk"        // S
+	DynamoTTL         = "expiresAt" // N, Unix seconds; the table's TTL attribute
+	DynamoIndexByTime = "byTime"    // GSI listing call summaries by time
+	DynamoIndexPK     = "gsi1pk"    // S, "CALLS#YYYY-MM" (UTC month of SortTime)
+	DynamoIndexSK     = "gsi1sk"    // S, "%013d#callId" (SortTime ms, call id)
+)
+
 // ErrNotFound is returned for a call the table does not know.
 var ErrNotFound = errors.New("store: not found")
 
