@@ -68,6 +68,8 @@ func (s *Summary) Apply(ev *Event) {
 			s.Callees = append(s.Callees, c)
 		}
 	}
+	// A participant list may name the caller too; the caller is not a callee.
+	s.Callees = slices.DeleteFunc(s.Callees, func(c string) bool { return c == s.Caller })
 	slices.Sort(s.Callees)
 	if s.EventCount == 0 || ev.EventTime < s.FirstEventTime {
 		s.FirstEventTime = ev.EventTime

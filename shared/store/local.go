@@ -46,11 +46,23 @@ const (
 
 var buckets = []string{bEvents, bSummaries, bUsers, bClaims, bMeta}
 
-// EventKey is an event's sort key within its call: event time, then
-// delivery id, so a call's events read back in time order and a redelivery
-// lands on the same key. Every implementation uses it.
-func EventKey(ev *call.Event) string {
-	return fmt.Sprintf("%013d#%s", ev.EventTime, ev.DeliveryID)
+// EventKey is an event's key within its call: its delivery id alone, so a
+// redelivery lands on the same key whatever else differs (an event with no
+// time of its own is stamped with its arrival, which a redelivery does not
+// share). Every implementation uses it; readers order events with SortEvents.
+func EventKey(ev *call.Event) string { return ev.DeliveryID }
+
+// SortEvents orders a call's events by event time, then delivery id.
+func SortEvents(evs []call.Event) {
+	slices.SortFunc(evs, func(a, b call.Event) int {
+		if a.EventTime != b.EventTime {
+			if a.EventTime < b.EventTime {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.DeliveryID, b.DeliveryID)
+	})
 }
 
 type storedEvent struct {
@@ -133,6 +145,7 @@ func (l *local) GetCall(ctx context.Context, callID string) (*call.Summary, []ca
 	if err != nil {
 		return nil, nil, err
 	}
+	SortEvents(evs)
 	return s, evs, nil
 }
 

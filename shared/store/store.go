@@ -41,7 +41,7 @@ type Store interface {
 	// one read of the table; ErrNotFound when the call has no events.
 	GetCall(ctx context.Context, callID string) (*call.Summary, []call.Event, error)
 	// ListEvents calls fn for every stored event of callID (all calls' events
-	// when callID is ""), in key order.
+	// when callID is ""), in no particular order.
 	ListEvents(ctx context.Context, callID string, fn func(*call.Event) error) error
 	// UserCalls lists the calls a user took part in, newest first.
 	UserCalls(ctx context.Context, user string, limit int) ([]call.Summary, error)

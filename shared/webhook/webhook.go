@@ -1,15 +1,23 @@
 // Package webhook is the webhook function: it receives Tencent and Yunxin
-// call callbacks, verifies them over the raw bytes, stores each delivery
-// exactly once, and answers in each provider's own protocol.
+// call callbacks, verifies them over the raw bytes before any parse, stores
+// each delivery exactly once, and answers in each provider's own protocol —
+// acknowledging only once the event is durable, and otherwise answering so
+// that the provider retries.
 package webhook
 
 import (
+	"errors"
+	"io"
+	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/callfn/callfn/shared/call"
 	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/platform"
 	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/yunxin"
 )
 
 // Routes.
@@ -18,6 +26,9 @@ const (
 	RouteYunxinCallback = "POST /webhook/yunxin/callback"
 	RouteYunxinCopy     = "POST /webhook/yunxin/copy"
 )
+
+// MaxBody is the largest callback body accepted; callbacks are a few KiB.
+const MaxBody = 1 << 20
 
 // Handler holds the webhook's configuration and table.
 type Handler struct {
@@ -36,20 +47,136 @@ func New(cfg config.Config, st store.Store, now func() time.Time) platform.Funct
 		Name: "webhook",
 		Routes: []platform.Route{
 			{Pattern: RouteTencent, Handler: h.tencent},
-			{Pattern: RouteYunxinCallback, Handler: h.yunxinCallback},
-			{Pattern: RouteYunxinCopy, Handler: h.yunxinCopy},
+			{Pattern: RouteYunxinCallback, Handler: h.yunxin(yunxin.ChannelCallback)},
+			{Pattern: RouteYunxinCopy, Handler: h.yunxin(yunxin.ChannelCopy)},
 		},
 	}
 }
 
+// readBody reads at most MaxBody bytes; the status is non-zero on failure.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return nil, http.StatusRequestEntityTooLarge, errors.New("body larger than 1 MiB")
+	case err != nil:
+		return nil, http.StatusBadRequest, errors.New("body could not be read")
+	}
+	return body, 0, nil
+}
+
 func (h *Handler) tencent(w http.ResponseWriter, r *http.Request) {
-	http.Error(w, "not yet", http.StatusNotImplemented)
+	log := slog.With("requestId", platform.RequestID(r.Context()), "provider", call.Tencent)
+	q := r.URL.Query()
+	body, status, err := readBody(w, r)
+	gen := tencent.Generation(q, body)
+	command := tencent.Command(gen, q)
+	log = log.With("generation", gen, "command", command)
+	reply := func(status int, err error) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		w.Write(tencent.Reply(gen, err))
+	}
+	if err != nil {
+		log.Warn("callback refused", "status", status, "err", err)
+		reply(status, err)
+		return
+	}
+	if err := tencent.VerifyAppID(q, h.cfg.TencentAppID); err != nil {
+		log.Warn("callback refused", "status", http.StatusForbidden, "err", err)
+		reply(http.StatusForbidden, err)
+		return
+	}
+	if h.cfg.CallbackToken != "" {
+		if err := tencent.VerifyCallbackURL(q, h.cfg.CallbackToken, h.now()); err != nil {
+			log.Warn("callback refused", "status", http.StatusUnauthorized, "err", err)
+			reply(http.StatusUnauthorized, err)
+			return
+		}
+	}
+	ev, err := tencent.ParseCallback(gen, q, body)
+	if err != nil {
+		log.Warn("callback refused", "status", http.StatusBadRequest, "err", err)
+		reply(http.StatusBadRequest, err)
+		return
+	}
+	if err := h.persist(r, &ev, body, log); err != nil {
+		reply(http.StatusInternalServerError, errors.New("not stored; retry"))
+		return
+	}
+	reply(http.StatusOK, nil)
 }
 
-func (h *Handler) yunxinCallback(w http.ResponseWriter, r *http.Request) {
-	http.Error(w, "not yet", http.StatusNotImplemented)
+func (h *Handler) yunxin(channel string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		log := slog.With("requestId", platform.RequestID(r.Context()), "provider", call.Yunxin, "channel", channel)
+		fail := func(status int, err error) {
+			log.Warn("callback refused", "status", status, "err", err)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			w.Write(errorJSON(err))
+		}
+		body, status, err := readBody(w, r)
+		if err != nil {
+			fail(status, err)
+			return
+		}
+		if h.cfg.YunxinAppKey == "" {
+			fail(http.StatusForbidden, errors.New("yunxin is not configured (CALLFN_YUNXIN_APPKEY)"))
+			return
+		}
+		if err := yunxin.Verify(r.Header, body, h.cfg.YunxinAppKey, h.cfg.YunxinSecret, h.now()); err != nil {
+			fail(http.StatusUnauthorized, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if yunxin.IsProbe(body) {
+			log.Info("address probe answered")
+			w.Write([]byte(`{}`))
+			return
+		}
+		ev, err := yunxin.Parse(channel, body)
+		if err != nil {
+			fail(http.StatusBadRequest, err)
+			return
+		}
+		log = log.With("command", ev.Command)
+		if err := h.persist(r, &ev, body, log); err != nil {
+			fail(http.StatusInternalServerError, errors.New("not stored; retry"))
+			return
+		}
+		if channel == yunxin.ChannelCallback {
+			w.Write(yunxin.AllowReply)
+			return
+		}
+		w.Write([]byte(`{}`))
+	}
 }
 
-func (h *Handler) yunxinCopy(w http.ResponseWriter, r *http.Request) {
-	http.Error(w, "not yet", http.StatusNotImplemented)
+// persist completes ev (delivery id, times, request id) and stores it once.
+func (h *Handler) persist(r *http.Request, ev *call.Event, body []byte, log *slog.Logger) error {
+	now := h.now().UnixMilli()
+	ev.DeliveryID = call.DeliveryID(ev.Provider, ev.Command, body)
+	ev.ReceivedAt = now
+	ev.RequestID = platform.RequestID(r.Context())
+	if ev.EventTime == 0 {
+		ev.EventTime = now
+	}
+	log = log.With("callId", ev.CallID, "event", ev.Event, "deliveryId", ev.DeliveryID)
+	stored, err := h.store.PutEvent(r.Context(), ev)
+	if err != nil {
+		log.Error("store failed; asking the provider to retry", "err", err)
+		return err
+	}
+	if stored {
+		log.Info("callback stored")
+	} else {
+		log.Info("duplicate delivery acknowledged")
+	}
+	return nil
+}
+
+func errorJSON(err error) []byte {
+	return []byte(`{"error":` + quote(err.Error()) + `}`)
 }

@@ -1,0 +1,360 @@
+package tencent
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/callfn/callfn/shared/call"
+	"github.com/callfn/callfn/shared/jsonx"
+)
+
+// Tencent's call callbacks (spec §1.3). Two generations reach the same URL:
+//
+//	v4 (IM call engine): query SdkAppid, CallbackCommand, ...; body carries
+//	   CallbackCommand (Call.CallbackAfterStartCall, ...AfterEndCall,
+//	   ...AfterMemberChanged); EventTime in ms.
+//	v1 (CallKit backend): query sdkappid, command (lower case); body UserId,
+//	   Role, Event, CallResult, EventTime in seconds.
+//
+// Each is answered in its own generation's reply format (Reply).
+
+// Generations.
+const (
+	V4 = "v4"
+	V1 = "v1"
+)
+
+// ErrMalformed wraps every parse failure of a callback body.
+var ErrMalformed = errors.New("tencent: malformed callback")
+
+// query looks a parameter up by name in any case: v4 sends SdkAppid, v1 sdkappid.
+func query(q url.Values, name string) string {
+	if v, ok := q[name]; ok && len(v) > 0 {
+		return v[0]
+	}
+	for k, v := range q {
+		if strings.EqualFold(k, name) && len(v) > 0 {
+			return v[0]
+		}
+	}
+	return ""
+}
+
+// Generation tells a callback's generation from its URL: v1 carries
+// "command", v4 "CallbackCommand". With neither in the URL, a body that has
+// CallbackCommand is v4.
+func Generation(q url.Values, body []byte) string {
+	if _, ok := q["command"]; ok {
+		return V1
+	}
+	if query(q, "CallbackCommand") != "" || bytes.Contains(body, []byte(`"CallbackCommand"`)) {
+		return V4
+	}
+	if query(q, "command") != "" {
+		return V1
+	}
+	return V4
+}
+
+// Command is the callback's command: v4's CallbackCommand, v1's command.
+func Command(gen string, q url.Values) string {
+	if gen == V1 {
+		return query(q, "command")
+	}
+	return query(q, "CallbackCommand")
+}
+
+// VerifyAppID checks the URL's SDKAppID against ours; appID 0 (not
+// configured) accepts nothing.
+func VerifyAppID(q url.Values, appID uint64) error {
+	got, err := strconv.ParseUint(query(q, "SdkAppid"), 10, 64)
+	if err != nil || appID == 0 || got != appID {
+		return ErrBadAppID
+	}
+	return nil
+}
+
+// VerifyCallbackURL checks the URL's Sign and RequestTime against token.
+func VerifyCallbackURL(q url.Values, token string, now time.Time) error {
+	return VerifyCallbackSign(token, query(q, "RequestTime"), query(q, "Sign"), now)
+}
+
+// ParseCallback normalizes a callback of generation gen into an Event. The
+// caller sets DeliveryID, ReceivedAt and RequestID; EventTime is 0 when the
+// callback has none. Unknown commands are kept (Event is the command).
+func ParseCallback(gen string, q url.Values, body []byte) (call.Event, error) {
+	ev := call.Event{Provider: call.Tencent, Channel: gen, Raw: string(body)}
+	var err error
+	if gen == V1 {
+		err = parseV1(&ev, query(q, "command"), body)
+	} else {
+		err = parseV4(&ev, query(q, "CallbackCommand"), body)
+	}
+	if err != nil {
+		return ev, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return ev, nil
+}
+
+// v4 callback commands.
+const (
+	CmdAfterStartCall     = "Call.CallbackAfterStartCall"
+	CmdAfterEndCall       = "Call.CallbackAfterEndCall"
+	CmdAfterMemberChanged = "Call.CallbackAfterMemberChanged"
+)
+
+type v4User struct {
+	User_Account jsonx.String
+	Status       jsonx.String
+	ActionType   jsonx.String
+}
+
+type v4Callback struct {
+	CallbackCommand jsonx.String
+	CallInfo        *struct {
+		CallId        jsonx.String
+		CallMediaType jsonx.String // the sample's spelling
+		MediaType     jsonx.String // the field table's
+		ChatGroupId   jsonx.String
+		RoomId        jsonx.String
+		RoomIdType    jsonx.Int
+	}
+	CallRecord      *V4Record
+	CallId          jsonx.String
+	UserList        []v4User
+	ChangedUserList []v4User
+	EventTime       jsonx.Int
+}
+
+func decode(body []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(body))
+	if err := d.Decode(v); err != nil {
+		return err
+	}
+	if d.More() {
+		return errors.New("trailing data after the JSON object")
+	}
+	return nil
+}
+
+func parseV4(ev *call.Event, urlCommand string, body []byte) error {
+	var b v4Callback
+	if err := decode(body, &b); err != nil {
+		return err
+	}
+	ev.Command = string(b.CallbackCommand)
+	if ev.Command == "" {
+		ev.Command = urlCommand
+	}
+	ev.EventTime = Millis(int64(b.EventTime))
+	ev.CallID = string(b.CallId)
+	f := &ev.Facts
+	if ci := b.CallInfo; ci != nil {
+		if ev.CallID == "" {
+			ev.CallID = string(ci.CallId)
+		}
+		f.MediaType = Media(string(ci.CallMediaType))
+		if f.MediaType == "" {
+			f.MediaType = Media(string(ci.MediaType))
+		}
+		f.RoomID = string(ci.RoomId)
+		if ci.ChatGroupId != "" {
+			f.CallType = call.TypeGroup
+		}
+	}
+	if r := b.CallRecord; r != nil {
+		if ev.CallID == "" {
+			ev.CallID = string(r.CallId)
+		}
+		*f = r.Facts()
+	}
+	for _, u := range b.UserList {
+		switch acct := string(u.User_Account); {
+		case acct == "":
+		case strings.EqualFold(string(u.Status), "Calling") && ev.Command == CmdAfterStartCall && f.Caller == "":
+			f.Caller = acct
+		case acct != f.Caller:
+			f.Callees = append(f.Callees, acct)
+		}
+	}
+	switch ev.Command {
+	case CmdAfterStartCall:
+		ev.Event = "call_started"
+		f.Status = call.StatusRinging
+		f.StartTime = ev.EventTime
+		if f.CallType == "" {
+			f.CallType = call.TypeSingle
+			if len(b.UserList) > 2 {
+				f.CallType = call.TypeGroup
+			}
+		}
+	case CmdAfterEndCall:
+		ev.Event = "call_ended"
+		f.Status = call.StatusEnded
+	case CmdAfterMemberChanged:
+		ev.Event = "member_changed"
+		var actions []string
+		for _, u := range b.ChangedUserList {
+			act := string(u.ActionType)
+			actions = append(actions, string(u.User_Account)+":"+act)
+			if a := strings.ToLower(strings.ReplaceAll(act, " ", "")); a == "answer" || a == "accept" {
+				f.Status = call.StatusOngoing
+				f.AcceptTime = ev.EventTime
+			}
+		}
+		if len(actions) > 0 {
+			f.Detail = map[string]string{"actions": strings.Join(actions, ",")}
+		}
+	default:
+		ev.Event = eventName(ev.Command)
+	}
+	return nil
+}
+
+// eventName names an unknown command's event after the command itself.
+func eventName(command string) string {
+	if command == "" {
+		return "unknown"
+	}
+	return strings.ToLower(strings.TrimPrefix(command, "Call."))
+}
+
+type v1Callback struct {
+	UserId      jsonx.String
+	RoomId      jsonx.String
+	TotalNum    jsonx.Int
+	MediaType   jsonx.String
+	CallType    jsonx.String
+	CallId      jsonx.String
+	Role        jsonx.String
+	Event       jsonx.String
+	CallResult  jsonx.String
+	EventTime   jsonx.Int
+	StartCallTs jsonx.Int
+	AcceptTs    jsonx.Int
+	EndTs       jsonx.Int
+}
+
+// v1Commands maps each v1 command to its normalized event, the status it
+// puts the call in, and the result it implies ("" when none).
+var v1Commands = map[string]struct{ event, status, result string }{
+	// status commands: the call ended with this result
+	"cancel":     {"call_ended", call.StatusEnded, call.ResultCancel},
+	"reject":     {"call_ended", call.StatusEnded, call.ResultReject},
+	"not_answer": {"call_ended", call.StatusEnded, call.ResultNotAnswer},
+	"normal_end": {"call_ended", call.StatusEnded, call.ResultNormalEnd},
+	"call_busy":  {"call_ended", call.StatusEnded, call.ResultBusy},
+	"interrupt":  {"call_ended", call.StatusEnded, call.ResultInterrupt},
+	// caller-side events
+	"caller_start_call":       {"call_started", call.StatusRinging, ""},
+	"caller_call_accepted":    {"call_accepted", call.StatusOngoing, ""},
+	"caller_call_missed":      {"call_ended", call.StatusEnded, call.ResultNotAnswer},
+	"caller_call_rejected":    {"call_ended", call.StatusEnded, call.ResultReject},
+	"caller_call_busy":        {"call_ended", call.StatusEnded, call.ResultBusy},
+	"caller_cancel_call":      {"call_ended", call.StatusEnded, call.ResultCancel},
+	"caller_call_failed":      {"call_failed", call.StatusEnded, ""},
+	"caller_call_end":         {"call_ended", call.StatusEnded, ""},
+	"caller_call_interrupted": {"call_ended", call.StatusEnded, call.ResultInterrupt},
+	// callee-side events
+	"callee_receive_call":     {"call_received", call.StatusRinging, ""},
+	"callee_accept_call":      {"call_accepted", call.StatusOngoing, ""},
+	"callee_not_answer_call":  {"call_ended", call.StatusEnded, call.ResultNotAnswer},
+	"callee_reject_call":      {"call_ended", call.StatusEnded, call.ResultReject},
+	"callee_ignore_call":      {"call_ignored", "", ""},
+	"callee_call_canceled":    {"call_ended", call.StatusEnded, call.ResultCancel},
+	"callee_call_end":         {"call_ended", call.StatusEnded, ""},
+	"callee_call_interrupted": {"call_ended", call.StatusEnded, call.ResultInterrupt},
+	// midway
+	"invite_user":        {"member_changed", "", ""},
+	"join_in_group_call": {"member_changed", "", ""},
+	// in Tencent's own example, in no list
+	"call_end": {"call_ended", call.StatusEnded, ""},
+}
+
+func parseV1(ev *call.Event, command string, body []byte) error {
+	var b v1Callback
+	if err := decode(body, &b); err != nil {
+		return err
+	}
+	ev.Command = command
+	ev.CallID = string(b.CallId)
+	ev.EventTime = Millis(int64(b.EventTime))
+	f := &ev.Facts
+	f.MediaType = Media(string(b.MediaType))
+	f.CallType = CallType(string(b.CallType))
+	f.RoomID = string(b.RoomId)
+	if strings.EqualFold(string(b.Role), "caller") {
+		f.Caller = string(b.UserId)
+	} else if b.UserId != "" {
+		f.Callees = []string{string(b.UserId)}
+	}
+	f.StartTime = Millis(int64(b.StartCallTs))
+	f.AcceptTime = Millis(int64(b.AcceptTs))
+	f.EndTime = Millis(int64(b.EndTs))
+	m, known := v1Commands[strings.ToLower(command)]
+	if !known {
+		ev.Event = eventName(command)
+		if ev.Event == "unknown" && b.Event != "" {
+			ev.Event = strings.ToLower(string(b.Event))
+		}
+		return nil
+	}
+	ev.Event, f.Status, f.Result = m.event, m.status, m.result
+	if r := Result(string(b.CallResult)); r != "" && f.Status == call.StatusEnded {
+		f.Result = r
+	}
+	switch f.Status {
+	case call.StatusRinging:
+		if f.StartTime == 0 {
+			f.StartTime = ev.EventTime
+		}
+	case call.StatusOngoing:
+		if f.AcceptTime == 0 {
+			f.AcceptTime = ev.EventTime
+		}
+	case call.StatusEnded:
+		if f.EndTime == 0 {
+			f.EndTime = ev.EventTime
+		}
+	}
+	return nil
+}
+
+// Reply is a callback answer in generation gen's own format: v4
+// {"ActionStatus","ErrorInfo","ErrorCode"}, v1 {"ErrorCode","ErrorMessage"}.
+// A nil err is success.
+func Reply(gen string, err error) []byte {
+	var v any
+	switch {
+	case gen == V1 && err == nil:
+		v = struct {
+			ErrorCode    int
+			ErrorMessage string
+		}{0, "Success"}
+	case gen == V1:
+		v = struct {
+			ErrorCode    int
+			ErrorMessage string
+		}{1, err.Error()}
+	case err == nil:
+		v = struct {
+			ActionStatus string
+			ErrorInfo    string
+			ErrorCode    int
+		}{"OK", "", 0}
+	default:
+		v = struct {
+			ActionStatus string
+			ErrorInfo    string
+			ErrorCode    int
+		}{"FAIL", err.Error(), 1}
+	}
+	b, _ := json.Marshal(v)
+	return b
+}
