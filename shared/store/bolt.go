@@ -2,23 +2,37 @@ package store
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
+
+// ErrLocked is returned when another process holds the embedded table.
+var ErrLocked = errors.New("store: the embedded table is in use by another process")
 
 // OpenBolt opens (creating if needed) the embedded table at path. bbolt
 // fsyncs every update transaction, so PutEvent returns only once durable.
 func OpenBolt(path string, opts Options) (Store, error) {
+	return OpenBoltWait(path, opts, 5*time.Second)
+}
+
+// OpenBoltWait is OpenBolt waiting at most wait for another process's lock
+// on the file, then failing with ErrLocked.
+func OpenBoltWait(path string, opts Options, wait time.Duration) (Store, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: wait})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("%w (%s)", ErrLocked, path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}

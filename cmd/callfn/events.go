@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/callfn/callfn/shared/call"
+	"github.com/callfn/callfn/shared/config"
+	"github.com/callfn/callfn/shared/store"
+)
+
+const eventsRoute = "/_callfn/events"
+
+// events prints stored events as JSON lines. It reads the table directly;
+// when the embedded table is held by a running `callfn serve`, it asks that
+// server instead.
+func events(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("events", flag.ContinueOnError)
+	callID := fs.String("call", "", "only this call's events")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	st, err := openForRead(ctx, cfg)
+	if errors.Is(err, store.ErrLocked) {
+		return eventsFromServer(ctx, cfg.Addr, *callID, os.Stdout)
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return writeEvents(ctx, st, *callID, os.Stdout)
+}
+
+// openForRead opens the configured table; a bolt file locked by a running
+// server is reported as store.ErrLocked rather than waited on.
+func openForRead(ctx context.Context, cfg config.Config) (store.Store, error) {
+	if path, ok := strings.CutPrefix(cfg.Store, "bolt:"); ok {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("no embedded table at %s yet: %w", path, err)
+		}
+		return store.OpenBoltWait(path, store.Options{Retention: cfg.Retention()}, 300*time.Millisecond)
+	}
+	return store.Open(ctx, cfg.Store, store.Options{Retention: cfg.Retention()})
+}
+
+// writeEvents writes callID's events (every event when "") as JSON lines.
+func writeEvents(ctx context.Context, st store.Store, callID string, w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	if callID != "" {
+		_, evs, err := st.GetCall(ctx, callID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		for i := range evs {
+			if err := enc.Encode(&evs[i]); err != nil {
+				return err
+			}
+		}
+		return err
+	}
+	return st.ListEvents(ctx, "", func(ev *call.Event) error { return enc.Encode(ev) })
+}
+
+func eventsHandler(st store.Store) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		if err := writeEvents(r.Context(), st, r.URL.Query().Get("call"), w); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	}
+}
+
+func eventsFromServer(ctx context.Context, addr, callID string, w io.Writer) error {
+	u := "http://" + addr + eventsRoute + "?call=" + url.QueryEscape(callID)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("the embedded table is locked by another process, and no callfn serve answers on %s: %w", addr, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		return fmt.Errorf("callfn serve on %s: %s: %s", addr, resp.Status, strings.TrimSpace(string(b)))
+	}
+	_, err = io.Copy(w, resp.Body)
+	return err
+}
