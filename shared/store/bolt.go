@@ -48,6 +48,9 @@ func OpenBoltWait(path string, opts Options, wait time.Duration) (Store, error) 
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	// Concurrent PutEvents share a transaction (and its fsync) when they
+	// arrive within a millisecond of each other; a lone one waits at most that.
+	db.MaxBatchDelay = time.Millisecond
 	return &local{kv: boltKV{db}, opts: opts}, nil
 }
 
@@ -57,6 +60,11 @@ type boltTx struct{ tx *bolt.Tx }
 
 func (b boltKV) update(fn func(kvTx) error) error {
 	return b.db.Update(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+}
+
+// batch coalesces concurrent callers into one transaction and one fsync.
+func (b boltKV) batch(fn func(kvTx) error) error {
+	return b.db.Batch(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
 }
 
 func (b boltKV) view(fn func(kvTx) error) error {

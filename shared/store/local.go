@@ -22,6 +22,10 @@ type local struct {
 // kv is an ordered key-value engine with serializable transactions.
 type kv interface {
 	update(func(kvTx) error) error
+	// batch is update for many concurrent callers: the engine may run fn
+	// inside one transaction shared with others (one fsync for all), and may
+	// run it more than once, so fn must start from scratch each time.
+	batch(func(kvTx) error) error
 	view(func(kvTx) error) error
 	close() error
 }
@@ -80,7 +84,8 @@ func (l *local) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
 		return false, err
 	}
 	stored := false
-	err := l.kv.update(func(tx kvTx) error {
+	err := l.kv.batch(func(tx kvTx) error {
+		stored = false
 		key := ev.CallID + "\x00" + EventKey(ev)
 		if prev := tx.get(bEvents, key); prev != nil {
 			var old storedEvent

@@ -40,6 +40,8 @@ func (m *memKV) update(fn func(kvTx) error) error {
 	return nil
 }
 
+func (m *memKV) batch(fn func(kvTx) error) error { return m.update(fn) }
+
 func (m *memKV) view(fn func(kvTx) error) error {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
