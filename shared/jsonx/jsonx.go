@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -81,10 +82,24 @@ func ParseInt(text string) (int64, error) {
 		return v, nil
 	}
 	f, err := strconv.ParseFloat(text, 64)
-	if err != nil {
+	// Only a decimal literal that int64 holds: ParseFloat also reads "NaN",
+	// "Inf" and hex floats, and converting a non-finite or out-of-range
+	// float to int64 yields a platform-defined value, not an error.
+	if err != nil || math.IsNaN(f) || f >= 1<<63 || f < -(1<<63) || !isDecimal(text) {
 		return 0, fmt.Errorf("jsonx: want an integer, got %.20q", text)
 	}
 	return int64(f), nil
+}
+
+// isDecimal reports whether text is written only with decimal digits, a
+// sign, a point and an exponent, as JSON writes numbers.
+func isDecimal(text string) bool {
+	for _, c := range text {
+		if !strings.ContainsRune("0123456789+-.eE", c) {
+			return false
+		}
+	}
+	return text != ""
 }
 
 // Bool accepts true/false, "true"/"false", 1/0 and null.
