@@ -8,7 +8,9 @@ package jsonx
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -100,6 +102,25 @@ func isDecimal(text string) bool {
 		}
 	}
 	return text != ""
+}
+
+// Decode unmarshals body, which must hold exactly one JSON object and
+// nothing after it but white space, into v. A callback body that is null,
+// an array, a scalar, or an object followed by anything (even a stray "}"
+// or "]", which json.Decoder.More does not report) is refused.
+func Decode(body []byte, v any) error {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return errors.New("want a JSON object")
+	}
+	d := json.NewDecoder(bytes.NewReader(body))
+	if err := d.Decode(v); err != nil {
+		return err
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return errors.New("trailing data after the JSON object")
+	}
+	return nil
 }
 
 // Bool accepts true/false, "true"/"false", 1/0 and null.

@@ -132,16 +132,7 @@ type v4Callback struct {
 	EventTime       jsonx.Int
 }
 
-func decode(body []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(body))
-	if err := d.Decode(v); err != nil {
-		return err
-	}
-	if d.More() {
-		return errors.New("trailing data after the JSON object")
-	}
-	return nil
-}
+func decode(body []byte, v any) error { return jsonx.Decode(body, v) }
 
 func parseV4(ev *call.Event, urlCommand string, body []byte) error {
 	var b v4Callback

@@ -78,12 +78,8 @@ type file struct {
 func Parse(channel string, raw []byte) (call.Event, error) {
 	ev := call.Event{Provider: call.Yunxin, Channel: channel, Raw: string(raw)}
 	var b body
-	d := json.NewDecoder(bytes.NewReader(raw))
-	if err := d.Decode(&b); err != nil {
+	if err := jsonx.Decode(raw, &b); err != nil {
 		return ev, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	if d.More() {
-		return ev, fmt.Errorf("%w: trailing data after the JSON object", ErrMalformed)
 	}
 	ev.Command = strconv.FormatInt(int64(b.EventType), 10)
 	f := &ev.Facts
