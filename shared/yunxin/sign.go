@@ -11,6 +11,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -52,9 +53,10 @@ func Sign(h http.Header, appKey, appSecret string, body []byte, now time.Time) {
 
 // Verify checks a callback's headers over the exact body bytes, before any
 // parse: the MD5 of the body, then the CheckSum, then the AppKey, then the
-// time window. Header names are matched in any case (http.Header does).
+// time window. Header names are matched in any case, also in a header map
+// whose keys were not canonicalized (http.Header.Get alone misses those).
 func Verify(h http.Header, body []byte, appKey, appSecret string, now time.Time) error {
-	gotKey, curTime, gotMD5, sum := h.Get("AppKey"), h.Get("CurTime"), h.Get("MD5"), h.Get("CheckSum")
+	gotKey, curTime, gotMD5, sum := header(h, "AppKey"), header(h, "CurTime"), header(h, "MD5"), header(h, "CheckSum")
 	if gotKey == "" || curTime == "" || gotMD5 == "" || sum == "" {
 		return ErrNotSigned
 	}
@@ -75,6 +77,19 @@ func Verify(h http.Header, body []byte, appKey, appSecret string, now time.Time)
 		return ErrTooOld
 	}
 	return nil
+}
+
+// header is h's first value for name, whatever the case of the map's key.
+func header(h http.Header, name string) string {
+	if v := h.Get(name); v != "" {
+		return v
+	}
+	for k, v := range h {
+		if len(v) > 0 && strings.EqualFold(k, name) {
+			return v[0]
+		}
+	}
+	return ""
 }
 
 // equalFold compares two hex digests in constant time, ignoring case.
