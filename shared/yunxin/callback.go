@@ -124,7 +124,9 @@ func Parse(channel string, raw []byte) (call.Event, error) {
 		if len(b.Members) > 2 {
 			f.CallType = call.TypeGroup
 		}
-		ev.EventTime = f.StartTime + int64(b.Duration)*1000
+		if f.StartTime != 0 { // else no time of its own: the caller stamps arrival
+			ev.EventTime = f.StartTime + int64(b.Duration)*1000
+		}
 		if f.Status == call.StatusEnded {
 			f.EndTime = ev.EventTime
 			f.Result = result(string(b.Status))
