@@ -1,0 +1,171 @@
+package deploy
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	awsevents "github.com/aws/aws-lambda-go/events"
+	scfevents "github.com/tencentyun/scf-go-lib/events"
+
+	"github.com/callfn/callfn/shared/yunxin"
+)
+
+// Sample trigger events live under events/<platform>/<function>/*.json.
+const (
+	PlatformLambda = "lambda" // API Gateway HTTP API, payload format 2.0
+	PlatformSCF    = "scf"    // SCF API gateway trigger
+)
+
+// The Yunxin app the samples under events/ are signed for.
+const (
+	SampleYunxinAppKey    = "callfn-sample-appkey"
+	SampleYunxinAppSecret = "callfn-sample-appsecret"
+	// SampleTencentAppID is the SDKAppID in the Tencent samples' URLs.
+	SampleTencentAppID = 1400000001
+)
+
+// RepoRoot finds the module root (the directory holding go.mod) from the
+// working directory up.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("deploy: no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Samples lists the sample files of one function on one platform, sorted.
+func Samples(root, platform, function string) ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(root, "events", platform, function, "*.json"))
+	sort.Strings(files)
+	return files, err
+}
+
+// LoadLambdaSample decodes an API Gateway HTTP API (2.0) event, refusing
+// any field aws-lambda-go's APIGatewayV2HTTPRequest does not know.
+func LoadLambdaSample(path string) (awsevents.APIGatewayV2HTTPRequest, error) {
+	var ev awsevents.APIGatewayV2HTTPRequest
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ev, err
+	}
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&ev); err != nil {
+		return ev, fmt.Errorf("%s: %w", path, err)
+	}
+	if ev.Version != "2.0" {
+		return ev, fmt.Errorf("%s: version %q, want 2.0", path, ev.Version)
+	}
+	return ev, nil
+}
+
+// scfEventFields are the top-level fields of an SCF API gateway trigger
+// event (SCF's "trigger event message structure" page); scf-go-lib's
+// APIGatewayRequest decodes some and ignores the rest.
+var scfEventFields = map[string]bool{
+	"requestContext": true, "headers": true, "body": true, "pathParameters": true,
+	"queryStringParameters": true, "headerParameters": true, "stageVariables": true,
+	"path": true, "queryString": true, "httpMethod": true, "isBase64Encoded": true,
+}
+
+// LoadSCFSample decodes an SCF API gateway trigger event as scf-go-lib's
+// APIGatewayRequest, refusing top-level fields the trigger does not send.
+func LoadSCFSample(path string) (scfevents.APIGatewayRequest, error) {
+	var ev scfevents.APIGatewayRequest
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ev, err
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return ev, fmt.Errorf("%s: %w", path, err)
+	}
+	for k := range fields {
+		if !scfEventFields[k] {
+			return ev, fmt.Errorf("%s: unknown field %q", path, k)
+		}
+	}
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return ev, fmt.Errorf("%s: %w", path, err)
+	}
+	return ev, nil
+}
+
+// LambdaBody is the request body as sent, decoding base64 when the gateway
+// encoded it.
+func LambdaBody(ev *awsevents.APIGatewayV2HTTPRequest) ([]byte, error) {
+	if ev.IsBase64Encoded {
+		return base64.StdEncoding.DecodeString(ev.Body)
+	}
+	return []byte(ev.Body), nil
+}
+
+// IsYunxinSigned reports whether headers carry a Yunxin AppKey.
+func IsYunxinSigned(headers map[string]string) bool {
+	_, ok := headerKey(headers, "AppKey")
+	return ok
+}
+
+// ResignYunxin replaces the Yunxin signing headers of a sample (AppKey,
+// CurTime, MD5, CheckSum) with fresh ones for body at now, keeping each
+// header's spelling. The samples' own go stale: Yunxin signs CurTime.
+func ResignYunxin(headers map[string]string, body []byte, appKey, appSecret string, now time.Time) {
+	fresh := http.Header{}
+	yunxin.Sign(fresh, appKey, appSecret, body, now)
+	for name, vals := range fresh {
+		key, ok := headerKey(headers, name)
+		if !ok {
+			key = strings.ToLower(name)
+		}
+		headers[key] = vals[0]
+	}
+}
+
+// ResignLambdaSample re-signs a Yunxin sample in place (no-op for others).
+func ResignLambdaSample(ev *awsevents.APIGatewayV2HTTPRequest, appKey, appSecret string, now time.Time) error {
+	if !IsYunxinSigned(ev.Headers) {
+		return nil
+	}
+	body, err := LambdaBody(ev)
+	if err != nil {
+		return err
+	}
+	ResignYunxin(ev.Headers, body, appKey, appSecret, now)
+	return nil
+}
+
+// ResignSCFSample re-signs a Yunxin sample in place (no-op for others).
+func ResignSCFSample(ev *scfevents.APIGatewayRequest, appKey, appSecret string, now time.Time) {
+	if IsYunxinSigned(ev.Headers) {
+		ResignYunxin(ev.Headers, []byte(ev.Body), appKey, appSecret, now)
+	}
+}
+
+// headerKey finds name among headers' keys in any case.
+func headerKey(headers map[string]string, name string) (string, bool) {
+	for k := range headers {
+		if strings.EqualFold(k, name) {
+			return k, true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,166 @@
+package deploy
+
+import (
+	"fmt"
+	"os"
+	"sort"
+
+	"gopkg.in/yaml.v3"
+)
+
+// SCFInstance is one Serverless Cloud Framework component instance — a
+// serverless.yml with `component: scf` — which deploys one SCF function and
+// its triggers (serverless-components/tencent-scf, docs/configure.md).
+type SCFInstance struct {
+	App       string    `yaml:"app"`
+	Stage     string    `yaml:"stage"`
+	Component string    `yaml:"component"`
+	Name      string    `yaml:"name"`
+	Inputs    SCFInputs `yaml:"inputs"`
+}
+
+// SCFInputs is the scf component's inputs: the function and its events.
+type SCFInputs struct {
+	Name        string         `yaml:"name"`
+	Type        string         `yaml:"type"` // "event" (the default) or "web"
+	Src         SCFSrc         `yaml:"src"`
+	Handler     string         `yaml:"handler"`
+	Runtime     string         `yaml:"runtime"`
+	Region      string         `yaml:"region"`
+	MemorySize  int            `yaml:"memorySize"`
+	Timeout     int            `yaml:"timeout"`
+	Environment SCFEnvironment `yaml:"environment"`
+	Events      []SCFEvent     `yaml:"events"`
+}
+
+// SCFSrc is the code: a local directory the CLI zips, or a COS object.
+// The component takes either a bare path or an object.
+type SCFSrc struct {
+	Src     string   `yaml:"src"`
+	Exclude []string `yaml:"exclude"`
+	Bucket  string   `yaml:"bucket"`
+	Object  string   `yaml:"object"`
+}
+
+// UnmarshalYAML accepts `src: ./dir` as well as `src: {src: ./dir}`.
+func (s *SCFSrc) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		s.Src = n.Value
+		return nil
+	}
+	type plain SCFSrc
+	return n.Decode((*plain)(s))
+}
+
+// SCFEnvironment is `environment: {variables: {NAME: value}}`.
+type SCFEnvironment struct {
+	Variables map[string]string `yaml:"variables"`
+}
+
+// SCFEvent is one entry of events: a single key naming the trigger type
+// (apigw, timer, cos, ...) over its configuration.
+type SCFEvent struct {
+	Type       string
+	Name       string         `yaml:"name"`
+	Parameters map[string]any `yaml:"parameters"`
+}
+
+// UnmarshalYAML reads `- apigw: {name, parameters}`.
+func (e *SCFEvent) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode || len(n.Content) != 2 {
+		return fmt.Errorf("line %d: an event is a mapping with one key, the trigger type", n.Line)
+	}
+	e.Type = n.Content[0].Value
+	var body struct {
+		Name       string         `yaml:"name"`
+		Parameters map[string]any `yaml:"parameters"`
+	}
+	if err := n.Content[1].Decode(&body); err != nil {
+		return err
+	}
+	e.Name, e.Parameters = body.Name, body.Parameters
+	return nil
+}
+
+// SCFEndpoint is one API of an apigw event.
+type SCFEndpoint struct {
+	Path                 string
+	Method               string
+	IsIntegratedResponse bool
+}
+
+// LoadSCF reads and parses a serverless.yml.
+func LoadSCF(path string) (*SCFInstance, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := ParseSCF(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+// ParseSCF parses a serverless.yml of the scf component.
+func ParseSCF(data []byte) (*SCFInstance, error) {
+	var s SCFInstance
+	if err := yaml.Unmarshal(data, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Endpoints lists the APIs of every apigw event.
+func (in *SCFInputs) Endpoints() ([]SCFEndpoint, error) {
+	var out []SCFEndpoint
+	for _, ev := range in.Events {
+		if ev.Type != "apigw" {
+			continue
+		}
+		eps, ok := ev.Parameters["endpoints"].([]any)
+		if !ok {
+			return nil, fmt.Errorf("apigw event %q has no endpoints list", ev.Name)
+		}
+		for i, e := range eps {
+			m := asMap(e)
+			path, _ := m["path"].(string)
+			method, _ := m["method"].(string)
+			if path == "" {
+				return nil, fmt.Errorf("apigw event %q endpoint %d has no path", ev.Name, i)
+			}
+			integrated, _ := asMap(m["function"])["isIntegratedResponse"].(bool)
+			out = append(out, SCFEndpoint{Path: path, Method: method, IsIntegratedResponse: integrated})
+		}
+	}
+	return out, nil
+}
+
+// HTTPRoutes is the routes the apigw events declare (a method left out is
+// ANY, as on the gateway).
+func (in *SCFInputs) HTTPRoutes() ([]Route, error) {
+	eps, err := in.Endpoints()
+	if err != nil {
+		return nil, err
+	}
+	var out []Route
+	for _, e := range eps {
+		m := e.Method
+		if m == "" {
+			m = "ANY"
+		}
+		out = append(out, NewRoute(m, e.Path))
+	}
+	SortRoutes(out)
+	return out, nil
+}
+
+// EventTypes lists the trigger types declared, sorted.
+func (in *SCFInputs) EventTypes() []string {
+	var out []string
+	for _, ev := range in.Events {
+		out = append(out, ev.Type)
+	}
+	sort.Strings(out)
+	return out
+}
