@@ -131,7 +131,7 @@ func TestUnknownEvents(t *testing.T) {
 	for _, ev := range []string{
 		``, `null`, `[]`, `"hello"`, `42`, `{}`, `{"foo":"bar"}`, `garbage`,
 		`{"Records":[{"eventSource":"aws:sqs","body":"x"}]}`,
-		`{"version":"2.0","routeKey":"$default"}`,               // v2 without a method
+		`{"version":"2.0","routeKey":"$default"}`, // v2 without a method
 		`{"version":"0","detail-type":"EC2 Instance State-change Notification","source":"aws.ec2"}`,
 		`{"httpMethod":["GET"]}`,
 	} {
