@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -48,30 +49,122 @@ func OpenBoltWait(path string, opts Options, wait time.Duration) (Store, error) 
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	// Concurrent PutEvents share a transaction (and its fsync) when they
-	// arrive within a millisecond of each other; a lone one waits at most that.
-	db.MaxBatchDelay = time.Millisecond
-	return &local{kv: boltKV{db}, opts: opts}, nil
+	return &local{kv: newBoltKV(db), opts: opts}, nil
 }
 
-type boltKV struct{ db *bolt.DB }
+type boltKV struct {
+	db      *bolt.DB
+	commits chan commitReq
+	mu      sync.RWMutex // held to send on commits; taken by close
+	closed  bool
+	done    chan struct{} // closed by close; the committer then drains and exits
+	exited  chan struct{}
+}
 
 type boltTx struct{ tx *bolt.Tx }
 
-func (b boltKV) update(fn func(kvTx) error) error {
+func newBoltKV(db *bolt.DB) *boltKV {
+	b := &boltKV{db: db, commits: make(chan commitReq, 256), done: make(chan struct{}), exited: make(chan struct{})}
+	go b.committer()
+	return b
+}
+
+func (b *boltKV) update(fn func(kvTx) error) error {
 	return b.db.Update(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
 }
 
-// batch coalesces concurrent callers into one transaction and one fsync.
-func (b boltKV) batch(fn func(kvTx) error) error {
-	return b.db.Batch(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+// commitReq is one batch caller waiting for its transaction to commit.
+type commitReq struct {
+	fn  func(kvTx) error
+	err chan error
 }
 
-func (b boltKV) view(fn func(kvTx) error) error {
+// batch is group commit: one committer goroutine takes every request queued
+// so far, runs them in one transaction and fsyncs once. A lone request is
+// committed at once; under load, requests gather while the previous commit
+// syncs, so no caller waits on a timer.
+func (b *boltKV) batch(fn func(kvTx) error) error {
+	r := commitReq{fn: fn, err: make(chan error, 1)}
+	b.mu.RLock()
+	if b.closed {
+		b.mu.RUnlock()
+		return bolt.ErrDatabaseNotOpen
+	}
+	b.commits <- r
+	b.mu.RUnlock()
+	return <-r.err
+}
+
+func (b *boltKV) committer() {
+	defer close(b.exited)
+	for {
+		var reqs []commitReq
+		select {
+		case r := <-b.commits:
+			reqs = append(reqs, r)
+		case <-b.done:
+			// close holds the lock, so nothing more is sent: commit the rest.
+			for len(b.commits) > 0 {
+				reqs = append(reqs, <-b.commits)
+			}
+			b.commitAll(reqs)
+			return
+		}
+	drain:
+		for len(reqs) < 1000 {
+			select {
+			case r := <-b.commits:
+				reqs = append(reqs, r)
+			default:
+				break drain
+			}
+		}
+		b.commitAll(reqs)
+	}
+}
+
+// commitAll runs reqs in one transaction. When one fails, the transaction
+// is rolled back, that request runs alone (to get its own error), and the
+// others are committed again without it.
+func (b *boltKV) commitAll(reqs []commitReq) {
+	for len(reqs) > 0 {
+		failed := -1
+		err := b.db.Update(func(tx *bolt.Tx) error {
+			for i, r := range reqs {
+				if err := r.fn(boltTx{tx}); err != nil {
+					failed = i
+					return err
+				}
+			}
+			return nil
+		})
+		if failed < 0 {
+			for _, r := range reqs {
+				r.err <- err // nil, or the commit's own failure for all
+			}
+			return
+		}
+		reqs[failed].err <- b.update(reqs[failed].fn)
+		reqs = append(reqs[:failed], reqs[failed+1:]...)
+	}
+}
+
+func (b *boltKV) view(fn func(kvTx) error) error {
 	return b.db.View(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
 }
 
-func (b boltKV) close() error { return b.db.Close() }
+func (b *boltKV) close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	close(b.done)
+	b.mu.Unlock()
+	<-b.exited
+	return b.db.Close()
+}
 
 func (t boltTx) get(bucket, key string) []byte {
 	v := t.tx.Bucket([]byte(bucket)).Get([]byte(key))
