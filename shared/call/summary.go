@@ -29,6 +29,10 @@ type Summary struct {
 	EventCount     int   `json:"eventCount"`
 	// Stamps records, per field, the event that set it ("%020d/deliveryId").
 	Stamps map[string]string `json:"stamps,omitempty"`
+	// CallerNamedCallee records that some event named the current Caller as
+	// a callee, so that when a newer event names another caller the old one
+	// is a callee again, whatever order the events came in.
+	CallerNamedCallee bool `json:"callerNamedCallee,omitempty"`
 }
 
 // Apply folds one event into the summary.
@@ -44,16 +48,24 @@ func (s *Summary) Apply(ev *Event) {
 	}
 	stamp := fmt.Sprintf("%020d/%s", ev.EventTime, ev.DeliveryID)
 	f := ev.Facts
+	// newer reports whether stamp beats the field's; equal stamps (events
+	// that share a time and a delivery id) are settled by the value, so that
+	// the order of application never matters.
+	newer := func(name string, valueWins bool) bool {
+		old := s.Stamps[name]
+		return stamp > old || stamp == old && valueWins
+	}
 	setStr := func(name string, dst *string, v string) {
-		if v != "" && stamp > s.Stamps[name] {
+		if v != "" && newer(name, v > *dst) {
 			*dst, s.Stamps[name] = v, stamp
 		}
 	}
 	setInt := func(name string, dst *int64, v int64) {
-		if v != 0 && stamp > s.Stamps[name] {
+		if v != 0 && newer(name, v > *dst) {
 			*dst, s.Stamps[name] = v, stamp
 		}
 	}
+	prevCaller := s.Caller
 	setStr("status", &s.Status, f.Status)
 	setStr("mediaType", &s.MediaType, f.MediaType)
 	setStr("callType", &s.CallType, f.CallType)
@@ -63,13 +75,24 @@ func (s *Summary) Apply(ev *Event) {
 	setInt("startTime", &s.StartTime, f.StartTime)
 	setInt("acceptTime", &s.AcceptTime, f.AcceptTime)
 	setInt("endTime", &s.EndTime, f.EndTime)
+	// Callees are every user any event named a callee, minus the caller (a
+	// participant list may name the caller too). A caller replaced by a
+	// newer event's caller becomes a callee again if some event named it one.
+	if s.Caller != prevCaller {
+		if s.CallerNamedCallee && prevCaller != "" && !slices.Contains(s.Callees, prevCaller) {
+			s.Callees = append(s.Callees, prevCaller)
+		}
+		s.CallerNamedCallee = false
+	}
 	for _, c := range f.Callees {
 		if c != "" && !slices.Contains(s.Callees, c) {
 			s.Callees = append(s.Callees, c)
 		}
 	}
-	// A participant list may name the caller too; the caller is not a callee.
-	s.Callees = slices.DeleteFunc(s.Callees, func(c string) bool { return c == s.Caller })
+	if i := slices.Index(s.Callees, s.Caller); s.Caller != "" && i >= 0 {
+		s.Callees = slices.Delete(s.Callees, i, i+1)
+		s.CallerNamedCallee = true
+	}
 	slices.Sort(s.Callees)
 	if s.EventCount == 0 || ev.EventTime < s.FirstEventTime {
 		s.FirstEventTime = ev.EventTime
