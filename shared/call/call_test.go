@@ -1,0 +1,57 @@
+package call
+
+import (
+	"encoding/json"
+	"slices"
+	"testing"
+)
+
+func TestDeliveryID(t *testing.T) {
+	body := []byte(`{"CallbackCommand":"Call.CallbackAfterStartCall"}`)
+	id := DeliveryID(Tencent, "Call.CallbackAfterStartCall", body)
+	if len(id) != 32 {
+		t.Errorf("id %q", id)
+	}
+	if DeliveryID(Tencent, "Call.CallbackAfterStartCall", slices.Clone(body)) != id {
+		t.Error("same delivery, different id")
+	}
+	for _, other := range []string{
+		DeliveryID(Yunxin, "Call.CallbackAfterStartCall", body),
+		DeliveryID(Tencent, "cancel", body),
+		DeliveryID(Tencent, "Call.CallbackAfterStartCall", append(slices.Clone(body), ' ')),
+		// The separators keep fields from running into each other.
+		DeliveryID(Tencent+"Call.", "CallbackAfterStartCall", body),
+		DeliveryID(Tencent, "Call.CallbackAfterStartCall{", body[1:]),
+	} {
+		if other == id {
+			t.Errorf("different deliveries share id %s", id)
+		}
+	}
+}
+
+func TestFactsUsers(t *testing.T) {
+	f := Facts{Caller: "a", Callees: []string{"b", "", "a", "c", "b"}}
+	if got := f.Users(); !slices.Equal(got, []string{"a", "b", "c"}) {
+		t.Errorf("Users = %q", got)
+	}
+	if got := (Facts{Callees: []string{"x"}}).Users(); !slices.Equal(got, []string{"x"}) {
+		t.Errorf("no caller: %q", got)
+	}
+}
+
+// `callfn events` prints stored events with at least these names.
+func TestEventJSONNames(t *testing.T) {
+	b, err := json.Marshal(Event{Provider: Tencent, CallID: "c", Event: "call_started", EventTime: 1740464128807, Raw: `{"x":1}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]any{"provider": "tencent", "callId": "c", "event": "call_started", "eventTime": float64(1740464128807), "raw": `{"x":1}`} {
+		if m[k] != want {
+			t.Errorf("%s = %v, want %v", k, m[k], want)
+		}
+	}
+}
