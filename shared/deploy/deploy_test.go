@@ -29,26 +29,38 @@ import (
 // a function to callfn means adding it here (TestEveryFunctionIsDeployed
 // fails until then) and to both descriptors.
 type deployable struct {
-	SAMID   string // logical id of its AWS::Serverless::Function in template.yaml
-	SCFFile string // its serverless.yml (component: scf), relative to the repo root
-	Fn      platform.Function
+	SAMID   string            // logical id of its AWS::Serverless::Function in template.yaml
+	SCFFile string            // its serverless.yml (component: scf), relative to the repo root
+	Fn      platform.Function // built with an empty configuration, for its routes
+	// Build makes the function for the samples' run through the adapters.
+	Build func(cfg config.Config, st store.Store) platform.Function
+	// SampleConfig is the configuration the samples under events/ are for.
+	SampleConfig config.Config
 	// Samples are the sample events every platform must have under
-	// events/<platform>/<Fn.Name>/, by file name without .json.
-	Samples []string
+	// events/<platform>/<Fn.Name>/, by file name without .json;
+	// NotStored are those that are answered but store no event.
+	Samples, NotStored []string
 }
 
 func deployables() []deployable {
-	st := store.NewMemory(store.Options{})
+	buildWebhook := func(cfg config.Config, st store.Store) platform.Function { return webhook.New(cfg, st, nil) }
 	return []deployable{{
 		SAMID:   "WebhookFunction",
 		SCFFile: "serverless.yml",
-		Fn:      webhook.New(config.Config{}, st, nil),
+		Fn:      buildWebhook(config.Config{}, store.NewMemory(store.Options{})),
+		Build:   buildWebhook,
+		SampleConfig: config.Config{
+			TencentAppID: deploy.SampleTencentAppID,
+			YunxinAppKey: deploy.SampleYunxinAppKey,
+			YunxinSecret: deploy.SampleYunxinAppSecret,
+		},
 		Samples: []string{
 			"tencent-v4-start-call", "tencent-v4-member-changed", "tencent-v4-end-call",
 			"tencent-v1-status-normal-end", "tencent-v1-event-caller-start-call",
 			"yunxin-callback-20-call-initiated", "yunxin-callback-21-room-created",
 			"yunxin-copy-5-duration", "yunxin-copy-6-recording", "yunxin-copy-probe",
 		},
+		NotStored: []string{"yunxin-copy-probe"}, // the address probe, answered {}
 	}}
 }
 
