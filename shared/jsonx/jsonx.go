@@ -14,6 +14,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 var null = []byte("null")
@@ -107,8 +108,14 @@ func isDecimal(text string) bool {
 // Decode unmarshals body, which must hold exactly one JSON object and
 // nothing after it but white space, into v. A callback body that is null,
 // an array, a scalar, or an object followed by anything (even a stray "}"
-// or "]", which json.Decoder.More does not report) is refused.
+// or "]", which json.Decoder.More does not report) is refused. So is a body
+// that is not valid UTF-8 (RFC 8259 §8.1): encoding/json would read it,
+// replacing the bad bytes, and the body could then not be kept exactly as
+// received in a JSON string.
 func Decode(body []byte, v any) error {
+	if !utf8.Valid(body) {
+		return errors.New("body is not valid UTF-8")
+	}
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return errors.New("want a JSON object")

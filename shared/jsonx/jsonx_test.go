@@ -193,6 +193,7 @@ func TestDecode(t *testing.T) {
 	for _, in := range []string{
 		``, ` `, `{`, `{"A":1`, `{"A":1} x`, `{"A":1}{}`, `{"A":1}}`, `{"A":1}]`, `{"A":1},`,
 		`{"A":1} 1`, `null`, `[]`, `"s"`, `1`, `true`, `{"A":"x"}`,
+		"{\"A\":1,\"B\":\"\xff\"}", "{\"A\":1,\"B\":\"\xc3\x28\"}", "{\"A\":1}\xff",
 	} {
 		var v obj
 		if err := Decode([]byte(in), &v); err == nil {
