@@ -39,7 +39,7 @@ const (
 type StartCallRequest struct {
 	Robot_Account      string
 	CalleeList_Account []string
-	Timeout            int64 // ms
+	Timeout            int64            // ms
 	UserData           string           `json:",omitempty"`
 	CallInfo           CallInfo         // MediaType is required
 	OfflinePushInfo    *OfflinePushInfo `json:",omitempty"`

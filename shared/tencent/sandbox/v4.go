@@ -1,0 +1,231 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/callfn/callfn/shared/tencent"
+)
+
+// v4Request is one authenticated v4 request.
+type v4Request struct {
+	r    *http.Request
+	cmd  string
+	body []byte
+}
+
+// v4Handler answers a v4 command: its Response, or an ErrorCode and
+// ErrorInfo. Adding a command is one such method and one line in New.
+type v4Handler func(q *v4Request) (resp any, code int, info string)
+
+// v4Envelope is the IM REST reply.
+type v4Envelope struct {
+	ActionStatus string
+	ErrorInfo    string
+	ErrorCode    int
+	RequestId    string
+	Response     any `json:",omitempty"`
+}
+
+// documentedV4Limit is the v4 call commands' rate limit (200 requests/s).
+const documentedV4Limit = 200
+
+func (s *Sandbox) serveV4(w http.ResponseWriter, r *http.Request, cmd string) {
+	s.count(cmd)
+	body, err := readBody(r)
+	answer := func(resp any, code int, info string) {
+		env := v4Envelope{ActionStatus: "OK", RequestId: s.newRequestID(), Response: resp}
+		if code != 0 {
+			env = v4Envelope{ActionStatus: "FAIL", ErrorCode: code, ErrorInfo: info, RequestId: env.RequestId}
+		}
+		writeJSON(w, http.StatusOK, env)
+	}
+	switch {
+	case err != nil:
+		answer(nil, 60002, "could not read the request body")
+		return
+	case r.Method != http.MethodPost:
+		answer(nil, 60002, "the request method must be POST")
+		return
+	}
+	if f := s.checkREST(r.URL.Query()); f != nil {
+		answer(nil, f.v4, f.info)
+		return
+	}
+	h, ok := s.v4[cmd]
+	if !ok {
+		answer(nil, 60002, "no such command: v4/"+cmd)
+		return
+	}
+	if !s.allow("v4/"+cmd, documentedV4Limit) {
+		answer(nil, 60007, "REST API call frequency exceeds the limit")
+		return
+	}
+	f := s.takeFault(cmd)
+	switch {
+	case f != nil && f.HTTPStatus != 0:
+		http.Error(w, http.StatusText(f.HTTPStatus), f.HTTPStatus)
+		return
+	case f != nil && f.Code != 0:
+		answer(nil, f.Code, f.Info)
+		return
+	}
+	if len(strings.TrimSpace(string(body))) == 0 || !json.Valid(body) {
+		answer(nil, 60003, "Fail to Parse json data of body, Please check it")
+		return
+	}
+	resp, code, info := h(&v4Request{r: r, cmd: cmd, body: body})
+	if f != nil {
+		stall(r, f.Stall)
+	}
+	answer(resp, code, info)
+}
+
+// decodeBody reads a JSON body into v, answering 101002 on a type mismatch.
+func decodeBody(body []byte, v any) (int, string) {
+	if err := json.Unmarshal(body, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return 101002, "bad parameter: " + te.Field + " has the wrong type"
+		}
+		return 101002, "bad parameter: " + err.Error()
+	}
+	return 0, ""
+}
+
+func (s *Sandbox) startCallByRobot(q *v4Request) (any, int, string) {
+	var req tencent.StartCallRequest
+	if code, info := decodeBody(q.body, &req); code != 0 {
+		return nil, code, info
+	}
+	if err := req.Validate(); err != nil {
+		return nil, 101002, "bad parameter: " + err.Error()
+	}
+	p, err := parsePlan(req.UserData)
+	if err != nil {
+		return nil, 101002, "bad parameter: UserData: " + err.Error()
+	}
+	ip, _, _ := net.SplitHostPort(q.r.RemoteAddr)
+	c := s.newCall(&req, p, ip)
+	type result struct {
+		Callee_Account string
+		ResultCode     int
+	}
+	out := struct {
+		CallId     string
+		CallResult []result
+	}{CallId: c.rec.CallId}
+	for _, callee := range req.CalleeList_Account {
+		code := 0
+		if p.fail[callee] {
+			code = failedCalleeCode
+		}
+		out.CallResult = append(out.CallResult, result{callee, code})
+	}
+	return out, 0, ""
+}
+
+type callIDBody struct{ CallId string }
+
+func (s *Sandbox) endCall(q *v4Request) (any, int, string) {
+	var b callIDBody
+	if code, info := decodeBody(q.body, &b); code != 0 {
+		return nil, code, info
+	}
+	if b.CallId == "" {
+		return nil, 101002, "bad parameter: CallId is required"
+	}
+	if !s.requestEnd(b.CallId) {
+		return nil, 101004, "call does not exist or has already ended"
+	}
+	return nil, 0, ""
+}
+
+func (s *Sandbox) getCallInfo(q *v4Request) (any, int, string) {
+	var b callIDBody
+	if code, info := decodeBody(q.body, &b); code != 0 {
+		return nil, code, info
+	}
+	if b.CallId == "" {
+		return nil, 101002, "bad parameter: CallId is required"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.calls[b.CallId]
+	if c == nil || c.ended {
+		return nil, 101004, "call does not exist or has already ended"
+	}
+	type info struct {
+		CallId, MediaType, ChatGroupId, RoomId string
+		RoomIdType                             int
+	}
+	return struct {
+		CallInfo info
+		UserList []cbUser
+	}{info{c.rec.CallId, c.rec.MediaType, "", c.rec.RoomId, c.rec.RoomIdType}, c.userList()}, 0, ""
+}
+
+// callbackConfig is the v4 callback configuration (one per SDKAppID).
+type callbackConfig struct {
+	url      string
+	commands []string // nil: every command
+}
+
+func (c callbackConfig) wants(command string) bool {
+	if c.url == "" {
+		return false
+	}
+	if len(c.commands) == 0 {
+		return true
+	}
+	for _, k := range c.commands {
+		if k == command {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Sandbox) setCallback(q *v4Request) (any, int, string) {
+	var b struct {
+		Url                 string
+		CallbackCommandList []string
+	}
+	if code, info := decodeBody(q.body, &b); code != 0 {
+		return nil, 100002, info
+	}
+	if b.Url == "" {
+		return nil, 100002, "bad parameter: Url is required"
+	}
+	s.mu.Lock()
+	s.callback = callbackConfig{url: b.Url, commands: b.CallbackCommandList}
+	s.mu.Unlock()
+	return nil, 0, ""
+}
+
+func (s *Sandbox) getCallback(q *v4Request) (any, int, string) {
+	s.mu.Lock()
+	cb := s.callback
+	s.mu.Unlock()
+	if cb.url == "" {
+		return nil, 100301, "callback not configured"
+	}
+	cmds := cb.commands
+	if len(cmds) == 0 {
+		cmds = []string{cmdAfterStart, cmdAfterEnd, cmdMemberChanged}
+	}
+	return struct {
+		Url                 string
+		CallbackCommandList []string
+	}{cb.url, cmds}, 0, ""
+}
+
+func (s *Sandbox) deleteCallback(q *v4Request) (any, int, string) {
+	s.mu.Lock()
+	s.callback = callbackConfig{}
+	s.mu.Unlock()
+	return nil, 0, ""
+}
