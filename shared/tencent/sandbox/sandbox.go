@@ -161,6 +161,7 @@ func New(o Options) *Sandbox {
 		"callback/get":    s.v1GetCallback,
 		"callback/delete": s.v1DeleteCallback,
 	}
+	s.addRecordCommands()
 	return s
 }
 
