@@ -1,0 +1,759 @@
+package run_test
+
+// These tests build every function under functions/ as the Makefile does for
+// AWS Lambda and for Tencent SCF, and run each binary under its platform's
+// real invoke protocol: a local Lambda Runtime API for the bootstrap, net/rpc
+// calls for SCF's main. Everything listens on 127.0.0.1 only.
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/rpc"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/callfn/callfn/shared/tencent"
+	"github.com/tencentyun/scf-go-lib/cloudfunction/messages"
+	scfevents "github.com/tencentyun/scf-go-lib/events"
+)
+
+const (
+	appID         = "1400000001"
+	callbackToken = "invoke-test-callback-token"
+)
+
+// platformBuild is how the Makefile builds a function for one platform.
+type platformBuild struct {
+	name, binary string
+	tags         string
+	mustNotLink  string // a module the binary must not contain
+	mustLink     string // and one it must
+}
+
+var builds = []platformBuild{
+	{name: "lambda", binary: "bootstrap", tags: "lambda,lambda.norpc",
+		mustNotLink: "github.com/tencentyun/scf-go-lib", mustLink: "github.com/aws/aws-lambda-go"},
+	{name: "scf", binary: "main", tags: "scf",
+		mustNotLink: "github.com/aws/aws-lambda-go", mustLink: "github.com/tencentyun/scf-go-lib"},
+}
+
+// extraChecks are function-specific invocations, beyond the checks every
+// function gets (GET /healthz, bad events, still serving afterwards).
+var extraChecks = map[string]func(t *testing.T, inv invoker){
+	"webhook": webhookChecks,
+}
+
+func TestBinaries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds every function twice; skipped in -short mode")
+	}
+	root := moduleRoot(t)
+	fns := functionNames(t, root)
+	bins := buildAll(t, root, fns, t.TempDir())
+
+	t.Run("linking", func(t *testing.T) {
+		for _, fn := range fns {
+			for _, b := range builds {
+				out, err := exec.Command(goTool(t), "version", "-m", bins[b.name][fn]).CombinedOutput()
+				if err != nil {
+					t.Fatalf("go version -m: %v\n%s", err, out)
+				}
+				mods := linkedModules(string(out))
+				if mods[b.mustNotLink] {
+					t.Errorf("%s/%s links %s", b.name, fn, b.mustNotLink)
+				}
+				if !mods[b.mustLink] {
+					t.Errorf("%s/%s does not link %s; is it built for %s at all?", b.name, fn, b.mustLink, b.name)
+				}
+			}
+			// lambda.norpc: no net/rpc (aws-lambda-go's go1.x mode) in the bootstrap.
+			list := exec.Command(goTool(t), "list", "-deps", "-tags", "lambda,lambda.norpc", "./functions/"+fn)
+			list.Dir = root
+			out, err := list.Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains("\n"+string(out), "\nnet/rpc\n") {
+				t.Errorf("lambda/%s imports net/rpc despite lambda.norpc", fn)
+			}
+		}
+	})
+
+	for _, fn := range fns {
+		t.Run("lambda/"+fn, func(t *testing.T) {
+			t.Parallel()
+			inv := startLambda(t, bins["lambda"][fn], fn)
+			commonChecks(t, inv)
+			if extra := extraChecks[fn]; extra != nil {
+				extra(t, inv)
+			}
+		})
+		t.Run("scf/"+fn, func(t *testing.T) {
+			t.Parallel()
+			inv := startSCF(t, bins["scf"][fn], fn)
+			commonChecks(t, inv)
+			if extra := extraChecks[fn]; extra != nil {
+				extra(t, inv)
+			}
+		})
+	}
+}
+
+// ---- building ----
+
+func moduleRoot(t *testing.T) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+func functionNames(t *testing.T, root string) []string {
+	mains, err := filepath.Glob(filepath.Join(root, "functions", "*", "main.go"))
+	if err != nil || len(mains) == 0 {
+		t.Fatalf("no functions/*/main.go under %s (%v)", root, err)
+	}
+	var names []string
+	for _, m := range mains {
+		names = append(names, filepath.Base(filepath.Dir(m)))
+	}
+	return names
+}
+
+func goTool(t *testing.T) string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	p := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(p); err != nil {
+		t.Skip("no go command to build the functions with")
+	}
+	return p
+}
+
+// buildAll builds every function for every platform, in parallel, with the
+// Makefile's flags (for this machine's OS and architecture, to run them).
+func buildAll(t *testing.T, root string, fns []string, dir string) map[string]map[string]string {
+	gobin := goTool(t)
+	bins := make(map[string]map[string]string)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failures []string
+	for _, b := range builds {
+		bins[b.name] = make(map[string]string)
+		for _, fn := range fns {
+			out := filepath.Join(dir, b.name, fn, b.binary)
+			bins[b.name][fn] = out
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				cmd := exec.Command(gobin, "build", "-tags", b.tags, "-trimpath", "-ldflags=-s -w", "-o", out, "./functions/"+fn)
+				cmd.Dir = root
+				cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+				if msg, err := cmd.CombinedOutput(); err != nil {
+					mu.Lock()
+					failures = append(failures, fmt.Sprintf("%s/%s: %v\n%s", b.name, fn, err, msg))
+					mu.Unlock()
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if len(failures) > 0 {
+		t.Fatalf("build failed:\n%s", strings.Join(failures, "\n"))
+	}
+	return bins
+}
+
+// linkedModules reads the module paths from `go version -m` output.
+func linkedModules(out string) map[string]bool {
+	mods := make(map[string]bool)
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && (f[0] == "dep" || f[0] == "=>") {
+			mods[f[1]] = true
+		}
+	}
+	return mods
+}
+
+// ---- running a binary ----
+
+// process is a running function binary.
+type process struct {
+	cmd    *exec.Cmd
+	stderr *syncBuffer
+	exited chan struct{} // closed when it has exited
+	err    error         // its exit status, once exited
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// start runs bin with exactly env (nothing inherited, so that no developer
+// settings leak in), and kills it when the test ends.
+func start(t *testing.T, bin string, env ...string) *process {
+	p := &process{cmd: exec.Command(bin), stderr: &syncBuffer{}, exited: make(chan struct{})}
+	p.cmd.Env = append([]string{
+		"PATH=/usr/bin:/bin",
+		"HOME=" + t.TempDir(),
+		"CALLFN_STORE=memory:",
+		"CALLFN_TENCENT_SDKAPPID=" + appID,
+		"CALLFN_TENCENT_CALLBACK_TOKEN=" + callbackToken,
+		"CALLFN_API_TOKEN=invoke-test-api-token",
+		"CALLFN_TENCENT_SECRET_KEY=invoke-test-secret-key",
+		"CALLFN_TENCENT_ENDPOINT=http://127.0.0.1:9", // nothing leaves the machine
+	}, env...)
+	p.cmd.Stdout = p.stderr
+	p.cmd.Stderr = p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.exited
+		if t.Failed() {
+			t.Logf("%s output:\n%s", filepath.Base(bin), p.stderr.String())
+		}
+	})
+	return p
+}
+
+func (p *process) exitedf(t *testing.T, format string, args ...any) {
+	t.Helper()
+	t.Fatalf("%s; the process exited (%v):\n%s", fmt.Sprintf(format, args...), p.err, p.stderr.String())
+}
+
+// invoker invokes a running function with an HTTP request, as its platform's
+// API gateway would, or with any raw event.
+type invoker interface {
+	// http sends an API gateway event for the request; rest picks REST API
+	// 1.0 over HTTP API 2.0 on Lambda (SCF has one kind).
+	http(t *testing.T, r request) httpReply
+	// raw sends event as it is and returns the invocation's error message
+	// ("" when it succeeded).
+	raw(t *testing.T, event []byte) (errorMessage string)
+}
+
+type request struct {
+	method, path, rawQuery string
+	header                 map[string]string
+	body                   string
+	base64                 bool // send the body base64-encoded, isBase64Encoded set
+	rest                   bool
+}
+
+type httpReply struct {
+	status int
+	body   string
+}
+
+// ---- checks ----
+
+func commonChecks(t *testing.T, inv invoker) {
+	if r := inv.http(t, request{method: "GET", path: "/healthz"}); r.status != 200 || !strings.Contains(r.body, `"ok"`) {
+		t.Errorf("GET /healthz over HTTP API 2.0: %d %s", r.status, r.body)
+	}
+	if r := inv.http(t, request{method: "GET", path: "/healthz", rest: true}); r.status != 200 {
+		t.Errorf("GET /healthz over REST API 1.0: %d %s", r.status, r.body)
+	}
+	for _, ev := range []string{`garbage`, `{"hello":"world"}`} {
+		if msg := inv.raw(t, []byte(ev)); msg == "" {
+			t.Errorf("event %s: no invocation error", ev)
+		}
+	}
+	// Still serving after the failed invocations.
+	if r := inv.http(t, request{method: "GET", path: "/healthz"}); r.status != 200 {
+		t.Errorf("GET /healthz after bad events: %d %s", r.status, r.body)
+	}
+}
+
+// startCall is the seed sample of Call.CallbackAfterStartCall (spec
+// upstream.md §1.3): User_Account as unquoted 18-digit numbers.
+const startCall = `{"CallbackCommand":"Call.CallbackAfterStartCall","CallInfo":{"CallId":"055662e1-bc8a-469c-a334-1126c8c17d58","CallMediaType":"Audio","ChatGroupId":"","RoomId":"","RoomIdType":1},"UserList":[{"User_Account":144115212830834855,"Status":"Calling"},{"User_Account":144115212948889925,"Status":"Waiting"}],"EventTime":1740464128807}`
+
+// tencentQuery is the query Tencent puts on a v4 callback URL, signed with token.
+func tencentQuery(sdkAppID, token string, now time.Time) string {
+	rt := strconv.FormatInt(now.Unix(), 10)
+	return "SdkAppid=" + sdkAppID + "&CallbackCommand=Call.CallbackAfterStartCall&contenttype=json" +
+		"&ClientIP=203.0.113.7&OptPlatform=Android&RequestTime=" + rt + "&Sign=" + tencent.CallbackSign(token, rt)
+}
+
+var tencentHeader = map[string]string{"Content-Type": "application/json", "User-Agent": "Go-http-client/1.1"}
+
+// okReply is Tencent's documented success reply.
+var okReply = map[string]any{"ActionStatus": "OK", "ErrorInfo": "", "ErrorCode": float64(0)}
+
+func webhookChecks(t *testing.T, inv invoker) {
+	callback := func(query string, rest, b64 bool) httpReply {
+		return inv.http(t, request{method: "POST", path: "/webhook/tencent", rawQuery: query,
+			header: tencentHeader, body: startCall, rest: rest, base64: b64})
+	}
+	isOK := func(what string, r httpReply) {
+		t.Helper()
+		var got map[string]any
+		if err := json.Unmarshal([]byte(r.body), &got); r.status != 200 || err != nil || !reflect.DeepEqual(got, okReply) {
+			t.Errorf("%s: %d %s, want 200 %v", what, r.status, r.body, okReply)
+		}
+	}
+	now := time.Now()
+	isOK("v4 callback over HTTP API 2.0", callback(tencentQuery(appID, callbackToken, now), false, false))
+	// The same delivery again, through REST API 1.0 with a base64 body: a
+	// duplicate, acknowledged all the same.
+	isOK("v4 callback over REST API 1.0, base64 body", callback(tencentQuery(appID, callbackToken, now), true, true))
+
+	for _, rest := range []bool{false, true} {
+		if r := callback(tencentQuery("1400000002", callbackToken, now), rest, false); r.status < 400 || r.status > 499 {
+			t.Errorf("callback for another SDKAppID (rest %v): %d %s, want 4xx", rest, r.status, r.body)
+		}
+		if r := callback(tencentQuery(appID, "not-the-token", now), rest, false); r.status < 400 || r.status > 499 {
+			t.Errorf("callback with a bad Sign (rest %v): %d %s, want 4xx", rest, r.status, r.body)
+		}
+	}
+	if msg := inv.raw(t, []byte(`{"version":"2.0"}`)); msg == "" {
+		t.Error("half an event: no invocation error")
+	}
+	isOK("v4 callback after refusals and bad events", callback(tencentQuery(appID, callbackToken, time.Now()), false, false))
+}
+
+// ---- AWS Lambda: a local Runtime API ----
+
+// runtimeAPI implements the Lambda Runtime API's documented endpoints
+// (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html) for one
+// function process, one invocation at a time.
+type runtimeAPI struct {
+	t        *testing.T
+	function string
+	next     chan invocation // queued for GET .../invocation/next
+	results  chan result
+
+	mu       sync.Mutex
+	inflight string
+}
+
+type invocation struct {
+	id      string
+	payload []byte
+}
+
+type result struct {
+	id, kind  string // kind: response, error, init/error
+	body      []byte
+	errorType string // the Lambda-Runtime-Function-Error-Type header of an error
+}
+
+func (api *runtimeAPI) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case inv := <-api.next:
+			api.mu.Lock()
+			api.inflight = inv.id
+			api.mu.Unlock()
+			h := w.Header()
+			h.Set("Content-Type", "application/json")
+			h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
+			h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(30*time.Second).UnixMilli(), 10))
+			h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:ap-southeast-1:123456789012:function:"+api.function)
+			h.Set("Lambda-Runtime-Trace-Id", "Root=1-67bd6c00-"+strings.Repeat("0", 23)+"1;Parent=0000000000000001;Sampled=0")
+			w.Write(inv.payload)
+		case <-r.Context().Done():
+		}
+	})
+	post := func(kind string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			id := r.PathValue("id")
+			if kind != "init/error" {
+				api.mu.Lock()
+				ok := id == api.inflight
+				api.inflight = ""
+				api.mu.Unlock()
+				if !ok {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(http.StatusBadRequest)
+					fmt.Fprintf(w, `{"errorMessage":"no invocation %s in progress","errorType":"InvalidRequestID"}`, id)
+					api.t.Errorf("runtime posted a %s for %q, which is not the invocation in progress", kind, id)
+					return
+				}
+			}
+			api.results <- result{id: id, kind: kind, body: body, errorType: r.Header.Get("Lambda-Runtime-Function-Error-Type")}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusAccepted)
+			w.Write([]byte(`{"status":"OK"}`))
+		}
+	}
+	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/response", post("response"))
+	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/error", post("error"))
+	mux.HandleFunc("POST /2018-06-01/runtime/init/error", post("init/error"))
+	return mux
+}
+
+type lambdaInvoker struct {
+	api  *runtimeAPI
+	proc *process
+	n    int
+}
+
+func startLambda(t *testing.T, bin, function string) *lambdaInvoker {
+	api := &runtimeAPI{t: t, function: function, next: make(chan invocation, 1), results: make(chan result, 1)}
+	srv := httptest.NewServer(api.handler()) // on 127.0.0.1
+	t.Cleanup(func() {
+		srv.CloseClientConnections()
+		srv.Close()
+	})
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	proc := start(t, bin,
+		"AWS_LAMBDA_RUNTIME_API="+addr,
+		"AWS_LAMBDA_FUNCTION_NAME="+function,
+		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
+		"AWS_REGION=ap-southeast-1",
+		"_HANDLER=bootstrap",
+	)
+	return &lambdaInvoker{api: api, proc: proc}
+}
+
+func (l *lambdaInvoker) invoke(t *testing.T, payload []byte) result {
+	t.Helper()
+	l.n++
+	id := fmt.Sprintf("00000000-0000-4000-8000-%012d", l.n)
+	select {
+	case l.api.next <- invocation{id: id, payload: payload}:
+	case <-l.proc.exited:
+		l.proc.exitedf(t, "invocation %s not taken", id)
+	}
+	select {
+	case r := <-l.api.results:
+		if r.kind == "init/error" {
+			t.Fatalf("the runtime reported an init error: %s", r.body)
+		}
+		if r.id != id {
+			t.Fatalf("result for %s, want %s", r.id, id)
+		}
+		return r
+	case <-l.proc.exited:
+		l.proc.exitedf(t, "no result for invocation %s", id)
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no result for invocation %s in 20s:\n%s", id, l.proc.stderr.String())
+	}
+	return result{}
+}
+
+func (l *lambdaInvoker) raw(t *testing.T, event []byte) string {
+	t.Helper()
+	r := l.invoke(t, event)
+	if r.kind != "error" {
+		return ""
+	}
+	var e struct {
+		Message string `json:"errorMessage"`
+		Type    string `json:"errorType"`
+	}
+	if err := json.Unmarshal(r.body, &e); err != nil || e.Message == "" {
+		t.Errorf("error post is not Lambda's error JSON: %s", r.body)
+		return string(r.body)
+	}
+	return e.Message
+}
+
+func (l *lambdaInvoker) http(t *testing.T, req request) httpReply {
+	t.Helper()
+	body, isB64 := req.body, false
+	if req.base64 {
+		body, isB64 = base64.StdEncoding.EncodeToString([]byte(req.body)), true
+	}
+	query, err := url.ParseQuery(req.rawQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const host = "a1b2c3d4e5.execute-api.ap-southeast-1.amazonaws.com"
+	var event any
+	if req.rest {
+		e := events.APIGatewayProxyRequest{
+			Resource: req.path, Path: req.path, HTTPMethod: req.method,
+			Headers:           map[string]string{"Host": host, "X-Forwarded-For": "43.132.0.10"},
+			MultiValueHeaders: map[string][]string{"Host": {host}, "X-Forwarded-For": {"43.132.0.10"}},
+			RequestContext: events.APIGatewayProxyRequestContext{
+				AccountID: "123456789012", Stage: "prod", RequestID: "rest-" + strconv.Itoa(l.n),
+				DomainName: host, HTTPMethod: req.method, Path: "/prod" + req.path, APIID: "a1b2c3d4e5",
+				Identity: events.APIGatewayRequestIdentity{SourceIP: "43.132.0.10"},
+			},
+			Body: body, IsBase64Encoded: isB64,
+		}
+		for k, v := range req.header {
+			e.Headers[k], e.MultiValueHeaders[k] = v, []string{v}
+		}
+		if len(query) > 0 {
+			e.QueryStringParameters, e.MultiValueQueryStringParameters = map[string]string{}, map[string][]string(query)
+			for k := range query {
+				e.QueryStringParameters[k] = query.Get(k)
+			}
+		}
+		event = e
+	} else {
+		e := events.APIGatewayV2HTTPRequest{
+			Version: "2.0", RouteKey: req.method + " " + req.path, RawPath: req.path, RawQueryString: req.rawQuery,
+			Headers: map[string]string{"host": host, "x-forwarded-for": "43.132.0.10", "x-forwarded-proto": "https"},
+			RequestContext: events.APIGatewayV2HTTPRequestContext{
+				RouteKey: req.method + " " + req.path, AccountID: "123456789012", Stage: "$default",
+				RequestID: "v2-" + strconv.Itoa(l.n), APIID: "a1b2c3d4e5", DomainName: host, DomainPrefix: "a1b2c3d4e5",
+				TimeEpoch: time.Now().UnixMilli(),
+				HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
+					Method: req.method, Path: req.path, Protocol: "HTTP/1.1", SourceIP: "43.132.0.10", UserAgent: "Go-http-client/1.1",
+				},
+			},
+			Body: body, IsBase64Encoded: isB64,
+		}
+		for k, v := range req.header {
+			e.Headers[strings.ToLower(k)] = v
+		}
+		if len(query) > 0 {
+			e.QueryStringParameters = map[string]string{}
+			for k, vs := range query {
+				e.QueryStringParameters[k] = strings.Join(vs, ",")
+			}
+		}
+		event = e
+	}
+	payload, _ := json.Marshal(event)
+	r := l.invoke(t, payload)
+	if r.kind != "response" {
+		t.Fatalf("%s %s: invocation %s: %s", req.method, req.path, r.kind, r.body)
+	}
+	var resp struct {
+		StatusCode      int    `json:"statusCode"`
+		Body            string `json:"body"`
+		IsBase64Encoded bool   `json:"isBase64Encoded"`
+	}
+	if err := json.Unmarshal(r.body, &resp); err != nil {
+		t.Fatalf("response is not an API Gateway response: %v: %s", err, r.body)
+	}
+	return httpReply{status: resp.StatusCode, body: decoded(t, resp.Body, resp.IsBase64Encoded)}
+}
+
+func decoded(t *testing.T, body string, isBase64 bool) string {
+	if !isBase64 {
+		return body
+	}
+	b, err := base64.StdEncoding.DecodeString(body)
+	if err != nil {
+		t.Fatalf("response body: %v", err)
+	}
+	return string(b)
+}
+
+// ---- Tencent SCF: net/rpc ----
+
+type scfInvoker struct {
+	client *rpc.Client
+	proc   *process
+	n      int
+}
+
+func freePort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+func startSCF(t *testing.T, bin, function string) *scfInvoker {
+	port := freePort(t)
+	proc := start(t, bin,
+		"_LAMBDA_SERVER_PORT="+port,
+		"SCF_FUNCTIONNAME="+function,
+		"SCF_NAMESPACE=default",
+		"TENCENTCLOUD_REGION=ap-singapore",
+	)
+	addr := net.JoinHostPort("127.0.0.1", port)
+	var client *rpc.Client
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		var err error
+		if client, err = rpc.Dial("tcp", addr); err == nil {
+			break
+		}
+		select {
+		case <-proc.exited:
+			proc.exitedf(t, "never listened on %s", addr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing listening on %s after 15s: %v\n%s", addr, err, proc.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Cleanup(func() { client.Close() })
+
+	var pong messages.PingResponse
+	if err := client.Call("Function.Ping", &messages.PingRequest{}, &pong); err != nil {
+		t.Errorf("Function.Ping: %v", err)
+	}
+	onlyLoopback(t, port)
+	return &scfInvoker{client: client, proc: proc}
+}
+
+// onlyLoopback checks that the function's port is not reachable on this
+// machine's other addresses.
+func onlyLoopback(t *testing.T, port string) {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Logf("cannot list interface addresses (%v); loopback-only not checked", err)
+		return
+	}
+	checked := 0
+	for _, a := range addrs {
+		ipn, ok := a.(*net.IPNet)
+		if !ok || ipn.IP.IsLoopback() || ipn.IP.IsLinkLocalUnicast() {
+			continue
+		}
+		checked++
+		c, err := net.DialTimeout("tcp", net.JoinHostPort(ipn.IP.String(), port), time.Second)
+		if err == nil {
+			c.Close()
+			t.Errorf("the SCF runtime port %s answers on %s, not only on loopback", port, ipn.IP)
+		}
+	}
+	if checked == 0 {
+		t.Log("no non-loopback address on this machine; loopback-only not checked")
+	}
+}
+
+func (s *scfInvoker) invoke(t *testing.T, payload []byte) messages.InvokeResponse {
+	t.Helper()
+	s.n++
+	dl := time.Now().Add(30 * time.Second)
+	req := &messages.InvokeRequest{
+		Payload:            payload,
+		RequestId:          fmt.Sprintf("scf-%08d-0000-4000-8000-000000000000", s.n),
+		Deadline:           messages.InvokeRequest_Timestamp{Seconds: dl.Unix(), Nanos: int64(dl.Nanosecond())},
+		Namespace:          "default",
+		FunctionName:       "callfn",
+		FunctionVersion:    "$LATEST",
+		MemoryLimitInMb:    128,
+		TimeLimitInMs:      30000,
+		TencentcloudRegion: "ap-singapore",
+	}
+	var resp messages.InvokeResponse
+	call := s.client.Go("Function.Invoke", req, &resp, make(chan *rpc.Call, 1))
+	select {
+	case <-call.Done:
+		if call.Error != nil {
+			t.Fatalf("Function.Invoke: %v\n%s", call.Error, s.proc.stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("Function.Invoke: no reply in 20s:\n%s", s.proc.stderr.String())
+	}
+	return resp
+}
+
+func (s *scfInvoker) raw(t *testing.T, event []byte) string {
+	t.Helper()
+	resp := s.invoke(t, event)
+	if resp.Error == nil {
+		return ""
+	}
+	if resp.Error.ShouldExit {
+		t.Errorf("invocation error asks the runtime to restart the process: %+v", resp.Error)
+	}
+	return resp.Error.Message
+}
+
+func (s *scfInvoker) http(t *testing.T, req request) httpReply {
+	t.Helper()
+	body, isB64 := req.body, false
+	if req.base64 {
+		body, isB64 = base64.StdEncoding.EncodeToString([]byte(req.body)), true
+	}
+	query, err := url.ParseQuery(req.rawQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const host = "service-k3x9q2ab-1250000000.sg.apigw.tencentcs.com"
+	id := fmt.Sprintf("4c1a7e0b9d2f%020d", s.n+1)
+	e := struct {
+		scfevents.APIGatewayRequest
+		IsBase64Encoded       bool              `json:"isBase64Encoded"`
+		HeaderParameters      map[string]string `json:"headerParameters"`
+		PathParameters        map[string]string `json:"pathParameters"`
+		QueryStringParameters map[string]string `json:"queryStringParameters"`
+	}{
+		APIGatewayRequest: scfevents.APIGatewayRequest{
+			Headers: map[string]string{"host": host, "x-forwarded-for": "43.132.0.10", "x-api-requestid": id,
+				"endpoint-timeout": "15", "x-qualifier": "$DEFAULT"},
+			Method:      req.method,
+			Path:        req.path,
+			QueryString: scfevents.APIGatewayQueryString(query),
+			Body:        body,
+			Context: scfevents.APIGatewayRequestContext{ServiceID: "service-k3x9q2ab", RequestID: id,
+				Method: req.method, Path: req.path, SourceIP: "43.132.0.10", Stage: "release"},
+		},
+		IsBase64Encoded:       isB64,
+		HeaderParameters:      map[string]string{},
+		PathParameters:        map[string]string{},
+		QueryStringParameters: map[string]string{},
+	}
+	for k, v := range req.header {
+		e.Headers[strings.ToLower(k)] = v
+	}
+	payload, _ := json.Marshal(e)
+	resp := s.invoke(t, payload)
+	if resp.Error != nil {
+		t.Fatalf("%s %s: invocation error %+v", req.method, req.path, resp.Error)
+	}
+	var r scfevents.APIGatewayResponse
+	if err := json.Unmarshal(resp.Payload, &r); err != nil {
+		t.Fatalf("payload is not an API gateway response: %v: %s", err, resp.Payload)
+	}
+	return httpReply{status: r.StatusCode, body: decoded(t, r.Body, r.IsBase64Encoded)}
+}
