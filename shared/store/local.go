@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/callfn/callfn/shared/call"
@@ -15,8 +16,17 @@ import (
 // an ordered key-value engine whose update transactions are serializable,
 // so exactly-once and the fold need no conditional writes of their own.
 type local struct {
-	kv   kv
-	opts Options
+	kv     kv
+	opts   Options
+	closed atomic.Bool
+}
+
+// check fails once the store is closed or ctx is done.
+func (l *local) check(ctx context.Context) error {
+	if l.closed.Load() {
+		return ErrClosed
+	}
+	return ctx.Err()
 }
 
 // kv is an ordered key-value engine with serializable transactions.
@@ -80,7 +90,7 @@ type storedSummary struct {
 }
 
 func (l *local) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
-	if err := ctx.Err(); err != nil {
+	if err := l.check(ctx); err != nil {
 		return false, err
 	}
 	stored := false
@@ -109,6 +119,11 @@ func (l *local) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
 			if err := json.Unmarshal(prev, &s); err != nil {
 				return fmt.Errorf("store: summary of %q: %w", ev.CallID, err)
 			}
+			if l.opts.expired(s.ExpiresAt) {
+				// Every event it was folded from has expired too (none
+				// outlives the newest): start over from this one.
+				s = storedSummary{}
+			}
 		}
 		s.Apply(ev)
 		s.ExpiresAt = l.opts.expiresAt(s.LastEventTime)
@@ -129,7 +144,7 @@ func (l *local) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
 }
 
 func (l *local) GetCall(ctx context.Context, callID string) (*call.Summary, []call.Event, error) {
-	if err := ctx.Err(); err != nil {
+	if err := l.check(ctx); err != nil {
 		return nil, nil, err
 	}
 	var s *call.Summary
@@ -187,6 +202,9 @@ func (l *local) scanEvents(tx kvTx, callID string, fn func(*call.Event) error) e
 }
 
 func (l *local) ListEvents(ctx context.Context, callID string, fn func(*call.Event) error) error {
+	if err := l.check(ctx); err != nil {
+		return err
+	}
 	return l.kv.view(func(tx kvTx) error {
 		return l.scanEvents(tx, callID, func(ev *call.Event) error {
 			if err := ctx.Err(); err != nil {
@@ -198,6 +216,9 @@ func (l *local) ListEvents(ctx context.Context, callID string, fn func(*call.Eve
 }
 
 func (l *local) UserCalls(ctx context.Context, user string, limit int) ([]call.Summary, error) {
+	if err := l.check(ctx); err != nil {
+		return nil, err
+	}
 	var out []call.Summary
 	err := l.kv.view(func(tx kvTx) error {
 		return tx.scan(bUsers, user+"\x00", func(_ string, v []byte) error {
@@ -235,6 +256,9 @@ func SortNewestFirst(s []call.Summary) {
 func listKey(s *call.Summary) string { return fmt.Sprintf("%013d#%s", s.SortTime(), s.CallID) }
 
 func (l *local) ListCalls(ctx context.Context, q CallQuery) (CallPage, error) {
+	if err := l.check(ctx); err != nil {
+		return CallPage{}, err
+	}
 	var all []call.Summary
 	err := l.kv.view(func(tx kvTx) error {
 		return tx.scan(bSummaries, "", func(k string, _ []byte) error {
@@ -259,6 +283,9 @@ func (l *local) ListCalls(ctx context.Context, q CallQuery) (CallPage, error) {
 }
 
 func (l *local) Claim(ctx context.Context, key string, until time.Time) (bool, error) {
+	if err := l.check(ctx); err != nil {
+		return false, err
+	}
 	claimed := false
 	err := l.kv.update(func(tx kvTx) error {
 		if b := tx.get(bClaims, key); b != nil {
@@ -274,6 +301,9 @@ func (l *local) Claim(ctx context.Context, key string, until time.Time) (bool, e
 }
 
 func (l *local) GetMeta(ctx context.Context, name string) (string, error) {
+	if err := l.check(ctx); err != nil {
+		return "", err
+	}
 	var v string
 	err := l.kv.view(func(tx kvTx) error {
 		v = string(tx.get(bMeta, name))
@@ -283,7 +313,15 @@ func (l *local) GetMeta(ctx context.Context, name string) (string, error) {
 }
 
 func (l *local) PutMeta(ctx context.Context, name, value string) error {
+	if err := l.check(ctx); err != nil {
+		return err
+	}
 	return l.kv.update(func(tx kvTx) error { return tx.put(bMeta, name, []byte(value)) })
 }
 
-func (l *local) Close() error { return l.kv.close() }
+func (l *local) Close() error {
+	if l.closed.Swap(true) {
+		return nil
+	}
+	return l.kv.close()
+}

@@ -29,6 +29,9 @@ const (
 // ErrNotFound is returned for a call the table does not know.
 var ErrNotFound = errors.New("store: not found")
 
+// ErrClosed is returned by every method of a Store after Close.
+var ErrClosed = errors.New("store: closed")
+
 // Store is the table. Every implementation passes the same behavioural suite
 // (store_test.go).
 type Store interface {
