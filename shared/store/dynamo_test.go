@@ -1,0 +1,375 @@
+package store_test
+
+// Checks only the DynamoDB table has: its item layout and TTL, the number of
+// requests its reads and writes take, and its failures.
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/callfn/callfn/shared/call"
+	"github.com/callfn/callfn/shared/store"
+)
+
+func deleteTable(name string) {
+	server.Client().DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+}
+
+// rawItem reads one item as DynamoDB holds it (nil when there is none).
+func rawItem(t *testing.T, table, pk, sk string) map[string]any {
+	t.Helper()
+	out, err := server.Client().GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(table),
+		Key: map[string]types.AttributeValue{
+			store.DynamoPK: &types.AttributeValueMemberS{Value: pk},
+			store.DynamoSK: &types.AttributeValueMemberS{Value: sk},
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Item == nil {
+		return nil
+	}
+	var m map[string]any
+	if err := attributevalue.UnmarshalMap(out.Item, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// num is a number attribute as an int64 (-1 when absent).
+func num(t *testing.T, item map[string]any, attr string) int64 {
+	t.Helper()
+	v, ok := item[attr]
+	if !ok {
+		return -1
+	}
+	f, ok := v.(float64)
+	if !ok {
+		t.Fatalf("%s is %T, want a number", attr, v)
+	}
+	return int64(f)
+}
+
+func TestDynamoLayoutAndTTL(t *testing.T) {
+	table := newTable(t)
+	clk := newClock(t0)
+	st := store.NewDynamo(server.Client(), table, store.Options{Retention: 24 * time.Hour, Now: clk.Now})
+	defer st.Close()
+	day := int64(24 * 3600)
+
+	first := ev("c1", "start", t0, call.Facts{Caller: "alice", Callees: []string{"bob"}, StartTime: t0})
+	put(t, st, first)
+	evItem := rawItem(t, table, "CALL#c1", "EVENT#"+store.EventKey(first))
+	if evItem == nil {
+		t.Fatalf("no event item at CALL#c1 / EVENT#%s", store.EventKey(first))
+	}
+	if got, want := num(t, evItem, store.DynamoTTL), t0/1000+day; got != want {
+		t.Errorf("event %s = %d, want %d", store.DynamoTTL, got, want)
+	}
+	if evItem["raw"] != first.Raw || evItem["callId"] != "c1" {
+		t.Errorf("event item attributes: %v", evItem)
+	}
+	sum := rawItem(t, table, "CALL#c1", "SUMMARY")
+	if sum == nil {
+		t.Fatal("no summary item at CALL#c1 / SUMMARY")
+	}
+	if sum[store.DynamoIndexPK] != "CALLS#2024-03" || sum[store.DynamoIndexSK] != fmt.Sprintf("%013d#c1", t0) {
+		t.Errorf("summary index keys %v / %v", sum[store.DynamoIndexPK], sum[store.DynamoIndexSK])
+	}
+	if num(t, sum, "version") != 1 || num(t, sum, store.DynamoTTL) != t0/1000+day || num(t, sum, "eventCount") != 1 {
+		t.Errorf("summary item: %v", sum)
+	}
+	for _, u := range []string{"alice", "bob"} {
+		ui := rawItem(t, table, "USER#"+u, "CALL#c1")
+		if ui == nil || num(t, ui, store.DynamoTTL) != t0/1000+day {
+			t.Errorf("user item of %s: %v", u, ui)
+		}
+	}
+
+	// A newer event moves the summary's expiry, and the user items' with it.
+	later := ev("c1", "end", t0+3600_000, call.Facts{Status: call.StatusEnded, Callees: []string{"carol"}})
+	put(t, st, later)
+	sum = rawItem(t, table, "CALL#c1", "SUMMARY")
+	if num(t, sum, "version") != 2 || num(t, sum, store.DynamoTTL) != t0/1000+3600+day {
+		t.Errorf("summary after a newer event: %v", sum)
+	}
+	for _, u := range []string{"alice", "bob", "carol"} {
+		ui := rawItem(t, table, "USER#"+u, "CALL#c1")
+		if ui == nil || num(t, ui, store.DynamoTTL) != t0/1000+3600+day {
+			t.Errorf("user item of %s after a newer event: %v", u, ui)
+		}
+	}
+
+	until := time.UnixMilli(t0).Add(time.Hour)
+	if ok, err := st.Claim(ctx, "job", until); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if c := rawItem(t, table, "CLAIM#job", "CLAIM"); num(t, c, store.DynamoTTL) != until.Unix() {
+		t.Errorf("claim item: %v", c)
+	}
+	if err := st.PutMeta(ctx, "cursor", "x"); err != nil {
+		t.Fatal(err)
+	}
+	if m := rawItem(t, table, "META#cursor", "META"); m == nil || m["value"] != "x" {
+		t.Errorf("meta item: %v", m)
+	}
+	orphan := ev("", "probe", t0, call.Facts{})
+	put(t, st, orphan)
+	if rawItem(t, table, "NOCALL#"+orphan.DeliveryID, "EVENT#"+store.EventKey(orphan)) == nil {
+		t.Error("no item for an event without a call at NOCALL#<deliveryId>")
+	}
+
+	ttl, err := server.Client().DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(table)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := ttl.TimeToLiveDescription; d == nil || d.TimeToLiveStatus != types.TimeToLiveStatusEnabled || aws.ToString(d.AttributeName) != store.DynamoTTL {
+		t.Errorf("TTL: %+v, want ENABLED on %s", d, store.DynamoTTL)
+	}
+
+	// Without retention nothing but claims carries the TTL attribute.
+	table2 := newTable(t)
+	keep := store.NewDynamo(server.Client(), table2, store.Options{})
+	put(t, keep, first)
+	for _, k := range [][2]string{{"CALL#c1", "EVENT#" + store.EventKey(first)}, {"CALL#c1", "SUMMARY"}, {"USER#alice", "CALL#c1"}} {
+		item := rawItem(t, table2, k[0], k[1])
+		if item == nil {
+			t.Fatalf("no item %v", k)
+		}
+		if _, ok := item[store.DynamoTTL]; ok {
+			t.Errorf("item %v has %s without retention", k, store.DynamoTTL)
+		}
+	}
+}
+
+// counter counts the requests a client sends, by operation.
+type counter struct {
+	mu   sync.Mutex
+	ops  []string
+	next aws.HTTPClient
+}
+
+func (c *counter) Do(r *http.Request) (*http.Response, error) {
+	op := r.Header.Get("X-Amz-Target")
+	c.mu.Lock()
+	c.ops = append(c.ops, strings.TrimPrefix(op, "DynamoDB_20120810."))
+	c.mu.Unlock()
+	return c.next.Do(r)
+}
+
+func (c *counter) take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ops := c.ops
+	c.ops = nil
+	return ops
+}
+
+func TestDynamoRequests(t *testing.T) {
+	table := newTable(t)
+	opts := server.Client().Options()
+	cnt := &counter{next: opts.HTTPClient}
+	opts.HTTPClient = cnt
+	st := store.NewDynamo(dynamodb.New(opts), table, store.Options{})
+	defer st.Close()
+
+	check := func(what string, want ...string) {
+		t.Helper()
+		if got := cnt.take(); strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("%s: requests %v, want %v", what, got, want)
+		}
+	}
+	put(t, st, ev("c1", "start", t0, call.Facts{Caller: "alice", Callees: []string{"bob"}, StartTime: t0}))
+	check("first event of the month's first call", "GetItem", "PutItem", "TransactWriteItems")
+	put(t, st, ev("c2", "start", t0, call.Facts{Caller: "alice", StartTime: t0}))
+	check("first event of a call", "GetItem", "TransactWriteItems")
+	e := ev("c1", "end", t0+1000, call.Facts{Status: call.StatusEnded})
+	put(t, st, e)
+	check("next event", "GetItem", "TransactWriteItems")
+	if stored, err := st.PutEvent(ctx, e); err != nil || stored {
+		t.Fatal(stored, err)
+	}
+	check("redelivery", "GetItem", "TransactWriteItems")
+	if _, evs, err := st.GetCall(ctx, "c1"); err != nil || len(evs) != 2 {
+		t.Fatal(evs, err)
+	}
+	check("GetCall", "Query")
+	if calls, err := st.UserCalls(ctx, "alice", 0); err != nil || len(calls) != 2 {
+		t.Fatal(calls, err)
+	}
+	check("UserCalls", "Query", "BatchGetItem")
+	if page, err := st.ListCalls(ctx, store.CallQuery{}); err != nil || len(page.Calls) != 2 {
+		t.Fatal(page, err)
+	}
+	check("ListCalls over one month", "Query", "Query")
+}
+
+func TestDynamoManyUsers(t *testing.T) {
+	// More users than a transaction can hold items for.
+	table := newTable(t)
+	clk := newClock(t0)
+	st := store.NewDynamo(server.Client(), table, store.Options{Retention: time.Hour, Now: clk.Now})
+	defer st.Close()
+	var callees []string
+	for i := range 150 {
+		callees = append(callees, fmt.Sprintf("user-%03d", i))
+	}
+	first := ev("big", "start", t0, call.Facts{Caller: "host", Callees: callees, CallType: call.TypeGroup})
+	put(t, st, first)
+	later := ev("big", "end", t0+60_000, call.Facts{Status: call.StatusEnded})
+	put(t, st, later)
+	for _, u := range append([]string{"host"}, callees...) {
+		calls, err := st.UserCalls(ctx, u, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(calls) != 1 || calls[0].CallID != "big" || calls[0].EventCount != 2 {
+			t.Fatalf("UserCalls(%s) = %v", u, ids(calls))
+		}
+		if got, want := num(t, rawItem(t, table, "USER#"+u, "CALL#big"), store.DynamoTTL), (t0+60_000)/1000+3600; got != want {
+			t.Errorf("user item of %s expires at %d, want %d", u, got, want)
+		}
+	}
+	s, _, err := st.GetCall(ctx, "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameSummary(t, "big", s, fold(first, later))
+}
+
+func TestDynamoMissingTable(t *testing.T) {
+	st := store.NewDynamo(server.Client(), "no-such-table", store.Options{})
+	defer st.Close()
+	_, err1 := st.PutEvent(ctx, ev("c1", "start", t0, call.Facts{}))
+	_, err2 := st.PutEvent(ctx, ev("", "probe", t0, call.Facts{}))
+	_, _, err3 := st.GetCall(ctx, "c1")
+	err4 := st.ListEvents(ctx, "", func(*call.Event) error { return nil })
+	err5 := st.ListEvents(ctx, "c1", func(*call.Event) error { return nil })
+	_, err6 := st.UserCalls(ctx, "alice", 0)
+	_, err7 := st.ListCalls(ctx, store.CallQuery{})
+	_, err8 := st.Claim(ctx, "k", time.Now())
+	_, err9 := st.GetMeta(ctx, "k")
+	err10 := st.PutMeta(ctx, "k", "v")
+	for i, err := range []error{err1, err2, err3, err4, err5, err6, err7, err8, err9, err10} {
+		var nf *types.ResourceNotFoundException
+		if err == nil || errors.Is(err, store.ErrNotFound) || !errors.As(err, &nf) || !strings.Contains(err.Error(), "no-such-table") {
+			t.Errorf("call %d on a missing table: %v; want a wrapped ResourceNotFoundException naming the table", i+1, err)
+		}
+	}
+}
+
+func TestDynamoBadItems(t *testing.T) {
+	table := newTable(t)
+	st := store.NewDynamo(server.Client(), table, store.Options{})
+	defer st.Close()
+	put(t, st, ev("c1", "start", t0, call.Facts{Caller: "alice", StartTime: t0}))
+	// Someone else's hand-written summary, with a string where a number
+	// belongs.
+	_, err := server.Client().UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(table),
+		Key: map[string]types.AttributeValue{
+			store.DynamoPK: &types.AttributeValueMemberS{Value: "CALL#c1"},
+			store.DynamoSK: &types.AttributeValueMemberS{Value: "SUMMARY"},
+		},
+		UpdateExpression:          aws.String("SET eventCount = :x"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":x": &types.AttributeValueMemberS{Value: "many"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.GetCall(ctx, "c1"); err == nil {
+		t.Error("GetCall of a malformed summary: no error")
+	}
+	if _, err := st.PutEvent(ctx, ev("c1", "end", t0+1, call.Facts{})); err == nil {
+		t.Error("PutEvent onto a malformed summary: no error")
+	}
+	if _, err := st.UserCalls(ctx, "alice", 0); err == nil {
+		t.Error("UserCalls with a malformed summary: no error")
+	}
+	if _, err := st.ListCalls(ctx, store.CallQuery{}); err == nil {
+		t.Error("ListCalls with a malformed summary: no error")
+	}
+}
+
+func TestCreateDynamoTable(t *testing.T) {
+	table := newTable(t)
+	if err := store.CreateDynamoTable(ctx, server.Client(), table); err != nil {
+		t.Fatalf("creating an existing table again: %v", err)
+	}
+	desc, err := server.Client().DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := desc.Table
+	if d.TableStatus != types.TableStatusActive || d.BillingModeSummary == nil ||
+		d.BillingModeSummary.BillingMode != types.BillingModePayPerRequest ||
+		len(d.GlobalSecondaryIndexes) != 1 || aws.ToString(d.GlobalSecondaryIndexes[0].IndexName) != store.DynamoIndexByTime {
+		t.Errorf("table: %+v", d)
+	}
+
+	// A table of the same name with another layout is refused.
+	other := fmt.Sprintf("callfn-test-other-%d", tableSeq.Add(1))
+	_, err = server.Client().CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(other),
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer deleteTable(other)
+	if err := store.CreateDynamoTable(ctx, server.Client(), other); err == nil || !strings.Contains(err.Error(), other) {
+		t.Errorf("a table with another key: %v, want an error naming it", err)
+	}
+}
+
+func TestOpenDynamoFromEnvironment(t *testing.T) {
+	table := newTable(t)
+	none := filepath.Join(t.TempDir(), "none")
+	t.Setenv("AWS_CONFIG_FILE", none)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", none)
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", server.Endpoint())
+	t.Setenv("AWS_ACCESS_KEY_ID", "callfntest") // DynamoDB Local accepts letters and digits only
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "callfntestsecret")
+	t.Setenv("AWS_REGION", "ap-singapore-1")
+
+	st, err := store.Open(ctx, "dynamodb:"+table, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e := ev("c1", "start", t0, call.Facts{Caller: "alice"})
+	put(t, st, e)
+	if _, evs, err := st.GetCall(ctx, "c1"); err != nil || len(evs) != 1 || evs[0].Raw != e.Raw {
+		t.Fatalf("GetCall through Open: %v, %v", evs, err)
+	}
+
+	if _, err := store.Open(ctx, "dynamodb:", store.Options{}); err == nil {
+		t.Error(`Open("dynamodb:"): no error`)
+	}
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	_, err = store.Open(ctx, "dynamodb:"+table, store.Options{})
+	if err == nil || !strings.Contains(err.Error(), "AWS_REGION") {
+		t.Errorf("Open with no region: %v, want an error naming AWS_REGION", err)
+	}
+	if err != nil && strings.Contains(err.Error(), "callfntestsecret") {
+		t.Error("the error shows the secret key")
+	}
+}
