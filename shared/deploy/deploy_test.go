@@ -64,6 +64,12 @@ func deployables() []deployable {
 	}}
 }
 
+// pending are functions/<name> that exist in code but are not deployed
+// yet: their descriptors are being written by whoever adds them. Take a
+// name out of here when it joins deployables(); the test fails on a name
+// that is in both, and on any function in neither.
+var pending = []string{"startcall"}
+
 // secretVars must come from NoEcho parameters in template.yaml.
 var secretVars = []string{
 	"CALLFN_TENCENT_SECRET_KEY", "CALLFN_TENCENT_CALLBACK_TOKEN", "CALLFN_API_TOKEN",
@@ -437,8 +443,18 @@ func TestEveryFunctionIsDeployed(t *testing.T) {
 	}
 	for _, main := range dirs {
 		name := filepath.Base(filepath.Dir(main))
-		if !known[name] {
+		switch {
+		case known[name] && slices.Contains(pending, name):
+			t.Errorf("functions/%s is deployed now: take it out of pending", name)
+		case slices.Contains(pending, name):
+			t.Logf("functions/%s is not deployed yet (pending): no template.yaml or SCF descriptor checks for it", name)
+		case !known[name]:
 			t.Errorf("functions/%s is not deployed: add it to deployables() here, to template.yaml and to an SCF descriptor", name)
+		}
+	}
+	for _, name := range pending {
+		if _, err := os.Stat(filepath.Join(r, "functions", name, "main.go")); err != nil {
+			t.Errorf("pending lists %s, which is no function: take it out", name)
 		}
 	}
 }
