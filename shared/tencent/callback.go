@@ -210,10 +210,11 @@ func parseV4(ev *call.Event, urlCommand string, body []byte) error {
 
 // eventName names an unknown command's event after the command itself.
 func eventName(command string) string {
-	if command == "" {
+	name := strings.ToLower(strings.TrimPrefix(command, "Call."))
+	if name == "" {
 		return "unknown"
 	}
-	return strings.ToLower(strings.TrimPrefix(command, "Call."))
+	return name
 }
 
 type v1Callback struct {

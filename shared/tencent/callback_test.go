@@ -272,6 +272,11 @@ func TestCallbackV4UnknownAndMissing(t *testing.T) {
 	if ev.Event != "unknown" {
 		t.Errorf("no command at all: event %q", ev.Event)
 	}
+	// A command that is only the prefix still names an event (found by fuzzing).
+	ev = mustParse(t, V4, v4Query("Call."), []byte(`{"CallbackCommand":"Call."}`))
+	if ev.Event != "unknown" || ev.Command != "Call." {
+		t.Errorf("command %q: event %q", ev.Command, ev.Event)
+	}
 	// Nulls where objects and arrays are expected.
 	mustParse(t, V4, v4Query(CmdAfterStartCall), []byte(`{"CallbackCommand":"Call.CallbackAfterStartCall","CallInfo":null,"UserList":null,"EventTime":null}`))
 }
