@@ -13,6 +13,7 @@ import (
 // the resource schemas) over template.yaml, and over a broken copy to show
 // it is really checking. Skipped where cfn-lint is not installed.
 func TestTemplateCfnLint(t *testing.T) {
+	t.Parallel() // a few seconds of Python; let the other tests run meanwhile
 	lint, err := exec.LookPath("cfn-lint")
 	if err != nil {
 		t.Skip("cfn-lint is not on PATH (pip install cfn-lint)")
