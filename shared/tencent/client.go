@@ -233,8 +233,8 @@ func (c *Client) DoRaw(ctx context.Context, cmd Cmd, payload []byte, out any) (M
 		reqURL := c.url(bases[base], cmd, sig)
 		env, err := c.send(ctx, cmd, reqURL, payload, sig)
 		if err != nil {
-			var ne *netError
-			if errors.As(err, &ne) && ne.beforeSend {
+			var te *Error
+			if errors.As(err, &te) && te.beforeSend {
 				// Tencent never saw it: safe to send again, on the backup
 				// domain when there is one.
 				base = (base + 1) % len(bases)
@@ -340,11 +340,6 @@ type v1Envelope struct {
 // maxReply bounds a reply body (a page of records is the largest).
 const maxReply = 8 << 20
 
-// netError is a send that got no Tencent reply.
-type netError struct{ beforeSend bool }
-
-func (netError) Error() string { return "no reply" }
-
 // send makes one HTTP round trip and reads the envelope.
 func (c *Client) send(ctx context.Context, cmd Cmd, reqURL string, payload []byte, sig string) (envelope, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, reqURL, bytes.NewReader(payload))
@@ -365,7 +360,7 @@ func (c *Client) send(ctx context.Context, cmd Cmd, reqURL string, payload []byt
 			detail = "could not connect to " + c.where
 		}
 		e := &Error{Kind: ErrUnavailable, API: cmd.API, Command: cmd.Path, Where: c.where, Detail: detail,
-			cause: errors.Join(netError{before}, redactErr(inner, sig))}
+			cause: redactErr(inner, sig), beforeSend: before}
 		return envelope{}, e
 	}
 	defer resp.Body.Close()

@@ -42,6 +42,9 @@ type Error struct {
 	Where     string // the region and domain (or endpoint) the request went to
 	Detail    string // what callfn adds: which way the UserSig failed, what to check
 	cause     error  // the network error, if any
+	// beforeSend: the connection failed before any byte was sent, so
+	// Tencent cannot have acted.
+	beforeSend bool
 }
 
 func (e *Error) Error() string {

@@ -259,6 +259,13 @@ func (s *Sandbox) Inject(f Fault) {
 	s.mu.Unlock()
 }
 
+// ClearFaults drops every fault not yet used up.
+func (s *Sandbox) ClearFaults() {
+	s.mu.Lock()
+	s.faults = nil
+	s.mu.Unlock()
+}
+
 func (s *Sandbox) takeFault(command string) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
