@@ -19,10 +19,11 @@ import (
 )
 
 var commands = map[string]func(ctx context.Context, args []string) error{
-	"serve":  serve,
-	"events": events,
-	"send":   send,
-	"zip":    zipCmd,
+	"serve":   serve,
+	"events":  events,
+	"send":    send,
+	"zip":     zipCmd,
+	"archive": archive,
 }
 
 func main() {

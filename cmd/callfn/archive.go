@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/callfn/callfn/shared/config"
+	"github.com/callfn/callfn/shared/records"
+	"github.com/callfn/callfn/shared/store"
+)
+
+// archive runs the records archive by hand, as the records function's
+// schedule does: it pages through Tencent's records of the window and
+// stores them in the table, showing a progress bar on stderr and a summary
+// at the end.
+//
+//	callfn archive [--since 7d] [--page-size 100] [--rate 150]
+func archive(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("archive", flag.ContinueOnError)
+	since := fs.String("since", "", "archive calls started this long ago until now (e.g. 7d, 36h; at most Tencent's 7 days); default: resume, or since the last run")
+	pageSize := fs.Int("page-size", records.DefaultArchivePageSize, "records per request (1..100)")
+	rate := fs.Float64("rate", records.DefaultRate, "requests per second at most (Tencent allows 200)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	var o records.ArchiveOptions
+	if *since != "" {
+		d, err := records.ParseSince(*since)
+		if err != nil {
+			return err
+		}
+		o.Since = d
+	}
+	if *pageSize < 1 || *pageSize > records.MaxPageSize {
+		return fmt.Errorf("--page-size %d: want 1..%d", *pageSize, records.MaxPageSize)
+	}
+	o.PageSize, o.Rate = *pageSize, *rate
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	st, err := openForRead(ctx, cfg)
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("%w: stop `callfn serve` first (the embedded table has one user at a time)", err)
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc, err := records.NewService(cfg, st, records.Options{})
+	if err != nil {
+		return err
+	}
+	bar := &progressBar{w: os.Stderr, start: time.Now()}
+	o.Progress = bar.update
+	rep, err := svc.Archive(ctx, o)
+	bar.finish()
+	printReport(os.Stdout, rep, time.Since(bar.start))
+	return err
+}
+
+// progressBar draws one line, redrawn in place.
+type progressBar struct {
+	w     io.Writer
+	start time.Time
+	drawn bool
+}
+
+const barWidth = 30
+
+func (b *progressBar) update(p records.Progress) {
+	frac := 1.0
+	if p.Pages > 0 {
+		frac = min(1, float64(p.Page)/float64(p.Pages))
+	}
+	n := int(frac * barWidth)
+	fmt.Fprintf(b.w, "\r[%s%s] %3.0f%%  page %d/%d  %d/%d records  %d new  %s ",
+		strings.Repeat("#", n), strings.Repeat(".", barWidth-n), frac*100,
+		p.Page, p.Pages, p.Records, p.Total, p.Stored, time.Since(b.start).Round(100*time.Millisecond))
+	b.drawn = true
+}
+
+func (b *progressBar) finish() {
+	if b.drawn {
+		fmt.Fprintln(b.w)
+	}
+}
+
+func printReport(w io.Writer, r records.Report, took time.Duration) {
+	ms := func(v int64) string { return time.UnixMilli(v).UTC().Format(time.RFC3339) }
+	state := "complete"
+	switch {
+	case r.Stopped != "":
+		state = "stopped (" + r.Stopped + "); the next run resumes"
+	case !r.Done:
+		state = "incomplete; the next run resumes"
+	}
+	resumed := ""
+	if r.Resumed {
+		resumed = " (resumed)"
+	}
+	fmt.Fprintf(w, "archive %s %s..%s%s: %s\n", r.API, ms(r.From), ms(r.To), resumed, state)
+	fmt.Fprintf(w, "  %d pages, %d requests, %d records in %s: %d new, %d already archived, %d open calls closed, %d looked up\n",
+		r.Pages, r.Requests, r.Records, took.Round(time.Millisecond), r.Stored, r.Known, r.Closed, r.Lookups)
+}
