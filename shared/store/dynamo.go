@@ -151,7 +151,7 @@ func exprValues(v map[string]any) (map[string]types.AttributeValue, error) {
 	return attributevalue.MarshalMap(v)
 }
 
-// Expression attribute names used by every expression here.
+// names maps "#attr" to attr, an expression's attribute names.
 func names(n ...string) map[string]string {
 	m := make(map[string]string, len(n))
 	for _, a := range n {
@@ -318,6 +318,9 @@ func (d *dynamoStore) putCallEvent(ctx context.Context, ev *call.Event, putEvent
 		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &d.table, Item: ui}})
 	}
 
+	// The SDK fills in ClientRequestToken, so its own retry of a commit
+	// whose answer was lost succeeds instead of failing the event's
+	// condition.
 	_, err = d.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
 	if err == nil {
 		return true, false, nil
