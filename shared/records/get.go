@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"unicode"
 	"unicode/utf8"
 
@@ -95,7 +96,8 @@ func (s *Service) Lookup(ctx context.Context, callID string) (*CallRecord, error
 		} else {
 			sum = &call.Summary{}
 		}
-		if tableErr == nil {
+		known := slices.ContainsFunc(evs, func(e call.Event) bool { return e.DeliveryID == ev.DeliveryID })
+		if tableErr == nil && !known {
 			// Keep what Tencent said, as the archive would, so that the
 			// record outlives Tencent's 7 days and the next answer is the
 			// table's alone.
@@ -106,7 +108,9 @@ func (s *Service) Lookup(ctx context.Context, callID string) (*CallRecord, error
 				store.SortEvents(evs)
 			}
 		}
-		sum.Apply(&ev)
+		if !known {
+			sum.Apply(&ev)
+		}
 		rec := fromSummary(sum, source)
 		rec.TencentAPI = trec.API
 		return &CallRecord{Record: rec, Events: evs}, nil
