@@ -13,7 +13,7 @@ import (
 type ScheduleResult struct {
 	Schedule string     `json:"schedule"`
 	Time     time.Time  `json:"time"`
-	Claimed  bool       `json:"claimed"`        // false: another firing for this time already ran
+	Claimed  bool       `json:"claimed"`         // false: another firing for this time already ran
 	Calls    []*Outcome `json:"calls,omitempty"` // one per request, in order
 }
 

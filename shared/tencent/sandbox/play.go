@@ -117,6 +117,7 @@ type playedCall struct {
 	vnow      int64           // virtual time of the last step, ms
 	state     map[string]bool // who is in the call: true answered (Calling), false ringing (Waiting)
 	order     []string        // state's keys in order
+	startSent bool            // Call.CallbackAfterStartCall has gone out
 	ended     bool            // ended, or its end was requested
 	endByAPI  chan struct{}   // closed by end_call
 }
@@ -338,11 +339,13 @@ func (s *Sandbox) apply(c *playedCall, st step) bool {
 	var sends []callback
 	switch st.action {
 	case "":
-		sends = append(sends, callback{cmdAfterStart, cbAfterStart{CallbackCommand: cmdAfterStart,
-			CallInfo: cbCallInfo{CallId: c.rec.CallId, CallMediaType: c.rec.MediaType, RoomId: c.rec.RoomId, RoomIdType: c.rec.RoomIdType},
-			UserList: c.userList(), EventTime: c.vnow}})
+		sends = append(sends, c.startCallback())
 	case "end":
-		sends = append(sends, s.finish(c, c.plan.outcome))
+		result := c.plan.outcome
+		if len(c.reached) == 0 {
+			result = "Offline"
+		}
+		sends = append(sends, s.finish(c, result))
 	default:
 		var changed []cbChanged
 		for _, u := range st.users {
@@ -399,19 +402,31 @@ func (s *Sandbox) endByAPI(c *playedCall) {
 	if c.rec.AcceptTime != 0 {
 		result, action, users = "NormalEnd", "Hangup", []string{c.rec.Caller_Account}
 	}
+	var sends []callback
+	if !c.startSent { // ended before Tencent's start callback went out
+		sends = append(sends, c.startCallback())
+	}
 	var changed []cbChanged
 	for _, u := range users {
 		changed = append(changed, cbChanged{u, action})
 		c.leave(u)
 	}
-	sends := []callback{{cmdMemberChanged, cbMemberChanged{CallbackCommand: cmdMemberChanged,
-		CallId: c.rec.CallId, UserList: c.userList(), ChangedUserList: changed, EventTime: vt}}}
+	sends = append(sends, callback{cmdMemberChanged, cbMemberChanged{CallbackCommand: cmdMemberChanged,
+		CallId: c.rec.CallId, UserList: c.userList(), ChangedUserList: changed, EventTime: vt}})
 	sends = append(sends, s.finish(c, result))
 	callID, ip := c.rec.CallId, c.clientIP
 	s.mu.Unlock()
 	for _, cb := range sends {
 		s.deliver(callID, ip, cb)
 	}
+}
+
+// startCallback is Call.CallbackAfterStartCall; the caller holds s.mu.
+func (c *playedCall) startCallback() callback {
+	c.startSent = true
+	return callback{cmdAfterStart, cbAfterStart{CallbackCommand: cmdAfterStart,
+		CallInfo: cbCallInfo{CallId: c.rec.CallId, CallMediaType: c.rec.MediaType, RoomId: c.rec.RoomId, RoomIdType: c.rec.RoomIdType},
+		UserList: c.userList(), EventTime: min(c.vnow, c.startMs+200)}}
 }
 
 // finish ends c with result; the caller holds s.mu.

@@ -14,10 +14,10 @@
 //
 // # Choosing the outcome
 //
-// A request chooses how its call goes with a directive in UserData (which
-// Tencent passes to callees untouched, so a real call ignores it):
-//
-//	[sandbox outcome=Reject ring=2s talk=45s fail=bob,carol]
+// A request chooses how its call goes with a directive in UserData, which
+// Tencent passes to callees untouched, so a real call ignores it. The
+// directive is key=value pairs in brackets after the word sandbox, such as
+// "[sandbox outcome=Reject ring=2s talk=45s fail=bob,carol]". The keys:
 //
 //   - outcome: NormalEnd (the default: every callee answers, talks, hangs
 //     up), Reject, NotAnswer (rings until Timeout), Cancel (the caller gives
@@ -307,7 +307,7 @@ type window struct {
 	n      int
 }
 
-// allow applies the per-command rate limit (real time, not the clock).
+// allow applies the per-command rate limit, by the sandbox's clock.
 func (s *Sandbox) allow(command string, documented int) bool {
 	limit := documented
 	switch {
@@ -316,7 +316,7 @@ func (s *Sandbox) allow(command string, documented int) bool {
 	case s.o.RateLimit > 0:
 		limit = s.o.RateLimit
 	}
-	now := time.Now().Unix()
+	now := s.o.Clock().Unix()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	w := s.windows[command]
