@@ -19,11 +19,12 @@ import (
 )
 
 var commands = map[string]func(ctx context.Context, args []string) error{
-	"serve":   serve,
-	"events":  events,
-	"send":    send,
-	"zip":     zipCmd,
-	"archive": archive,
+	"serve":        serve,
+	"events":       events,
+	"send":         send,
+	"create-table": createTable,
+	"zip":          zipCmd,
+	"archive":      archive,
 }
 
 func main() {
