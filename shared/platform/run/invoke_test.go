@@ -157,36 +157,39 @@ func goTool(t *testing.T) string {
 	return p
 }
 
-// buildAll builds every function for every platform, in parallel, with the
-// Makefile's flags (for this machine's OS and architecture, to run them).
+// buildAll builds every function for every platform with the Makefile's
+// flags (for this machine's OS and architecture, to run them), as
+// dir/<platform>/<function>/<binary>. One go command a platform builds all
+// the functions, and the platforms go one after the other: the second reuses
+// the first's compiled dependencies, which on a cold cache (-trimpath and
+// CGO_ENABLED=0 share nothing with ordinary builds) more than halves the time
+// that parallel builds take.
 func buildAll(t *testing.T, root string, fns []string, dir string) map[string]map[string]string {
 	gobin := goTool(t)
 	bins := make(map[string]map[string]string)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var failures []string
 	for _, b := range builds {
+		out := filepath.Join(dir, b.name, "out") + string(filepath.Separator)
+		args := []string{"build", "-tags", b.tags, "-trimpath", "-ldflags=-s -w", "-o", out}
+		for _, fn := range fns {
+			args = append(args, "./functions/"+fn)
+		}
+		cmd := exec.Command(gobin, args...)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s build: %v\n%s", b.name, err, msg)
+		}
 		bins[b.name] = make(map[string]string)
 		for _, fn := range fns {
-			out := filepath.Join(dir, b.name, fn, b.binary)
-			bins[b.name][fn] = out
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				cmd := exec.Command(gobin, "build", "-tags", b.tags, "-trimpath", "-ldflags=-s -w", "-o", out, "./functions/"+fn)
-				cmd.Dir = root
-				cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-				if msg, err := cmd.CombinedOutput(); err != nil {
-					mu.Lock()
-					failures = append(failures, fmt.Sprintf("%s/%s: %v\n%s", b.name, fn, err, msg))
-					mu.Unlock()
-				}
-			}()
+			bin := filepath.Join(dir, b.name, fn, b.binary)
+			if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(filepath.Join(out, fn), bin); err != nil {
+				t.Fatal(err)
+			}
+			bins[b.name][fn] = bin
 		}
-	}
-	wg.Wait()
-	if len(failures) > 0 {
-		t.Fatalf("build failed:\n%s", strings.Join(failures, "\n"))
 	}
 	return bins
 }
@@ -277,6 +280,9 @@ type invoker interface {
 	// raw sends event as it is and returns the invocation's error message
 	// ("" when it succeeded).
 	raw(t *testing.T, event []byte) (errorMessage string)
+	// tickEvent is the platform's schedule event for a schedule named name
+	// (EventBridge Scheduler input on Lambda, a timer trigger on SCF).
+	tickEvent(name, payload string) []byte
 }
 
 type request struct {
@@ -356,6 +362,10 @@ func webhookChecks(t *testing.T, inv invoker) {
 	}
 	if msg := inv.raw(t, []byte(`{"version":"2.0"}`)); msg == "" {
 		t.Error("half an event: no invocation error")
+	}
+	// The webhook has no schedule: a schedule firing it is an error.
+	if msg := inv.raw(t, inv.tickEvent("nightly", `{"days":6}`)); !strings.Contains(msg, "no schedule") {
+		t.Errorf("schedule at the webhook: error %q, want one saying it has no schedule", msg)
 	}
 	isOK("v4 callback after refusals and bad events", callback(tencentQuery(appID, callbackToken, time.Now()), false, false))
 }
@@ -486,6 +496,11 @@ func (l *lambdaInvoker) invoke(t *testing.T, payload []byte) result {
 		t.Fatalf("no result for invocation %s in 20s:\n%s", id, l.proc.stderr.String())
 	}
 	return result{}
+}
+
+func (l *lambdaInvoker) tickEvent(name, payload string) []byte {
+	b, _ := json.Marshal(map[string]any{"schedule": name, "time": time.Now().UTC().Format(time.RFC3339), "payload": json.RawMessage(payload)})
+	return b
 }
 
 func (l *lambdaInvoker) raw(t *testing.T, event []byte) string {
@@ -695,6 +710,11 @@ func (s *scfInvoker) invoke(t *testing.T, payload []byte) messages.InvokeRespons
 		t.Fatalf("Function.Invoke: no reply in 20s:\n%s", s.proc.stderr.String())
 	}
 	return resp
+}
+
+func (s *scfInvoker) tickEvent(name, payload string) []byte {
+	b, _ := json.Marshal(scfevents.TimerEvent{Type: "Timer", TriggerName: name, Time: time.Now().UTC().Format(time.RFC3339), Message: payload})
+	return b
 }
 
 func (s *scfInvoker) raw(t *testing.T, event []byte) string {
