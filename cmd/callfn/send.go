@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,18 +14,22 @@ import (
 	"strings"
 	"time"
 
+	lambdaevents "github.com/aws/aws-lambda-go/events"
+
 	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/tencent"
 	"github.com/callfn/callfn/shared/yunxin"
 )
 
-// send POSTs a sample callback body to a webhook URL, signed as its
-// provider would sign it with this machine's configuration: Yunxin's four
-// headers for /webhook/yunxin/*, and for /webhook/tencent the SDKAppID and,
-// with a callback token, RequestTime and Sign.
+// send POSTs a callback to a webhook URL, signed as its provider would
+// sign it with this machine's configuration: Yunxin's four headers for
+// /webhook/yunxin/*, and for /webhook/tencent the SDKAppID and, with a
+// callback token, RequestTime and Sign. FILE is either the body, or an API
+// Gateway HTTP API event from events/lambda/ whose path, query and body are
+// sent to URL's host.
 func send(ctx context.Context, args []string) error {
 	if len(args) != 2 {
-		return fmt.Errorf("usage: callfn send URL FILE (FILE may be - for standard input)")
+		return fmt.Errorf("usage: callfn send URL FILE (FILE: a body, - for standard input, or an events/lambda/ sample)")
 	}
 	cfg, err := config.FromEnv()
 	if err != nil {
@@ -36,6 +42,9 @@ func send(ctx context.Context, args []string) error {
 	u, err := url.Parse(args[0])
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("%q is not an absolute URL", args[0])
+	}
+	if body, err = fromTriggerEvent(u, body); err != nil {
+		return err
 	}
 	h := http.Header{"Content-Type": {"application/json"}}
 	now := time.Now()
@@ -80,4 +89,23 @@ func readInput(name string) ([]byte, error) {
 		return io.ReadAll(os.Stdin)
 	}
 	return os.ReadFile(name)
+}
+
+// fromTriggerEvent unwraps an API Gateway HTTP API event: its path and query
+// go into u and its body (base64-decoded when flagged) is returned. Any
+// other body is returned as it is.
+func fromTriggerEvent(u *url.URL, body []byte) ([]byte, error) {
+	var ev lambdaevents.APIGatewayV2HTTPRequest
+	if json.Unmarshal(body, &ev) != nil || ev.RawPath == "" || ev.RequestContext.HTTP.Method == "" {
+		return body, nil
+	}
+	u.Path, u.RawQuery = ev.RawPath, ev.RawQueryString
+	if ev.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(ev.Body)
+		if err != nil {
+			return nil, fmt.Errorf("the event's body is not valid base64: %w", err)
+		}
+		return b, nil
+	}
+	return []byte(ev.Body), nil
 }
