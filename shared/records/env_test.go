@@ -25,14 +25,26 @@ const token = "records-test-token"
 // clock is a settable clock shared by the sandbox, the client, the table
 // and the records service. It starts at the real time (UserSigs are made
 // at the real time and checked at this one).
+// A running clock follows the real time (for the sandbox's per-second rate
+// limits) from the same start.
 type clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu      sync.Mutex
+	t       time.Time
+	running bool
+	since   time.Time
 }
 
 func newClock() *clock { return &clock{t: time.Now().Truncate(time.Second)} }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.running {
+		return c.t.Add(time.Since(c.since))
+	}
+	return c.t
+}
+
 func (c *clock) Add(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
@@ -59,11 +71,15 @@ type envOptions struct {
 	sandbox sandbox.Options
 	store   store.Store
 	token   *string
+	running bool // the clock follows the real time
 }
 
 func newEnv(t testing.TB, api string, o envOptions) *env {
 	t.Helper()
 	clk := newClock()
+	if o.running {
+		clk.running, clk.since = true, time.Now()
+	}
 	o.sandbox.Clock = clk.Now
 	o.sandbox.Scale = sandbox.Instant
 	o.sandbox.Logger = discardLogger()

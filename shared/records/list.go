@@ -70,8 +70,11 @@ func (s *Service) List(ctx context.Context, f Filter) (*Page, error) {
 	window := s.now().Add(-tencent.RecordRetention).UnixMilli()
 	offset := (f.Page - 1) * f.PageSize
 	q := store.CallQuery{From: f.From, To: f.To, Result: f.Result, CallType: f.CallType}
-	if f.To <= window {
+	if f.To <= window || s.tc == nil {
 		p.Source = SourceTable
+		if s.tc == nil && f.To > window {
+			p.TencentError = s.tcErr.Error()
+		}
 		return p, s.fromTable(ctx, p, q, offset, 0)
 	}
 	winFrom := max(f.From, window)
