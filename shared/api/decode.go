@@ -51,6 +51,9 @@ func Decode(body []byte, v any) error {
 		return syntaxError(body, err)
 	}
 	if off := d.InputOffset(); d.More() {
+		for off < int64(len(body)) && strings.ContainsRune(" \t\r\n", rune(body[off])) {
+			off++
+		}
 		return at(body, off, "the body holds more than one JSON value")
 	}
 	if err := checkKeys(tree, reflect.TypeOf(v), ""); err != nil {
@@ -59,12 +62,42 @@ func Decode(body []byte, v any) error {
 	if err := json.Unmarshal(body, v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			field := te.Field
+			field := cleanField(reflect.TypeOf(v), te.Field)
 			return &BodyError{Field: field, Msg: fmt.Sprintf("%s: want %s, got a JSON %s", orBody(field), describe(te.Type), te.Value)}
 		}
 		return &BodyError{Msg: err.Error()}
 	}
 	return nil
+}
+
+// cleanField drops from an UnmarshalTypeError's field path the names of
+// embedded structs, which are not JSON keys.
+func cleanField(t reflect.Type, path string) string {
+	if path == "" {
+		return ""
+	}
+	var out []string
+	for _, seg := range strings.Split(path, ".") {
+		for t != nil && (t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map) {
+			t = t.Elem()
+		}
+		if t == nil || t.Kind() != reflect.Struct {
+			out = append(out, seg)
+			t = nil
+			continue
+		}
+		if f, ok := t.FieldByName(seg); ok && f.Anonymous && f.Tag.Get("json") == "" {
+			t = f.Type
+			continue
+		}
+		out = append(out, seg)
+		if ft, ok := jsonFields(t)[seg]; ok {
+			t = ft
+		} else {
+			t = nil
+		}
+	}
+	return strings.Join(out, ".")
 }
 
 func orBody(field string) string {

@@ -138,7 +138,7 @@ var v4Codes = map[int]codeInfo{
 	60005:  {ErrSigInvalid, "account or signature error in the request URL", false},
 	60006:  {ErrWrongRegion, "the SDKAppID is invalid", false},
 	60007:  {ErrRateLimited, "REST API call frequency exceeded", true},
-	60008:  {ErrUnavailable, "Tencent timed out", false},
+	60008:  {ErrUnavailable, "Tencent timed out; it may have acted on the request", false},
 	60010:  {ErrNotAdmin, "the command needs an app administrator (CALLFN_TENCENT_ADMIN)", false},
 	60011:  {ErrRateLimited, "SDKAppID request frequency exceeded", true},
 	60012:  {ErrFailed, "the request carried no SDKAppID", false},
@@ -159,15 +159,15 @@ var v4Codes = map[int]codeInfo{
 	70020:  {ErrWrongRegion, "the SDKAppID is unknown", false},
 	70050:  {ErrSigInvalid, "too many invalid UserSigs: Tencent refuses verification for a minute", false},
 	70052:  {ErrSigExpired, "UserSig has been invalidated", false},
-	70114:  {ErrUnavailable, "Tencent timed out internally", false},
-	70202:  {ErrUnavailable, "Tencent timed out internally", false},
+	70114:  {ErrUnavailable, "Tencent timed out internally; it may have acted on the request", false},
+	70202:  {ErrUnavailable, "Tencent timed out internally; it may have acted on the request", false},
 	70402:  {ErrBadRequest, "invalid parameter", false},
 	70403:  {ErrNotAdmin, "the command needs an app administrator (CALLFN_TENCENT_ADMIN)", false},
-	70500:  {ErrUnavailable, "Tencent internal error", false},
-	100001: {ErrUnavailable, "Tencent internal error", false},
+	70500:  {ErrUnavailable, "Tencent internal error; it may have acted on the request", false},
+	100001: {ErrUnavailable, "Tencent internal error; it may have acted on the request", false},
 	100002: {ErrBadRequest, "", false},
 	100301: {ErrNotConfigured, "", false},
-	101001: {ErrUnavailable, "Tencent internal error", false},
+	101001: {ErrUnavailable, "Tencent internal error; it may have acted on the request", false},
 	101002: {ErrBadRequest, "", false},
 	101004: {ErrCallNotFound, "", false},
 	101050: {ErrRecordNotFound, "", false},
@@ -195,7 +195,7 @@ func lookupCode(api string, code int) codeInfo {
 		return ci
 	}
 	if api == V1 {
-		return codeInfo{ErrUnavailable, "Tencent internal error", false}
+		return codeInfo{ErrUnavailable, "Tencent internal error; it may have acted on the request", false}
 	}
 	return codeInfo{ErrFailed, "", false}
 }

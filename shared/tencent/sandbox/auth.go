@@ -68,6 +68,11 @@ func (s *Sandbox) verifySig(user, sig string) *authFailure {
 	err := tencentyun.VerifyUserSig(s.o.SDKAppID, s.o.Key, user, sig, s.o.Clock())
 	switch {
 	case err == nil:
+		s.mu.Lock()
+		if len(s.sigs) < maxCalls {
+			s.sigs[sig] = true
+		}
+		s.mu.Unlock()
 		return nil
 	case errors.Is(err, tencentyun.ErrExpired):
 		return &authFailure{70001, 70003, "UserSig expired"}

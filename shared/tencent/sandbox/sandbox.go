@@ -109,6 +109,7 @@ type Sandbox struct {
 	ingests    []IngestTask
 	deliveries []Delivery
 	windows    map[string]*window
+	sigs       map[string]bool // distinct UserSigs that passed verification
 }
 
 // maxCalls bounds the calls kept for records queries.
@@ -135,7 +136,7 @@ func New(o Options) *Sandbox {
 		o.Scale = 1
 	}
 	s := &Sandbox{o: o, log: o.Logger, hc: o.HTTPClient,
-		calls: map[string]*playedCall{}, requests: map[string]int{}, windows: map[string]*window{}}
+		calls: map[string]*playedCall{}, requests: map[string]int{}, windows: map[string]*window{}, sigs: map[string]bool{}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -280,6 +281,14 @@ func (s *Sandbox) takeFault(command string) *Fault {
 		}
 	}
 	return nil
+}
+
+// UserSigs counts the distinct UserSigs that have passed verification: how
+// many a client made, as Tencent sees it.
+func (s *Sandbox) UserSigs() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sigs)
 }
 
 // Requests counts the requests that reached command (any answer).
