@@ -73,25 +73,30 @@ type recordQuery struct {
 func (s *Sandbox) records(q recordQuery) ([]Record, int) {
 	oldest := s.o.Clock().Add(-tencent.RecordRetention).Unix()
 	s.mu.Lock()
-	var all []Record
+	defer s.mu.Unlock()
+	var all []*Record
 	for _, id := range s.order {
-		r := s.calls[id].rec
+		r := &s.calls[id].rec
 		if r.EndTime == 0 || r.StartTime < oldest || r.StartTime < q.start || r.StartTime > q.end ||
 			q.result != "" && r.CallResult != q.result || q.callType != "" && r.CallType != q.callType {
 			continue
 		}
-		r.CalleeList_Account = slices.Clone(r.CalleeList_Account)
 		all = append(all, r)
 	}
-	s.mu.Unlock()
-	slices.SortFunc(all, func(a, b Record) int {
+	slices.SortFunc(all, func(a, b *Record) int {
 		return cmp.Or(cmp.Compare(a.StartTime, b.StartTime), strings.Compare(a.CallId, b.CallId))
 	})
 	from := (q.page - 1) * q.perPage
 	if from >= len(all) {
 		return nil, len(all)
 	}
-	return all[from:min(len(all), from+q.perPage)], len(all)
+	page := make([]Record, 0, min(len(all)-from, q.perPage))
+	for _, r := range all[from:min(len(all), from+q.perPage)] {
+		c := *r
+		c.CalleeList_Account = slices.Clone(r.CalleeList_Account)
+		page = append(page, c)
+	}
+	return page, len(all)
 }
 
 // record is one call's record, if it has one.
