@@ -44,6 +44,8 @@ type setup struct {
 	config  func(*config.Config)
 	opts    []startcall.Option
 	store   store.Store // a memory table when nil
+	prefix  string      // serve the sandbox under this path, as `make run` may
+	log     *bytes.Buffer
 }
 
 func newFixture(t *testing.T, s setup) *fixture {
@@ -56,7 +58,13 @@ func newFixture(t *testing.T, s setup) *fixture {
 		s.sandbox.Logger = quiet
 	}
 	f.sb = sandbox.New(s.sandbox)
-	f.sbSrv = httptest.NewUnstartedServer(f.sb)
+	var h http.Handler = f.sb
+	if s.prefix != "" {
+		mux := http.NewServeMux()
+		mux.Handle(s.prefix+"/", http.StripPrefix(s.prefix, f.sb))
+		h = mux
+	}
+	f.sbSrv = httptest.NewUnstartedServer(h)
 	f.sbSrv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
 			f.conns.Add(1)
@@ -67,11 +75,16 @@ func newFixture(t *testing.T, s setup) *fixture {
 	if f.st == nil {
 		f.st = store.NewMemory(store.Options{})
 	}
-	f.cfg = f.sb.Config(config.Config{APIToken: apiToken, TencentRegion: "china", Store: "memory:"}, f.sbSrv.URL)
+	base := f.sbSrv.URL + s.prefix
+	f.cfg = f.sb.Config(config.Config{APIToken: apiToken, TencentRegion: "china", Store: "memory:"}, base)
 	if s.config != nil {
 		s.config(&f.cfg)
 	}
-	opts := append([]startcall.Option{startcall.WithIngestEndpoint(f.sbSrv.URL), startcall.WithLogger(quiet),
+	logger := quiet
+	if s.log != nil {
+		logger = slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	opts := append([]startcall.Option{startcall.WithIngestEndpoint(base), startcall.WithLogger(logger),
 		startcall.WithRetry(tencent.Retry{Attempts: 4, Base: time.Millisecond, Max: 5 * time.Millisecond, Budget: time.Second})}, s.opts...)
 	fn, err := startcall.New(f.cfg, f.st, opts...)
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 
 // env is a sandbox on a loopback HTTP server and a client pointed at it.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	sb     *sandbox.Sandbox
 	srv    *httptest.Server
 	conns  atomic.Int64 // TCP connections the server accepted
@@ -30,7 +30,7 @@ type env struct {
 // fastRetry keeps retry tests quick; the logic is the same.
 var fastRetry = tencent.Retry{Attempts: 4, Base: time.Millisecond, Max: 5 * time.Millisecond, Budget: time.Second}
 
-func newEnv(t *testing.T, so sandbox.Options, co tencent.Options) *env {
+func newEnv(t testing.TB, so sandbox.Options, co tencent.Options) *env {
 	t.Helper()
 	e := &env{t: t, sb: sandbox.New(so)}
 	e.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

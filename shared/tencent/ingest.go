@@ -146,7 +146,12 @@ func NewIngester(signer *Signer, o IngestOptions) (*Ingester, error) {
 		}
 		u, _ := url.Parse(base)
 		cpf.HttpProfile.Scheme = strings.ToUpper(u.Scheme)
-		cpf.HttpProfile.Endpoint = u.Host + u.Path
+		cpf.HttpProfile.Endpoint = u.Host
+		if u.Path != "" {
+			// POST to PATH/, as a server that mounts the endpoint at
+			// PATH/ expects (a mux would redirect PATH).
+			cpf.HttpProfile.Endpoint += u.Path + "/"
+		}
 		where = "endpoint " + base
 	}
 	hc := o.HTTPClient
