@@ -207,8 +207,11 @@ func (s *Sandbox) newCall(req *tencent.StartCallRequest, p plan, clientIP string
 		delete(s.calls, s.order[0])
 		s.order = s.order[1:]
 	}
+	if s.playing == 0 {
+		s.idle = make(chan struct{})
+	}
+	s.playing++
 	s.mu.Unlock()
-	s.wg.Add(1)
 	go s.play(c)
 	return c
 }
@@ -284,7 +287,13 @@ func (c *playedCall) timeline() []step {
 
 // play walks a call's timeline, delivering its callbacks in order.
 func (s *Sandbox) play(c *playedCall) {
-	defer s.wg.Done()
+	defer func() {
+		s.mu.Lock()
+		if s.playing--; s.playing == 0 {
+			close(s.idle)
+		}
+		s.mu.Unlock()
+	}()
 	for _, st := range c.timeline() {
 		if !s.waitFor(c, st.at) {
 			return

@@ -96,7 +96,6 @@ type Sandbox struct {
 	v1   map[string]v1Handler
 	ctx  context.Context
 	stop context.CancelFunc
-	wg   sync.WaitGroup
 	seq  atomic.Int64
 
 	mu         sync.Mutex
@@ -110,6 +109,8 @@ type Sandbox struct {
 	deliveries []Delivery
 	windows    map[string]*window
 	sigs       map[string]bool // distinct UserSigs that passed verification
+	playing    int             // calls being played
+	idle       chan struct{}   // closed while no call is being played
 }
 
 // maxCalls bounds the calls kept for records queries.
@@ -148,6 +149,8 @@ func New(o Options) *Sandbox {
 		s.callback = callbackConfig{url: o.CallbackURL}
 	}
 	s.ctx, s.stop = context.WithCancel(context.Background())
+	s.idle = make(chan struct{})
+	close(s.idle)
 	s.v4 = map[string]v4Handler{
 		"call_engine_http_srv/start_call_by_robot": s.startCallByRobot,
 		"call_engine_http_srv/end_call":            s.endCall,
@@ -201,17 +204,17 @@ func (s *Sandbox) SDKAppID() uint64 { return s.o.SDKAppID }
 // for deliveries under way.
 func (s *Sandbox) Close() error {
 	s.stop()
-	s.wg.Wait()
-	return nil
+	return s.Wait(context.Background())
 }
 
 // Wait blocks until every call started so far has played to its end and
 // its callbacks were delivered, or ctx is done.
 func (s *Sandbox) Wait(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
+	s.mu.Lock()
+	idle := s.idle
+	s.mu.Unlock()
 	select {
-	case <-done:
+	case <-idle:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
