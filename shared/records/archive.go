@@ -43,7 +43,7 @@ const (
 	DefaultRate            = 150 // requests/s, under Tencent's 200
 	DefaultMargin          = 5 * time.Second
 	DefaultOverlap         = 24 * time.Hour
-	DefaultWriters         = 16
+	DefaultWriters         = 32
 	// MaxLookups bounds the open calls asked for by call id in one run.
 	MaxLookups = 500
 )
@@ -213,20 +213,54 @@ func (a *archiver) run(ctx context.Context) error {
 	if err := a.findOpen(ctx); err != nil {
 		return err
 	}
+	if stop := a.stopping(ctx); stop != "" {
+		rep.Stopped = stop
+		return a.save(ctx)
+	}
+	// Pages are fetched one ahead: page p+1 is on its way while page p is
+	// stored. The deadline is checked before each fetch, so Margin must
+	// cover storing one page.
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := a.fetch(fctx, a.cur.Page)
 	for {
-		if stop := a.stopping(ctx); stop != "" {
-			rep.Stopped = stop
-			return a.save(ctx)
+		f := <-next
+		if f.err != nil {
+			if serr := a.save(ctx); serr != nil {
+				f.err = errors.Join(f.err, serr)
+			}
+			return f.err
 		}
-		last, err := a.page(ctx)
-		if err != nil {
+		rep.Pages++
+		last := f.tp.Last(f.page, a.o.PageSize)
+		stop := ""
+		if !last {
+			if stop = a.stopping(ctx); stop == "" {
+				next = a.fetch(fctx, f.page+1)
+			}
+		}
+		if err := a.store(ctx, f.tp.Records); err != nil {
 			if serr := a.save(ctx); serr != nil {
 				err = errors.Join(err, serr)
 			}
 			return err
 		}
+		a.cur.Page = f.page + 1
+		if a.o.Progress != nil {
+			pages := (f.tp.Total + a.o.PageSize - 1) / a.o.PageSize
+			a.o.Progress(Progress{Page: rep.Pages, Pages: pages, Records: rep.Records, Total: f.tp.Total, Stored: rep.Stored})
+		}
 		if last {
 			break
+		}
+		// Keep the place after every page, so that a run that stops, or
+		// is killed, resumes near where it was.
+		if err := a.save(ctx); err != nil {
+			return err
+		}
+		if stop != "" {
+			rep.Stopped = stop
+			return nil
 		}
 	}
 	if err := a.lookups(ctx); err != nil {
@@ -282,35 +316,30 @@ func (a *archiver) findOpen(ctx context.Context) error {
 	}
 }
 
-// page archives the cursor's page and moves the cursor on.
-func (a *archiver) page(ctx context.Context) (last bool, err error) {
-	if err := a.pace.wait(ctx); err != nil {
-		return false, err
-	}
+// fetched is one page of Tencent's answer.
+type fetched struct {
+	page int
+	tp   *tencent.RecordPage
+	err  error
+}
+
+// fetch asks Tencent for a page of the window, paced, in the background.
+func (a *archiver) fetch(ctx context.Context, page int) <-chan fetched {
 	a.rep.Requests++
-	tp, _, err := a.s.tc.GetRecordByFilter(ctx, a.s.api, tencent.RecordFilter{StartTime: a.cur.From, EndTime: a.cur.To,
-		PerPage: a.o.PageSize, Page: a.cur.Page})
-	if err != nil {
-		return false, fmt.Errorf("records: archive page %d: %w", a.cur.Page, err)
-	}
-	a.rep.Pages++
-	if err := a.store(ctx, tp.Records); err != nil {
-		return false, err
-	}
-	last = tp.Last(a.cur.Page, a.o.PageSize)
-	a.cur.Page++
-	if a.o.Progress != nil {
-		pages := (tp.Total + a.o.PageSize - 1) / a.o.PageSize
-		a.o.Progress(Progress{Page: a.cur.Page - 1, Pages: pages, Records: a.rep.Records, Total: tp.Total, Stored: a.rep.Stored})
-	}
-	if !last {
-		// Keep the place after every page, so a run that is killed
-		// resumes near where it was.
-		if err := a.save(ctx); err != nil {
-			return false, err
+	ch := make(chan fetched, 1)
+	go func() {
+		if err := a.pace.wait(ctx); err != nil {
+			ch <- fetched{page: page, err: err}
+			return
 		}
-	}
-	return last, nil
+		tp, _, err := a.s.tc.GetRecordByFilter(ctx, a.s.api, tencent.RecordFilter{StartTime: a.cur.From, EndTime: a.cur.To,
+			PerPage: a.o.PageSize, Page: page})
+		if err != nil {
+			err = fmt.Errorf("records: archive page %d: %w", page, err)
+		}
+		ch <- fetched{page: page, tp: tp, err: err}
+	}()
+	return ch
 }
 
 // store stores records, Writers at a time.

@@ -121,25 +121,26 @@ func TestArchiveResumesAfterDeadline(t *testing.T) {
 		ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(time.Hour))
 		defer cancel()
 		// Each page takes 11 minutes by the injected clock; with 30 minutes
-		// of margin the run stops after 3 pages.
+		// of margin the run fetches no page after the third: it stores the
+		// fourth, already on its way, and stops.
 		o := records.ArchiveOptions{Margin: 30 * time.Minute, Progress: func(records.Progress) { e.clk.Add(11 * time.Minute) }}
 		rep, err := e.svc.Archive(ctx, o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rep.Done || rep.Pages != 3 || rep.Stored != 300 || !strings.Contains(rep.Stopped, "deadline") {
+		if rep.Done || rep.Pages != 4 || rep.Stored != 400 || !strings.Contains(rep.Stopped, "deadline") {
 			t.Fatalf("first run %+v", rep)
 		}
 		raw, err := e.st.GetMeta(context.Background(), records.CursorMeta)
 		var cur struct{ From, To, Page int64 }
-		if err != nil || json.Unmarshal([]byte(raw), &cur) != nil || cur.Page != 4 || cur.To != e.now {
+		if err != nil || json.Unmarshal([]byte(raw), &cur) != nil || cur.Page != 5 || cur.To != e.now {
 			t.Errorf("cursor %q %v", raw, err)
 		}
 		rep, err = e.svc.Archive(context.Background(), records.ArchiveOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !rep.Done || !rep.Resumed || rep.Pages != 2 || rep.Stored != 150 || rep.Known != 0 || rep.To != ms(e.now) {
+		if !rep.Done || !rep.Resumed || rep.Pages != 1 || rep.Stored != 50 || rep.Known != 0 || rep.To != ms(e.now) {
 			t.Errorf("resumed run %+v", rep)
 		}
 		if n := e.tableCalls(); n != 450 {
