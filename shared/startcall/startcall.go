@@ -138,6 +138,7 @@ type Outcome struct {
 	StreamIngest  *IngestOutcome         `json:",omitempty"`
 	RecordError   string                 `json:",omitempty"` // the call started but is not in the table
 	Error         string                 `json:"error,omitempty"`
+	ErrorCode     int                    `json:",omitempty"` // Tencent's, when start_call_by_robot failed
 
 	status int
 }
@@ -201,7 +202,8 @@ func (h *Handler) startCall(ctx context.Context, req *Request, raw []byte, start
 	resp, meta, err := h.client.StartCallByRobot(ctx, &req.StartCallRequest)
 	if err != nil {
 		h.log.Warn("start_call_by_robot failed", "startedBy", startedBy, "err", err)
-		return &Outcome{status: tencent.HTTPStatus(err), RequestId: meta.RequestID, Error: "the call was not started: " + err.Error()}
+		return &Outcome{status: tencent.HTTPStatus(err), RequestId: meta.RequestID, Error: "the call was not started: " + err.Error(),
+			ErrorCode: tencentCode(err)}
 	}
 	out := &Outcome{CallId: string(resp.CallId), CallResult: resp.CallResult, RequestId: meta.RequestID, status: http.StatusOK}
 	var reached []string
@@ -293,7 +295,11 @@ func (h *Handler) End(w http.ResponseWriter, r *http.Request) {
 		if status == http.StatusTooManyRequests {
 			w.Header().Set("Retry-After", "1")
 		}
-		api.Error(w, status, msg, "CallId", id, "RequestId", meta.RequestID)
+		fields := []any{"CallId", id, "RequestId", meta.RequestID}
+		if code := tencentCode(err); code != 0 {
+			fields = append(fields, "ErrorCode", code)
+		}
+		api.Error(w, status, msg, fields...)
 		return
 	}
 	reply := map[string]any{"CallId": id, "Ended": true, "RequestId": meta.RequestID}
@@ -303,6 +309,15 @@ func (h *Handler) End(w http.ResponseWriter, r *http.Request) {
 	}
 	h.log.Info("call ended", "callId", id)
 	api.JSON(w, http.StatusOK, reply)
+}
+
+// tencentCode is Tencent's numeric error code in err, or 0.
+func tencentCode(err error) int {
+	var te *tencent.Error
+	if errors.As(err, &te) {
+		return te.Code
+	}
+	return 0
 }
 
 func (h *Handler) recordEnd(ctx context.Context, callID, endedBy, requestID string) error {

@@ -200,6 +200,9 @@ func TestTencentErrorsMapToStatuses(t *testing.T) {
 					t.Errorf("%q does not say %q", r.str("error"), w)
 				}
 			}
+			if c.fault != nil && c.fault.Code != 0 && r.body["ErrorCode"] != float64(c.fault.Code) {
+				t.Errorf("ErrorCode %v, want %d", r.body["ErrorCode"], c.fault.Code)
+			}
 			if c.status == 429 && r.header.Get("Retry-After") == "" {
 				t.Error("429 without Retry-After")
 			}
@@ -313,7 +316,7 @@ func TestEndCall(t *testing.T) {
 		t.Fatalf("%d %s", r.status, r.raw)
 	}
 	r = f.post("/calls/"+id+"/end", "", apiToken)
-	if r.status != http.StatusNotFound || !strings.Contains(r.str("error"), "does not exist or has already ended") {
+	if r.status != http.StatusNotFound || !strings.Contains(r.str("error"), "does not exist or has already ended") || r.body["ErrorCode"] != 101004.0 {
 		t.Fatalf("ended twice: %d %s", r.status, r.raw)
 	}
 	if r = f.post("/calls/no-such-call/end", "", apiToken); r.status != http.StatusNotFound {
