@@ -22,7 +22,14 @@ import (
 //
 //	callfn archive [--since 7d] [--page-size 100] [--rate 150]
 func archive(ctx context.Context, args []string) error {
+	return archiveTo(ctx, args, os.Stdout, os.Stderr)
+}
+
+// archiveTo is archive writing its summary to stdout and its progress to
+// stderr.
+func archiveTo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("archive", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	since := fs.String("since", "", "archive calls started this long ago until now (e.g. 7d, 36h; at most Tencent's 7 days); default: resume, or since the last run")
 	pageSize := fs.Int("page-size", records.DefaultArchivePageSize, "records per request (1..100)")
 	rate := fs.Float64("rate", records.DefaultRate, "requests per second at most (Tencent allows 200)")
@@ -48,7 +55,7 @@ func archive(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := openForRead(ctx, cfg)
+	st, err := openForWrite(ctx, cfg)
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("%w: stop `callfn serve` first (the embedded table has one user at a time)", err)
 	}
@@ -60,12 +67,23 @@ func archive(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	bar := &progressBar{w: os.Stderr, start: time.Now()}
+	bar := &progressBar{w: stderr, start: time.Now()}
 	o.Progress = bar.update
 	rep, err := svc.Archive(ctx, o)
 	bar.finish()
-	printReport(os.Stdout, rep, time.Since(bar.start))
+	printReport(stdout, rep, time.Since(bar.start))
 	return err
+}
+
+// openForWrite opens the configured table, creating an embedded one if
+// need be; one held by a running server is reported as store.ErrLocked
+// rather than waited on.
+func openForWrite(ctx context.Context, cfg config.Config) (store.Store, error) {
+	opts := store.Options{Retention: cfg.Retention()}
+	if path, ok := strings.CutPrefix(cfg.Store, "bolt:"); ok && path != "" {
+		return store.OpenBoltWait(path, opts, 300*time.Millisecond)
+	}
+	return store.Open(ctx, cfg.Store, opts)
 }
 
 // progressBar draws one line, redrawn in place.
