@@ -4,19 +4,28 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 
 	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/platform"
+	"github.com/callfn/callfn/shared/records"
+	"github.com/callfn/callfn/shared/startcall"
 	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/shared/tencent/sandbox"
 	"github.com/callfn/callfn/shared/webhook"
 )
+
+// sandboxPrefix is where `callfn serve` mounts the Tencent sandbox.
+const sandboxPrefix = "/sandbox/tencent"
 
 // serve runs every function in one process on CALLFN_ADDR, as the deployed
 // functions would answer, plus GET /healthz and a loopback-only events feed
 // for `callfn events` (the embedded table is locked while serve runs).
+// Without Tencent credentials it also plays Tencent: a local sandbox that
+// answers the REST APIs and delivers signed callbacks to the webhook.
 func serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	if err := fs.Parse(args); err != nil {
@@ -31,22 +40,37 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	fns, err := functions(ctx, cfg, st)
+	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
+	base := "http://" + ln.Addr().String()
+
 	local := platform.Function{Name: "local", Routes: []platform.Route{
 		{Pattern: "GET " + eventsRoute, Handler: loopbackOnly(eventsHandler(st))},
 	}}
-	h := platform.Handler(append(fns, local)...)
-	return platform.Serve(ctx, cfg.Addr, h, func(a net.Addr) {
-		fmt.Fprintf(os.Stderr, "callfn: serving on http://%s (store %s)\n", a, cfg.Store)
-	})
-}
-
-// functions builds every function over one table.
-func functions(ctx context.Context, cfg config.Config, st store.Store) ([]platform.Function, error) {
-	return []platform.Function{webhook.New(cfg, st, nil)}, nil
+	var startOpts []startcall.Option
+	if sandbox.Wanted(cfg) {
+		sb := sandbox.ForConfig(cfg, base+"/webhook/tencent")
+		defer sb.Close()
+		cfg = sb.Config(cfg, base+sandboxPrefix)
+		startOpts = append(startOpts, startcall.WithIngestEndpoint(base+sandboxPrefix))
+		local.Routes = append(local.Routes, platform.Route{
+			Pattern: sandboxPrefix + "/", Handler: http.StripPrefix(sandboxPrefix, sb).ServeHTTP,
+		})
+		slog.Info("no Tencent credentials: the local sandbox plays Tencent", "sdkAppId", cfg.TencentAppID, "endpoint", cfg.TencentEndpoint)
+	}
+	start, err := startcall.New(cfg, st, startOpts...)
+	if err != nil {
+		return err
+	}
+	recs, err := records.New(cfg, st, records.Options{})
+	if err != nil {
+		return err
+	}
+	h := platform.Handler(webhook.New(cfg, st, nil), start, recs, local)
+	fmt.Fprintf(os.Stderr, "callfn: serving on %s (store %s)\n", base, cfg.Store)
+	return platform.ServeListener(ctx, ln, h)
 }
 
 // loopbackOnly refuses requests that do not come from this machine.

@@ -51,15 +51,20 @@ func Serve(ctx context.Context, addr string, h http.Handler, ready func(net.Addr
 	if err != nil {
 		return err
 	}
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	return ServeListener(ctx, ln, h)
+}
+
+// ServeListener serves h on ln until ctx is done, then shuts down gracefully.
+func ServeListener(ctx context.Context, ln net.Listener, h http.Handler) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-	}
-	if ready != nil {
-		ready(ln.Addr())
 	}
 	slog.Info("listening", "addr", ln.Addr().String())
 	errc := make(chan error, 1)
