@@ -1,17 +1,22 @@
 package records_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/callfn/callfn/shared/call"
+	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/records"
+	"github.com/callfn/callfn/shared/store"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
 )
 
@@ -234,6 +239,33 @@ func FuzzParseFilter(f *testing.F) {
 		fl, err := records.ParseFilter(map[string][]string{k1: {v1}, k2: {v2}}, time.UnixMilli(1714600000000))
 		if err == nil && (fl.From >= fl.To || fl.Page < 1 || fl.PageSize < 1 || fl.PageSize > records.MaxPageSize) {
 			t.Errorf("accepted %+v", fl)
+		}
+	})
+}
+
+// Whatever the path and query, the routes answer JSON and never a 5xx.
+func FuzzRoutes(f *testing.F) {
+	f.Add("c-1", "from=1714600000000&result=reject")
+	f.Add("%ff", "pageSize=%00")
+	f.Add("", "to=2024-05-01T00:00:00Z&from=0&page=100000&pageSize=100")
+	st := store.NewMemory(store.Options{})
+	svc, err := records.NewService(config.Config{APIToken: token}, st, records.Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := svc.Function().Handler()
+	f.Fuzz(func(t *testing.T, id, query string) {
+		for _, target := range []string{"/records?" + query, "/records/" + url.PathEscape(id) + "?" + query} {
+			req, err := http.NewRequest(http.MethodGet, "http://x"+target, nil)
+			if err != nil {
+				return
+			}
+			req.Header.Set("Authorization", "Bearer "+token)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code >= 500 || w.Code == 200 && !json.Valid(w.Body.Bytes()) {
+				t.Errorf("%s: %d %s", target, w.Code, w.Body)
+			}
 		}
 	})
 }
