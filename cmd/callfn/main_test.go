@@ -12,20 +12,44 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// callfnBin builds the callfn command once per test run.
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+	buildDir  string
+)
+
+// callfnBin builds the callfn command once for all tests.
 func callfnBin(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "callfn")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "callfn-test")
+		if buildErr != nil {
+			return
+		}
+		builtBin = filepath.Join(buildDir, "callfn")
+		if out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	return bin
+	return builtBin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
 }
 
 func freeAddr(t *testing.T) string {
@@ -180,4 +204,97 @@ func TestZip(t *testing.T) {
 	if len(zr.File) != 1 || zr.File[0].Name != "bootstrap" || zr.File[0].Mode().Perm() != 0o755 {
 		t.Fatalf("zip holds %v", fmt.Sprint(zr.File[0].Name, zr.File[0].Mode()))
 	}
+}
+
+// TestSandboxCall is the README's robot call: with no Tencent credentials,
+// serve plays Tencent; one POST /calls starts a call whose signed callbacks
+// land in the table, and /records answers it with the bearer token only.
+func TestSandboxCall(t *testing.T) {
+	bin := callfnBin(t)
+	addr := freeAddr(t)
+	env := append(os.Environ(),
+		"CALLFN_ADDR="+addr,
+		"CALLFN_STORE=bolt:"+filepath.Join(t.TempDir(), "callfn.db"),
+		"CALLFN_API_TOKEN=test-token",
+		"CALLFN_TENCENT_SECRET_KEY=", "CALLFN_TENCENT_ENDPOINT=", "CALLFN_TENCENT_SDKAPPID=",
+		"CALLFN_TENCENT_CALLBACK_TOKEN=sandbox-callback-token",
+	)
+	srv := exec.Command(bin, "serve")
+	srv.Env = env
+	var srvLog bytes.Buffer
+	srv.Stderr = &srvLog
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Process.Kill()
+	waitHealthy(t, addr)
+
+	post := func(path, token, body string) (int, map[string]any) {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+path, strings.NewReader(body))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		return do(t, req)
+	}
+	call := `{"Robot_Account":"robot","CalleeList_Account":["jack"],"Timeout":30000,"UserData":"[sandbox ring=100ms talk=200ms]","CallInfo":{"MediaType":"Audio"}}`
+	if code, _ := post("/calls", "", call); code != http.StatusUnauthorized {
+		t.Fatalf("POST /calls without a token: %d", code)
+	}
+	code, reply := post("/calls", "test-token", call)
+	callID, _ := reply["CallId"].(string)
+	if code != http.StatusOK || callID == "" || reply["CallResult"] == nil {
+		t.Fatalf("POST /calls: %d %v", code, reply)
+	}
+
+	// The sandbox signs its callbacks with the token; the webhook checks it.
+	var evs []printedEvent
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		evs = readEvents(t, run(t, bin, env, "events", "--call", callID))
+		if len(evs) > 0 && *evs[len(evs)-1].Event == "call_ended" {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var commands []string
+	for _, ev := range evs {
+		commands = append(commands, *ev.Provider+":"+*ev.Event)
+	}
+	want := []string{"callfn:call_started", "tencent:call_started", "tencent:call_ended"}
+	for _, w := range want {
+		if !strings.Contains(strings.Join(commands, " "), w) {
+			t.Fatalf("events of %s: %v, missing %s\n%s", callID, commands, w, srvLog.String())
+		}
+	}
+
+	get := func(path, token string) (int, map[string]any) {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		return do(t, req)
+	}
+	if code, _ := get("/records/"+callID, "wrong-token"); code != http.StatusUnauthorized {
+		t.Fatalf("GET /records with a wrong token: %d", code)
+	}
+	code, rec := get("/records/"+callID, "test-token")
+	if code != http.StatusOK || rec["callId"] != callID || rec["status"] != "ended" || rec["source"] == nil {
+		t.Fatalf("GET /records/%s: %d %v", callID, code, rec)
+	}
+	code, list := get("/records", "test-token")
+	if code != http.StatusOK || !strings.Contains(fmt.Sprint(list["records"]), callID) {
+		t.Fatalf("GET /records: %d %v", code, list)
+	}
+}
+
+func do(t *testing.T, req *http.Request) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v map[string]any
+	json.NewDecoder(resp.Body).Decode(&v)
+	return resp.StatusCode, v
 }
