@@ -122,8 +122,8 @@ func (h *Handler) yunxin(channel string) http.HandlerFunc {
 			fail(status, err)
 			return
 		}
-		if h.cfg.YunxinAppKey == "" {
-			fail(http.StatusForbidden, errors.New("yunxin is not configured (CALLFN_YUNXIN_APPKEY)"))
+		if h.cfg.YunxinAppKey == "" || h.cfg.YunxinSecret == "" {
+			fail(http.StatusForbidden, errors.New("yunxin is not configured (CALLFN_YUNXIN_APPKEY, CALLFN_YUNXIN_APPSECRET)"))
 			return
 		}
 		if err := yunxin.Verify(r.Header, body, h.cfg.YunxinAppKey, h.cfg.YunxinSecret, h.now()); err != nil {

@@ -617,19 +617,25 @@ func TestYunxinRefused(t *testing.T) {
 }
 
 func TestYunxinNotConfigured(t *testing.T) {
-	cfg := baseConfig()
-	cfg.YunxinAppKey, cfg.YunxinSecret = "", ""
-	for _, ch := range []string{"callback", "copy"} {
-		e := newEnv(t, cfg, nil)
-		for _, body := range []string{`{}`, string(fixture(t, "yunxin_copy_5.json"))} {
-			h := http.Header{}
-			yunxin.Sign(h, "", "", []byte(body), t0) // signed with the empty key and secret
-			r := e.do("/webhook/yunxin/"+ch, nil, h, []byte(body))
-			if r.code/100 != 4 {
-				t.Errorf("%s: status %d, want a refusal", ch, r.code)
+	for _, c := range []struct{ key, secret string }{
+		{"", ""},
+		// An AppKey is no secret: with an empty AppSecret anyone could sign.
+		{yunxinKey, ""},
+	} {
+		cfg := baseConfig()
+		cfg.YunxinAppKey, cfg.YunxinSecret = c.key, c.secret
+		for _, ch := range []string{"callback", "copy"} {
+			e := newEnv(t, cfg, nil)
+			for _, body := range []string{`{}`, string(fixture(t, "yunxin_copy_5.json"))} {
+				h := http.Header{}
+				yunxin.Sign(h, c.key, c.secret, []byte(body), t0) // signed with what is configured
+				r := e.do("/webhook/yunxin/"+ch, nil, h, []byte(body))
+				if r.code/100 != 4 {
+					t.Errorf("key %q secret %q, %s: status %d, want a refusal", c.key, c.secret, ch, r.code)
+				}
 			}
+			e.wantStored(0)
 		}
-		e.wantStored(0)
 	}
 }
 
