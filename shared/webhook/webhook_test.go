@@ -989,7 +989,13 @@ func TestReplyOnlyAfterWrite(t *testing.T) {
 			res.Body.Close()
 			done <- res.StatusCode
 		}()
-		<-e.st.enter
+		select {
+		case <-e.st.enter:
+		case code := <-done:
+			t.Fatalf("%s: replied %d without writing", path, code)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s: the handler never reached the store", path)
+		}
 		select {
 		case code := <-done:
 			t.Errorf("%s: replied %d while the write was still in progress", path, code)
