@@ -12,12 +12,15 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -60,10 +63,26 @@ func TestMain(m *testing.M) {
 func fatal(err error) { fmt.Fprintln(os.Stderr, err); os.Exit(1) }
 
 // serveRole serves h on a loopback port, printing the address on stdout.
+// With CALLFN_BENCH_CPUPROFILE set, it profiles itself until SIGTERM.
 func serveRole(h http.Handler) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fatal(err)
+	}
+	if path := os.Getenv("CALLFN_BENCH_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		stop := make(chan os.Signal, 1)
+		signal.Notify(stop, syscall.SIGTERM)
+		go func() {
+			<-stop
+			pprof.StopCPUProfile()
+			f.Close()
+			os.Exit(0)
+		}()
 	}
 	fmt.Println(ln.Addr().String())
 	fatal(http.Serve(ln, h))
@@ -171,7 +190,7 @@ func BenchmarkIngestHTTP(b *testing.B) {
 	acked, hookRPS := load(b, hook.addr, n, conns)
 	b.StopTimer()
 	rss := hook.peakRSS(b)
-	hook.cmd.Process.Kill()
+	hook.cmd.Process.Signal(syscall.SIGTERM)
 	hook.cmd.Wait()
 
 	// Every acknowledged callback must be in the table once the server is gone.

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -28,6 +27,11 @@ func (s *String) UnmarshalJSON(b []byte) error {
 	switch {
 	case bytes.Equal(b, null):
 		*s = ""
+		return nil
+	case len(b) > 1 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0:
+		// No escapes: the text between the quotes is the string (the
+		// decoder calling us has already checked it is valid JSON).
+		*s = String(b[1 : len(b)-1])
 		return nil
 	case len(b) > 0 && b[0] == '"':
 		var v string
@@ -120,14 +124,8 @@ func Decode(body []byte, v any) error {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return errors.New("want a JSON object")
 	}
-	d := json.NewDecoder(bytes.NewReader(body))
-	if err := d.Decode(v); err != nil {
-		return err
-	}
-	if _, err := d.Token(); err != io.EOF {
-		return errors.New("trailing data after the JSON object")
-	}
-	return nil
+	// Unmarshal refuses anything but white space after the one value.
+	return json.Unmarshal(body, v)
 }
 
 // Bool accepts true/false, "true"/"false", 1/0 and null.
