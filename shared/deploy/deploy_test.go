@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -19,7 +20,10 @@ import (
 	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/deploy"
 	"github.com/callfn/callfn/shared/platform"
+	"github.com/callfn/callfn/shared/records"
+	"github.com/callfn/callfn/shared/startcall"
 	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/shared/tencent/sandbox"
 	"github.com/callfn/callfn/shared/webhook"
 	"github.com/callfn/callfn/shared/yunxin"
 )
@@ -31,44 +35,154 @@ import (
 type deployable struct {
 	SAMID   string            // logical id of its AWS::Serverless::Function in template.yaml
 	SCFFile string            // its serverless.yml (component: scf), relative to the repo root
-	Fn      platform.Function // built with an empty configuration, for its routes
+	Fn      platform.Function // built with SampleConfig, for its routes and schedule
 	// Build makes the function for the samples' run through the adapters.
-	Build func(cfg config.Config, st store.Store) platform.Function
+	Build func(cfg config.Config, st store.Store) (platform.Function, error)
 	// SampleConfig is the configuration the samples under events/ are for.
 	SampleConfig config.Config
+	// Env is every variable the function reads: each descriptor sets these
+	// and no others (the SCF file adds the AWS SDK's, for the table).
+	Env []string
+	// ScheduleState is how every schedule of the function deploys:
+	// "ENABLED", or "DISABLED" (startcall: an enabled example would ring
+	// people on the day of the deploy); "" for a function without one.
+	ScheduleState string
+	// Sandbox runs the samples against the local Tencent sandbox, served on
+	// 127.0.0.1 (SampleConfig as sb.Config makes it); Seed, when set, adds
+	// what Tencent should already know.
+	Sandbox bool
+	Seed    func(sb *sandbox.Sandbox, now time.Time)
 	// Samples are the sample events every platform must have under
-	// events/<platform>/<Fn.Name>/, by file name without .json;
-	// NotStored are those that are answered but store no event.
-	Samples, NotStored []string
+	// events/<platform>/<Fn.Name>/, by file name without .json; those named
+	// schedule-NAME fire the schedule NAME, the others are API gateway
+	// requests.
+	Samples []string
+	// Expect says what each sample does when delivered twice through an
+	// adapter; a sample left out is answered 200 and stores one event.
+	Expect map[string]expect
 }
 
-func deployables() []deployable {
-	buildWebhook := func(cfg config.Config, st store.Store) platform.Function { return webhook.New(cfg, st, nil) }
-	return []deployable{{
+// expect is what delivering a sample twice through an adapter does.
+type expect struct {
+	Status int    // each delivery's HTTP status; 0 for a schedule sample
+	Stored [2]int // events in the table after the first and the second delivery
+	// Check, when set, looks at each delivery's answer: the reply body, or
+	// the schedule's result as JSON.
+	Check func(t *testing.T, run *sampleRun, delivery int, answer []byte)
+}
+
+func (d deployable) expect(name string) expect {
+	if e, ok := d.Expect[name]; ok {
+		return e
+	}
+	return expect{Status: 200, Stored: [2]int{1, 1}}
+}
+
+// sampleCallID is the CallId in the startcall and records samples' paths:
+// the one in Tencent's documented start_call_by_robot answer, which no
+// sandbox has started.
+const sampleCallID = "35fd577d-1d10-4201-a40d-6d7316560986"
+
+// envCommon are read by every function: the table, and the Tencent app and
+// region config.Load checks at start-up (the webhook asks Tencent nothing,
+// but reads the app and is refused a bad region like the others).
+var envCommon = []string{"CALLFN_STORE", "CALLFN_RETENTION_DAYS", "CALLFN_TENCENT_SDKAPPID", "CALLFN_TENCENT_REGION"}
+
+func deployables(t testing.TB) []deployable {
+	t.Helper()
+	buildWebhook := func(cfg config.Config, st store.Store) (platform.Function, error) {
+		return webhook.New(cfg, st, nil), nil
+	}
+	buildStartcall := func(cfg config.Config, st store.Store) (platform.Function, error) {
+		var opts []startcall.Option
+		if cfg.TencentEndpoint != "" {
+			// The samples' runs, against the sandbox, which also answers
+			// the Cloud API (StartStreamIngest) at its base URL.
+			opts = append(opts, startcall.WithIngestEndpoint(cfg.TencentEndpoint))
+		}
+		return startcall.New(cfg, st, opts...)
+	}
+	buildRecords := func(cfg config.Config, st store.Store) (platform.Function, error) {
+		return records.New(cfg, st, records.Options{})
+	}
+	// The Tencent app of the startcall and records samples: the sandbox's
+	// own key and administrator (not secrets), the samples' SDKAppID.
+	tencentApp := config.Config{
+		APIToken: deploy.SampleAPIToken, TencentAppID: deploy.SampleTencentAppID, TencentKey: sandbox.DefaultKey,
+		TencentAdmin: sandbox.DefaultAdmin, TencentRegion: "china", TencentAPI: "v4",
+	}
+	ds := []deployable{{
 		SAMID:   "WebhookFunction",
 		SCFFile: "serverless.yml",
-		Fn:      buildWebhook(config.Config{}, store.NewMemory(store.Options{})),
 		Build:   buildWebhook,
 		SampleConfig: config.Config{
 			TencentAppID: deploy.SampleTencentAppID,
 			YunxinAppKey: deploy.SampleYunxinAppKey,
 			YunxinSecret: deploy.SampleYunxinAppSecret,
 		},
+		Env: append(slices.Clone(envCommon), "CALLFN_TENCENT_CALLBACK_TOKEN", "CALLFN_YUNXIN_APPKEY", "CALLFN_YUNXIN_APPSECRET"),
 		Samples: []string{
 			"tencent-v4-start-call", "tencent-v4-member-changed", "tencent-v4-end-call",
 			"tencent-v1-status-normal-end", "tencent-v1-event-caller-start-call",
 			"yunxin-callback-20-call-initiated", "yunxin-callback-21-room-created",
 			"yunxin-copy-5-duration", "yunxin-copy-6-recording", "yunxin-copy-probe",
 		},
-		NotStored: []string{"yunxin-copy-probe"}, // the address probe, answered {}
+		Expect: map[string]expect{
+			"yunxin-copy-probe": {Status: 200}, // the address probe, answered {} and not stored
+		},
+	}, {
+		SAMID:        "StartCallFunction",
+		SCFFile:      "deploy/scf/startcall/serverless.yml",
+		Build:        buildStartcall,
+		SampleConfig: tencentApp,
+		Env: append(slices.Clone(envCommon), "CALLFN_API_TOKEN", "CALLFN_TENCENT_SECRET_KEY", "CALLFN_TENCENT_ADMIN",
+			"CALLFN_TENCENT_ENDPOINT", "TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY"),
+		ScheduleState: "DISABLED",
+		Sandbox:       true,
+		Samples:       []string{"start-call", "end-call", "schedule-example-call"},
+		Expect: map[string]expect{
+			// Every POST /calls rings: the second delivery starts a second call.
+			"start-call": {Status: 200, Stored: [2]int{1, 2}, Check: checkStarted},
+			// Tencent's documented CallId, which the sandbox never started.
+			"end-call": {Status: 404, Check: checkErrorReply},
+			// The firing is claimed: delivered twice, it starts its call once.
+			"schedule-example-call": {Stored: [2]int{1, 1}, Check: checkClaimedOnce},
+		},
+	}, {
+		SAMID:        "RecordsFunction",
+		SCFFile:      "deploy/scf/records/serverless.yml",
+		Build:        buildRecords,
+		SampleConfig: tencentApp,
+		Env: append(slices.Clone(envCommon), "CALLFN_API_TOKEN", "CALLFN_TENCENT_SECRET_KEY", "CALLFN_TENCENT_ADMIN",
+			"CALLFN_TENCENT_ENDPOINT", "CALLFN_TENCENT_API_VERSION"),
+		ScheduleState: "ENABLED",
+		Sandbox:       true,
+		Seed:          seedRecords,
+		Samples:       []string{"get-record", "list-records", "schedule-archive"},
+		Expect: map[string]expect{
+			// Neither Tencent nor the table knows Tencent's documented CallId.
+			"get-record": {Status: 404, Check: checkErrorReply},
+			// Queries store nothing; result=normal_end picks one of the two.
+			"list-records": {Status: 200, Check: checkListed},
+			// The archive stores both of Tencent's records, then nothing new.
+			"schedule-archive": {Stored: [2]int{2, 2}, Check: checkArchived},
+		},
 	}}
+	for i := range ds {
+		fn, err := ds[i].Build(ds[i].SampleConfig, store.NewMemory(store.Options{}))
+		if err != nil {
+			t.Fatalf("%s: %v", ds[i].SAMID, err)
+		}
+		ds[i].Fn = fn
+	}
+	return ds
 }
 
 // pending are functions/<name> that exist in code but are not deployed
 // yet: their descriptors are being written by whoever adds them. Take a
 // name out of here when it joins deployables(); the test fails on a name
 // that is in both, and on any function in neither.
-var pending = []string{"startcall"}
+var pending []string
 
 // secretVars must come from NoEcho parameters in template.yaml.
 var secretVars = []string{
@@ -116,7 +230,7 @@ func TestTemplateMatchesCode(t *testing.T) {
 	r := root(t)
 	text := readFile(t, filepath.Join(r, "template.yaml"))
 	makefile := readFile(t, filepath.Join(r, "Makefile"))
-	report(t, "template.yaml", checkTemplate(text, makefile, deployables()))
+	report(t, "template.yaml", checkTemplate(text, makefile, deployables(t)))
 }
 
 // checkTemplate lists what is wrong with a SAM template for ds.
@@ -203,6 +317,9 @@ func checkSAMFunction(tmpl *deploy.Template, makefile string, d deployable) []st
 			bad("parameter %s AllowedValues %v, want v4, v1", param, tmpl.Parameters[param]["AllowedValues"])
 		}
 	}
+	for _, msg := range checkEnv(sortedKeys(env), d.Env) {
+		bad("%s", msg)
+	}
 
 	// The table: CALLFN_STORE names it, a policy grants it, and its layout
 	// is the store's.
@@ -257,6 +374,30 @@ func checkSAMFunction(tmpl *deploy.Template, makefile string, d deployable) []st
 	}
 	if hasSchedule != (d.Fn.Schedule != nil) {
 		bad("declares a schedule: %v; the code handles one: %v", hasSchedule, d.Fn.Schedule != nil)
+	}
+	scheds, err := fn.Schedules()
+	if err != nil {
+		bad("%v", err)
+	}
+	names := map[string]bool{}
+	for _, s := range scheds {
+		if s.Envelope == nil {
+			bad("schedule %s has no Input: the Lambda adapter wants callfn's envelope {\"schedule\": NAME, \"time\": %q, \"payload\": ...}", s.Event, deploy.ScheduledTime)
+			continue
+		}
+		switch {
+		case s.Type == "ScheduleV2" && s.Envelope.Time != deploy.ScheduledTime:
+			bad("schedule %s: Input time %q, want %q, so that a firing is known by the time it was scheduled for", s.Event, s.Envelope.Time, deploy.ScheduledTime)
+		case s.Type == "Schedule" && s.Envelope.Time != "":
+			bad("schedule %s: Input time %q: an EventBridge rule fills in no context attribute; leave time out", s.Event, s.Envelope.Time)
+		}
+		if names[s.Envelope.Schedule] {
+			bad("two schedules are named %q: their firings would be taken for one another's", s.Envelope.Schedule)
+		}
+		names[s.Envelope.Schedule] = true
+		if want := d.ScheduleState == "ENABLED"; s.Enabled != want {
+			bad("schedule %s deploys enabled: %v, want %s", s.Event, s.Enabled, d.ScheduleState)
+		}
 	}
 
 	// Outputs: a URL for every route without parameters.
@@ -340,7 +481,7 @@ func checkTable(tmpl *deploy.Template, id string) []string {
 func TestSCFMatchesCode(t *testing.T) {
 	r := root(t)
 	makefile := readFile(t, filepath.Join(r, "Makefile"))
-	for _, d := range deployables() {
+	for _, d := range deployables(t) {
 		text := readFile(t, filepath.Join(r, d.SCFFile))
 		report(t, d.SCFFile, checkSCF(text, makefile, d))
 	}
@@ -370,8 +511,11 @@ func checkSCF(text, makefile string, d deployable) []string {
 	if !strings.Contains(makefile, "out=dist/scf/$$fn-$$arch") || !strings.Contains(makefile, "-o $$out/main") {
 		bad("the Makefile's build-scf no longer builds dist/scf/<fn>-<arch>/main; update this test and serverless.yml")
 	}
-	if want := "dist/scf/" + d.Fn.Name + "-amd64"; filepath.ToSlash(filepath.Clean(in.Src.Src)) != want {
-		bad("src %q, want ./%s (built by make build-scf)", in.Src.Src, want)
+	// The CLI resolves src against the descriptor's directory.
+	src := filepath.ToSlash(filepath.Join(filepath.Dir(d.SCFFile), in.Src.Src))
+	if want := "dist/scf/" + d.Fn.Name + "-amd64"; src != want {
+		rel, _ := filepath.Rel(filepath.Dir(d.SCFFile), want)
+		bad("src %q is %s from the repo root, want %s (built by make build-scf)", in.Src.Src, src, filepath.ToSlash(rel))
 	}
 
 	for _, name := range sortedKeys(in.Environment.Variables) {
@@ -381,6 +525,16 @@ func checkSCF(text, makefile string, d deployable) []string {
 	}
 	if s := in.Environment.Variables["CALLFN_STORE"]; !strings.HasPrefix(s, "dynamodb:") || len(s) == len("dynamodb:") {
 		bad("CALLFN_STORE %q, want dynamodb:TABLE (an SCF instance's disk does not last)", s)
+	}
+	var own []string
+	for name := range in.Environment.Variables {
+		if !slices.Contains(scfSDKVars, name) {
+			own = append(own, name)
+		}
+	}
+	sort.Strings(own)
+	for _, msg := range checkEnv(own, d.Env) {
+		bad("%s", msg)
 	}
 
 	served, err := deploy.RoutesOf(d.Fn)
@@ -406,6 +560,14 @@ func checkSCF(text, makefile string, d deployable) []string {
 		if !e.IsIntegratedResponse {
 			bad("endpoint %s %s needs function.isIntegratedResponse: true, or the gateway answers 200 with the adapter's JSON as body", e.Method, e.Path)
 		}
+		var want []string
+		for _, m := range regexp.MustCompile(`\{(\w+)\+?\}`).FindAllStringSubmatch(e.Path, -1) {
+			want = append(want, m[1])
+		}
+		sort.Strings(want)
+		if got := slices.Sorted(slices.Values(e.PathParams)); !slices.Equal(got, want) {
+			bad("endpoint %s %s declares PATH params %v, want %v (param: name, position: PATH, as its path has them)", e.Method, e.Path, got, want)
+		}
 	}
 	hasTimer := false
 	for _, typ := range in.EventTypes() {
@@ -420,6 +582,51 @@ func checkSCF(text, makefile string, d deployable) []string {
 	if hasTimer != (d.Fn.Schedule != nil) {
 		bad("declares a timer: %v; the code handles a schedule: %v", hasTimer, d.Fn.Schedule != nil)
 	}
+	timers, err := in.Timers()
+	if err != nil {
+		bad("%v", err)
+	}
+	names := map[string]bool{}
+	for _, tm := range timers {
+		// SCF's rule for a timer's name; callfn needs one given, since it
+		// names the firing (startcall claims firings by name and time).
+		if !regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,59}$`).MatchString(tm.Name) {
+			bad("timer %q: give it a name of 1-60 letters, digits, - and _, starting with a letter (it names the firings)", tm.Name)
+		}
+		if names[tm.Name] {
+			bad("two timers are named %q", tm.Name)
+		}
+		names[tm.Name] = true
+		if n := len(strings.Fields(tm.Cron)); n != 7 {
+			bad("timer %q: cronExpression %q has %d fields; SCF's have 7 (second minute hour day month weekday year)", tm.Name, tm.Cron, n)
+		}
+		if len(tm.Argument) > 4096 {
+			bad("timer %q: argument is %d bytes; SCF takes 4 KB", tm.Name, len(tm.Argument))
+		}
+		if tm.Argument != "" && !json.Valid([]byte(tm.Argument)) {
+			bad("timer %q: argument is not JSON: the schedule's payload is", tm.Name)
+		}
+		if want := d.ScheduleState == "ENABLED"; tm.Enabled != want {
+			bad("timer %q deploys enabled: %v, want %s", tm.Name, tm.Enabled, d.ScheduleState)
+		}
+	}
+	return p
+}
+
+// checkEnv compares the variables a descriptor sets with those the
+// function reads.
+func checkEnv(set, reads []string) []string {
+	var p []string
+	for _, name := range reads {
+		if !slices.Contains(set, name) {
+			p = append(p, fmt.Sprintf("does not set %s, which the function reads", name))
+		}
+	}
+	for _, name := range set {
+		if slices.Contains(config.Vars, name) && !slices.Contains(reads, name) {
+			p = append(p, fmt.Sprintf("sets %s, which the function does not read", name))
+		}
+	}
 	return p
 }
 
@@ -432,7 +639,7 @@ func TestEveryFunctionIsDeployed(t *testing.T) {
 		t.Fatal(err)
 	}
 	known := map[string]bool{}
-	for _, d := range deployables() {
+	for _, d := range deployables(t) {
 		if known[d.Fn.Name] {
 			t.Errorf("%s is listed twice", d.Fn.Name)
 		}
@@ -459,12 +666,80 @@ func TestEveryFunctionIsDeployed(t *testing.T) {
 	}
 }
 
+// TestSCFProjectLayout holds the SCF descriptors to how Serverless Cloud
+// Framework's CLI finds component instances: it reads serverless.yml (or
+// .yaml, .json) and nothing else in a directory; `scf deploy` where one
+// is deploys that instance; where none is, it deploys every instance in
+// the sub-directories, which must share app and stage. So the webhook is
+// the top-level serverless.yml, and the others live one a directory in a
+// common parent without a serverless.yml of its own.
+func TestSCFProjectLayout(t *testing.T) {
+	r := root(t)
+	var paths []string
+	for _, d := range deployables(t) {
+		paths = append(paths, d.SCFFile)
+	}
+	report(t, "SCF layout", checkSCFLayout(paths, func(p string) ([]byte, error) { return os.ReadFile(filepath.Join(r, p)) }))
+}
+
+func checkSCFLayout(paths []string, read func(string) ([]byte, error)) []string {
+	var p []string
+	apps, names, dirs := map[string]bool{}, map[string]string{}, map[string]bool{}
+	parents := map[string]bool{}
+	for _, path := range paths {
+		path = filepath.ToSlash(path)
+		if filepath.Base(path) != "serverless.yml" {
+			p = append(p, fmt.Sprintf("%s: the CLI reads only serverless.yml in an instance's directory", path))
+		}
+		dir := filepath.ToSlash(filepath.Dir(path))
+		if dirs[dir] {
+			p = append(p, fmt.Sprintf("%s: another instance is in the same directory", path))
+		}
+		dirs[dir] = true
+		if dir != "." {
+			parents[filepath.ToSlash(filepath.Dir(dir))] = true
+		}
+		data, err := read(path)
+		if err != nil {
+			p = append(p, err.Error())
+			continue
+		}
+		inst, err := deploy.ParseSCF(data)
+		if err != nil {
+			p = append(p, fmt.Sprintf("%s: %v", path, err))
+			continue
+		}
+		apps[inst.App+"/"+inst.Stage] = true
+		if other, ok := names[inst.Name]; ok {
+			p = append(p, fmt.Sprintf("%s and %s are both instance %q of app %s", other, path, inst.Name, inst.App))
+		}
+		names[inst.Name] = path
+	}
+	if len(apps) != 1 {
+		p = append(p, fmt.Sprintf("instances of apps/stages %v: one app, one stage, so that they deploy and list together", slices.Sorted(maps.Keys(apps))))
+	}
+	if !dirs["."] {
+		p = append(p, "no top-level serverless.yml (the product's contract names it)")
+	}
+	if len(parents) > 1 {
+		p = append(p, fmt.Sprintf("the other instances are under %v: keep them in one directory, where `scf deploy` deploys them all", slices.Sorted(maps.Keys(parents))))
+	}
+	for parent := range parents {
+		if parent == "." {
+			p = append(p, "an instance is one directory below the top level, whose own serverless.yml keeps `scf deploy` there from deploying it")
+		} else if dirs[parent] {
+			p = append(p, fmt.Sprintf("%s holds a serverless.yml, so `scf deploy` there would not deploy the instances below it", parent))
+		}
+	}
+	return p
+}
+
 // ---- events/ ----
 
 func TestSamplesAreTriggerEvents(t *testing.T) {
 	r := root(t)
 	now := time.Now()
-	for _, d := range deployables() {
+	for _, d := range deployables(t) {
 		mux := muxOf(d.Fn)
 		for _, platformName := range []string{deploy.PlatformLambda, deploy.PlatformSCF} {
 			files, err := deploy.Samples(r, platformName, d.Fn.Name)
@@ -483,13 +758,25 @@ func TestSamplesAreTriggerEvents(t *testing.T) {
 			for _, f := range files {
 				rel, _ := filepath.Rel(r, f)
 				t.Run(rel, func(t *testing.T) {
+					if deploy.IsScheduleSample(f) {
+						if d.Fn.Schedule == nil {
+							t.Fatalf("%s handles no schedule, so it has no schedule samples", d.Fn.Name)
+						}
+						fr := loadFiring(t, platformName, f)
+						if want := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), deploy.ScheduleSamplePrefix), ".json"); fr.name != want {
+							t.Errorf("fires schedule %q; a sample of schedule %q is named schedule-%s.json", fr.name, fr.name, fr.name)
+						}
+						return
+					}
 					var s sample
 					if platformName == deploy.PlatformLambda {
 						s = lambdaSample(t, f)
 					} else {
 						s = scfSample(t, f)
 					}
-					checkSample(t, mux, s, now)
+					for _, p := range checkSample(t, mux, s, now) {
+						t.Error(p)
+					}
 				})
 			}
 		}
@@ -498,10 +785,14 @@ func TestSamplesAreTriggerEvents(t *testing.T) {
 
 // sample is what every platform's trigger event says about the request.
 type sample struct {
+	platform     string
 	method, path string
 	query        url.Values
 	headers      map[string]string
 	body         []byte
+	routeKey     string                                          // Lambda: the route the gateway matched, "METHOD /path/{param}"
+	routePath    string                                          // SCF: the matched API's path (requestContext.path)
+	pathParams   map[string]string                               // the path parameters the gateway extracted
 	resign       func(now time.Time) ([]byte, map[string]string) // body and headers after re-signing
 }
 
@@ -511,7 +802,7 @@ func lambdaSample(t *testing.T, path string) sample {
 		t.Fatal(err)
 	}
 	h := ev.RequestContext.HTTP
-	if ev.RawPath != h.Path || ev.RouteKey != h.Method+" "+h.Path || ev.RequestContext.RouteKey != ev.RouteKey {
+	if ev.RawPath != h.Path || ev.RequestContext.RouteKey != ev.RouteKey || !strings.HasPrefix(ev.RouteKey, h.Method+" ") {
 		t.Errorf("rawPath %q, routeKey %q/%q and http %s %s disagree", ev.RawPath, ev.RouteKey, ev.RequestContext.RouteKey, h.Method, h.Path)
 	}
 	q, err := url.ParseQuery(ev.RawQueryString)
@@ -523,14 +814,18 @@ func lambdaSample(t *testing.T, path string) sample {
 			t.Errorf("queryStringParameters[%s]=%q but rawQueryString has %q", k, v, q.Get(k))
 		}
 	}
+	if len(q) != len(ev.QueryStringParameters) {
+		t.Errorf("rawQueryString has %d parameters, queryStringParameters %d", len(q), len(ev.QueryStringParameters))
+	}
 	body, err := deploy.LambdaBody(&ev)
 	if err != nil {
 		t.Fatalf("body: %v", err)
 	}
-	return sample{method: h.Method, path: ev.RawPath, query: q, headers: ev.Headers, body: body,
+	return sample{platform: deploy.PlatformLambda, method: h.Method, path: ev.RawPath, query: q, headers: ev.Headers, body: body,
+		routeKey: ev.RouteKey, pathParams: ev.PathParameters,
 		resign: func(now time.Time) ([]byte, map[string]string) {
 			c := ev
-			c.Headers = maps(ev.Headers)
+			c.Headers = cloneHeaders(ev.Headers)
 			if err := deploy.ResignLambdaSample(&c, deploy.SampleYunxinAppKey, deploy.SampleYunxinAppSecret, now); err != nil {
 				t.Fatal(err)
 			}
@@ -544,36 +839,70 @@ func scfSample(t *testing.T, path string) sample {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev.Context.Method != ev.Method || ev.Context.Path != ev.Path {
-		t.Errorf("requestContext %s %s, request %s %s: this API's path has no parameters, they must agree",
-			ev.Context.Method, ev.Context.Path, ev.Method, ev.Path)
+	if ev.Context.Method != ev.Method {
+		t.Errorf("requestContext.httpMethod %s, httpMethod %s", ev.Context.Method, ev.Method)
 	}
 	if ev.Context.Stage == "" || ev.Context.ServiceID == "" || ev.Context.RequestID == "" {
 		t.Errorf("requestContext lacks stage, serviceId or requestId")
 	}
-	return sample{method: ev.Method, path: ev.Path, query: url.Values(ev.QueryString), headers: ev.Headers, body: []byte(ev.Body),
+	var params struct { // scf-go-lib's struct leaves these out
+		PathParameters map[string]string `json:"pathParameters"`
+	}
+	if err := json.Unmarshal([]byte(readFile(t, path)), &params); err != nil {
+		t.Errorf("pathParameters: %v", err)
+	}
+	return sample{platform: deploy.PlatformSCF, method: ev.Method, path: ev.Path, query: url.Values(ev.QueryString), headers: ev.Headers, body: []byte(ev.Body),
+		routePath: ev.Context.Path, pathParams: params.PathParameters,
 		resign: func(now time.Time) ([]byte, map[string]string) {
 			c := ev
-			c.Headers = maps(ev.Headers)
+			c.Headers = cloneHeaders(ev.Headers)
 			deploy.ResignSCFSample(&c, deploy.SampleYunxinAppKey, deploy.SampleYunxinAppSecret, now)
 			return []byte(c.Body), c.Headers
 		}}
 }
 
-func checkSample(t *testing.T, mux *http.ServeMux, s sample, now time.Time) {
+// checkSample lists what is wrong with an API gateway sample: it must take
+// one of the function's routes, name that route as its gateway would, and
+// carry what the route needs (the bearer token, the sample app's ids).
+func checkSample(t *testing.T, mux *http.ServeMux, s sample, now time.Time) []string {
 	t.Helper()
+	var p []string
+	bad := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
 	req := httptest.NewRequest(s.method, s.path, nil)
-	if _, pattern := mux.Handler(req); pattern == "" {
-		t.Fatalf("%s %s is no route the function serves", s.method, s.path)
+	_, pattern := mux.Handler(req)
+	if pattern == "" {
+		return []string{fmt.Sprintf("%s %s is no route the function serves", s.method, s.path)}
 	}
-	if !json.Valid(s.body) {
-		t.Errorf("body is not JSON: %q", s.body)
+	routes, err := deploy.RoutesOf(platform.Function{Routes: []platform.Route{{Pattern: pattern}}})
+	if err != nil {
+		return []string{err.Error()}
+	}
+	route := routes[0]
+	switch s.platform {
+	case deploy.PlatformLambda:
+		if s.routeKey != route.String() {
+			bad("routeKey %q, but %s %s takes the route %q", s.routeKey, s.method, s.path, route)
+		}
+	case deploy.PlatformSCF:
+		if s.routePath != route.Path {
+			bad("requestContext.path %q, but %s takes the API %q", s.routePath, s.path, route.Path)
+		}
+	}
+	if want := pathParams(route.Path, s.path); !sameParams(want, s.pathParams) {
+		bad("pathParameters %v, want %v (%s on %s)", s.pathParams, want, route.Path, s.path)
+	}
+	if len(s.body) > 0 && !json.Valid(s.body) {
+		bad("body is not JSON: %q", s.body)
 	}
 	header := http.Header{}
 	for k, v := range s.headers {
 		header.Set(k, v)
 	}
 	switch {
+	case strings.HasPrefix(s.path, "/calls") || strings.HasPrefix(s.path, "/records"):
+		if got, want := header.Get("Authorization"), "Bearer "+deploy.SampleAPIToken; got != want {
+			bad("Authorization %q, want %q", got, want)
+		}
 	case strings.HasPrefix(s.path, "/webhook/tencent"):
 		id := ""
 		for k, v := range s.query {
@@ -582,19 +911,19 @@ func checkSample(t *testing.T, mux *http.ServeMux, s sample, now time.Time) {
 			}
 		}
 		if id != fmt.Sprint(deploy.SampleTencentAppID) {
-			t.Errorf("SDKAppID in the query is %q, want %d", id, deploy.SampleTencentAppID)
+			bad("SDKAppID in the query is %q, want %d", id, deploy.SampleTencentAppID)
 		}
 		if s.query.Get("Sign") != "" || s.query.Get("RequestTime") != "" {
-			t.Errorf("Tencent samples are unsigned (no Sign, RequestTime)")
+			bad("Tencent samples are unsigned (no Sign, RequestTime)")
 		}
 	case strings.HasPrefix(s.path, "/webhook/yunxin/"):
 		if got := header.Get("AppKey"); got != deploy.SampleYunxinAppKey {
-			t.Errorf("AppKey %q, want %q", got, deploy.SampleYunxinAppKey)
+			bad("AppKey %q, want %q", got, deploy.SampleYunxinAppKey)
 		}
 		// As stored, the signature is right but its CurTime is long past.
 		err := yunxin.Verify(header, s.body, deploy.SampleYunxinAppKey, deploy.SampleYunxinAppSecret, now)
 		if !errors.Is(err, yunxin.ErrTooOld) {
-			t.Errorf("stored signature: %v, want %v (signed with the sample secret, stale)", err, yunxin.ErrTooOld)
+			bad("stored signature: %v, want %v (signed with the sample secret, stale)", err, yunxin.ErrTooOld)
 		}
 		body, headers := s.resign(now)
 		fresh := http.Header{}
@@ -602,12 +931,43 @@ func checkSample(t *testing.T, mux *http.ServeMux, s sample, now time.Time) {
 			fresh.Set(k, v)
 		}
 		if err := yunxin.Verify(fresh, body, deploy.SampleYunxinAppKey, deploy.SampleYunxinAppSecret, now); err != nil {
-			t.Errorf("re-signed: %v", err)
+			bad("re-signed: %v", err)
 		}
 		if len(headers) != len(s.headers) {
-			t.Errorf("re-signing added headers: %d, was %d", len(headers), len(s.headers))
+			bad("re-signing added headers: %d, was %d", len(headers), len(s.headers))
 		}
 	}
+	return p
+}
+
+// pathParams matches a route's path (/calls/{callId}/end) against a
+// request path, giving each parameter's value.
+func pathParams(route, path string) map[string]string {
+	out := map[string]string{}
+	rs, ps := strings.Split(route, "/"), strings.Split(path, "/")
+	for i, seg := range rs {
+		if i >= len(ps) || !strings.HasPrefix(seg, "{") {
+			continue
+		}
+		name := strings.TrimSuffix(strings.Trim(seg, "{}"), "+")
+		out[name] = ps[i]
+		if strings.HasSuffix(seg, "+}") {
+			out[name] = strings.Join(ps[i:], "/")
+		}
+	}
+	return out
+}
+
+func sameParams(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if bv, ok := b[k]; !ok || bv != v {
+			return false
+		}
+	}
+	return true
 }
 
 // muxOf routes like the function does, to tell which route a request takes.
@@ -617,6 +977,138 @@ func muxOf(fn platform.Function) *http.ServeMux {
 		mux.HandleFunc(rt.Pattern, func(http.ResponseWriter, *http.Request) {})
 	}
 	return mux
+}
+
+// ---- schedules: template.yaml, the SCF file and the samples agree ----
+
+// firing is a schedule sample: the schedule it names and the payload the
+// function gets.
+type firing struct {
+	file    string
+	name    string
+	payload []byte
+}
+
+func loadFiring(t *testing.T, platformName, path string) firing {
+	t.Helper()
+	if platformName == deploy.PlatformLambda {
+		in, err := deploy.LoadSchedulerSample(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return firing{file: path, name: in.Schedule, payload: in.Payload}
+	}
+	ev, err := deploy.LoadTimerSample(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return firing{file: path, name: ev.TriggerName, payload: []byte(ev.Message)}
+}
+
+func loadFirings(t *testing.T, r string, d deployable) map[string][]firing {
+	out := map[string][]firing{}
+	for _, platformName := range []string{deploy.PlatformLambda, deploy.PlatformSCF} {
+		files, err := deploy.Samples(r, platformName, d.Fn.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if deploy.IsScheduleSample(f) {
+				out[platformName] = append(out[platformName], loadFiring(t, platformName, f))
+			}
+		}
+	}
+	return out
+}
+
+// TestSchedulesAgree: each schedule is deployed alike on both platforms
+// (the same name, the same payload), and each platform has a sample that
+// fires it as deployed.
+func TestSchedulesAgree(t *testing.T) {
+	r := root(t)
+	tmpl := readFile(t, filepath.Join(r, "template.yaml"))
+	for _, d := range deployables(t) {
+		report(t, d.Fn.Name, checkSchedules(d, tmpl, readFile(t, filepath.Join(r, d.SCFFile)), loadFirings(t, r, d)))
+	}
+}
+
+func checkSchedules(d deployable, tmplText, scfText string, firings map[string][]firing) []string {
+	var p []string
+	bad := func(format string, args ...any) { p = append(p, d.Fn.Name+": "+fmt.Sprintf(format, args...)) }
+	tmpl, err := deploy.ParseSAM([]byte(tmplText))
+	if err != nil {
+		return []string{err.Error()}
+	}
+	fn, err := tmpl.Function(d.SAMID)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	scheds, err := fn.Schedules()
+	if err != nil {
+		return []string{err.Error()}
+	}
+	inst, err := deploy.ParseSCF([]byte(scfText))
+	if err != nil {
+		return []string{err.Error()}
+	}
+	timers, err := inst.Inputs.Timers()
+	if err != nil {
+		return []string{err.Error()}
+	}
+	declared := map[string]map[string][]byte{deploy.PlatformLambda: {}, deploy.PlatformSCF: {}}
+	for _, s := range scheds {
+		if s.Envelope != nil {
+			declared[deploy.PlatformLambda][s.Envelope.Schedule] = s.Envelope.Payload
+		}
+	}
+	for _, tm := range timers {
+		declared[deploy.PlatformSCF][tm.Name] = []byte(tm.Argument)
+	}
+	sam, scf := declared[deploy.PlatformLambda], declared[deploy.PlatformSCF]
+	for _, name := range sortedKeys(sam) {
+		arg, ok := scf[name]
+		if !ok {
+			bad("template.yaml schedules %q; %s has no timer of that name", name, d.SCFFile)
+		} else if !samePayload(sam[name], arg) {
+			bad("schedule %q: template.yaml's payload %s and %s's timer argument %s differ", name, sam[name], d.SCFFile, arg)
+		}
+	}
+	for _, name := range sortedKeys(scf) {
+		if _, ok := sam[name]; !ok {
+			bad("%s has timer %q; template.yaml schedules nothing of that name", d.SCFFile, name)
+		}
+	}
+	for _, platformName := range []string{deploy.PlatformLambda, deploy.PlatformSCF} {
+		sampled := map[string]bool{}
+		for _, f := range firings[platformName] {
+			sampled[f.name] = true
+			want, ok := declared[platformName][f.name]
+			if !ok {
+				bad("%s fires schedule %q, which is not deployed on %s", filepath.Base(f.file), f.name, platformName)
+			} else if !samePayload(want, f.payload) {
+				bad("%s's payload %s is not the deployed schedule %q's %s", filepath.Base(f.file), f.payload, f.name, want)
+			}
+		}
+		for _, name := range sortedKeys(declared[platformName]) {
+			if !sampled[name] {
+				bad("schedule %q has no sample events/%s/%s/%s%s.json", name, platformName, d.Fn.Name, deploy.ScheduleSamplePrefix, name)
+			}
+		}
+	}
+	return p
+}
+
+// samePayload: both empty (or null), or the same JSON value.
+func samePayload(a, b []byte) bool {
+	empty := func(x []byte) bool { s := strings.TrimSpace(string(x)); return s == "" || s == "null" }
+	if empty(a) || empty(b) {
+		return empty(a) && empty(b)
+	}
+	var va, vb any
+	if json.Unmarshal(a, &va) != nil || json.Unmarshal(b, &vb) != nil {
+		return string(a) == string(b)
+	}
+	return mustJSON(va) == mustJSON(vb)
 }
 
 // ---- the checks can fail ----
@@ -681,88 +1173,356 @@ func TestTemplateChecksCatchMistakes(t *testing.T) {
 		{"schedule the code lacks", "        YunxinCopy:\n",
 			"        Nightly:\n          Type: ScheduleV2\n          Properties:\n            ScheduleExpression: rate(1 day)\n        YunxinCopy:\n",
 			"declares a schedule: true; the code handles one: false"},
-		{"no URL output", "/webhook/yunxin/copy\"\n  CallsTableName:", "/webhook/yunxin\"\n  CallsTableName:", "no output gives the URL of POST /webhook/yunxin/copy"},
+		{"no URL output", "/webhook/yunxin/copy\"\n  StartCallUrl:", "/webhook/yunxin\"\n  StartCallUrl:", "no output gives the URL of POST /webhook/yunxin/copy"},
+		{"no records URL", "${AWS::URLSuffix}/records\"\n", "${AWS::URLSuffix}/record\"\n", "no output gives the URL of GET /records"},
+		// startcall and records
+		{"missing parameter route", "Path: /calls/{callId}/end\n", "Path: /calls/{id}/end\n",
+			"StartCallFunction: serves POST /calls/{callId}/end but declares no event"},
+		{"route of the other function", "Method: GET\n            Path: /records\n", "Method: GET\n            Path: /calls\n",
+			"RecordsFunction: declares GET /calls, which the code does not serve"},
+		{"variable the function does not read", "          TENCENTCLOUD_SECRET_KEY: !Ref TencentCloudSecretKey\n",
+			"          TENCENTCLOUD_SECRET_KEY: !Ref TencentCloudSecretKey\n          CALLFN_TENCENT_API_VERSION: !Ref TencentApiVersion\n",
+			"StartCallFunction: sets CALLFN_TENCENT_API_VERSION, which the function does not read"},
+		{"variable the function reads", "          CALLFN_TENCENT_API_VERSION: !Ref TencentApiVersion\n", "",
+			"RecordsFunction: does not set CALLFN_TENCENT_API_VERSION, which the function reads"},
+		{"token echoed", "empty refuses every such request\n    NoEcho: true\n", "empty refuses every such request\n",
+			"secret CALLFN_API_TOKEN must come from a NoEcho parameter"},
+		{"example schedule enabled", "State: DISABLED\n", "State: ENABLED\n", "schedule ExampleCall deploys enabled: true, want DISABLED"},
+		{"archive disabled", "State: ENABLED\n", "State: DISABLED\n", "schedule Archive deploys enabled: false, want ENABLED"},
+		{"bad State", "State: ENABLED\n", "State: ON\n", `State "ON", want ENABLED or DISABLED`},
+		{"schedule gone", "        Archive:\n          Type: ScheduleV2\n", "        Archive:\n          Type: HttpApi\n",
+			"RecordsFunction: declares a schedule: false; the code handles one: true"},
+		{"Input not the envelope", `'{"schedule": "archive", "time"`, `'{"schedule": "archive", "at"`, "unknown field \"at\""},
+		{"Input without a name", `'{"schedule": "archive", `, `'{`, "the envelope names no schedule"},
+		{"time not the scheduled time", `"time": "<aws.scheduler.scheduled-time>"}'`, `"time": "2025-01-01T00:00:00Z"}'`,
+			`Input time "2025-01-01T00:00:00Z", want "<aws.scheduler.scheduled-time>"`},
+		{"no Input", "            Input: '{\"schedule\": \"archive\", \"time\": \"<aws.scheduler.scheduled-time>\"}'\n", "",
+			"schedule Archive has no Input"},
+		{"Input as a mapping", "            Input: '{\"schedule\": \"archive\", \"time\": \"<aws.scheduler.scheduled-time>\"}'\n",
+			"            Input:\n              schedule: archive\n", "Input must be a string holding JSON"},
+		{"two schedules of one name", "        ExampleCall:\n          Type: ScheduleV2\n",
+			"        Again:\n          Type: ScheduleV2\n          Properties:\n            ScheduleExpression: rate(1 day)\n            State: DISABLED\n" +
+				"            Input: '{\"schedule\": \"example-call\", \"time\": \"<aws.scheduler.scheduled-time>\"}'\n" +
+				"        ExampleCall:\n          Type: ScheduleV2\n",
+			`StartCallFunction: two schedules are named "example-call"`},
+		{"rule with a Scheduler attribute", "        Archive:\n          Type: ScheduleV2\n", "        Archive:\n          Type: Schedule\n",
+			"an EventBridge rule fills in no context attribute"},
 		{"stray function", "Outputs:\n",
 			"  OtherFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: .\n\nOutputs:\n", "OtherFunction is declared"},
 		{"not SAM", "Transform: AWS::Serverless-2016-10-31\n", "", "Transform is"},
 		{"not YAML", "Resources:\n", "Resources: [\n", "yaml"},
 	}
-	if p := checkTemplate(text, makefile, deployables()); len(p) != 0 {
+	if p := checkTemplate(text, makefile, deployables(t)); len(p) != 0 {
 		t.Fatalf("the template itself has problems, so the cases below prove nothing: %q", p)
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			wantProblem(t, checkTemplate(mutate(t, text, c.old, c.new), makefile, deployables()), c.want)
+			wantProblem(t, checkTemplate(mutate(t, text, c.old, c.new), makefile, deployables(t)), c.want)
 		})
 	}
 	t.Run("Makefile without the sam build target", func(t *testing.T) {
 		mk := mutate(t, makefile, "build-WebhookFunction ", "")
-		wantProblem(t, checkTemplate(text, mk, deployables()), "no build-WebhookFunction target")
+		wantProblem(t, checkTemplate(text, mk, deployables(t)), "no build-WebhookFunction target")
 	})
 	t.Run("a route the code adds", func(t *testing.T) {
-		ds := deployables()
+		ds := deployables(t)
 		ds[0].Fn.Routes = append(ds[0].Fn.Routes, platform.Route{Pattern: "GET /webhook/health"})
 		wantProblem(t, checkTemplate(text, makefile, ds), "serves GET /webhook/health but declares no event")
+	})
+	t.Run("a schedule the code drops", func(t *testing.T) {
+		ds := deployables(t)
+		ds[2].Fn.Schedule = nil
+		wantProblem(t, checkTemplate(text, makefile, ds), "RecordsFunction: declares a schedule: true; the code handles one: false")
+	})
+	t.Run("a variable the code starts reading", func(t *testing.T) {
+		ds := deployables(t)
+		ds[1].Env = append(ds[1].Env, "CALLFN_TENCENT_API_VERSION")
+		wantProblem(t, checkTemplate(text, makefile, ds), "StartCallFunction: does not set CALLFN_TENCENT_API_VERSION")
+	})
+	t.Run("Makefile without the records target", func(t *testing.T) {
+		mk := mutate(t, makefile, " build-RecordsFunction:", ":")
+		wantProblem(t, checkTemplate(text, mk, deployables(t)), "no build-RecordsFunction target")
 	})
 }
 
 func TestSCFChecksCatchMistakes(t *testing.T) {
 	r := root(t)
-	d := deployables()[0]
-	text := readFile(t, filepath.Join(r, d.SCFFile))
 	makefile := readFile(t, filepath.Join(r, "Makefile"))
 	const lastEndpoint = "            - path: /webhook/yunxin/copy\n"
-	cases := []struct{ name, old, new, want string }{
-		{"extra endpoint", lastEndpoint,
-			"            - path: /extra\n              method: GET\n              function:\n                isIntegratedResponse: true\n" + lastEndpoint,
-			"declares GET /extra, which the code does not serve"},
-		{"missing endpoint", "path: /webhook/yunxin/copy\n", "path: /webhook/yunxin/copies\n", "serves POST /webhook/yunxin/copy but declares no apigw endpoint"},
-		{"method left out is ANY", "              method: POST\n              apiName: webhook_tencent\n", "              apiName: webhook_tencent\n", "declares ANY /webhook/tencent"},
-		{"not integrated", "                isIntegratedResponse: true # the function answers with status, headers and body\n",
-			"                isIntegratedResponse: false\n", "needs function.isIntegratedResponse: true"},
-		{"wrong runtime", "  runtime: Go1\n", "  runtime: Nodejs12.16\n", `runtime "Nodejs12.16"`},
-		{"wrong handler", "  handler: main", "  handler: index.main_handler", `handler "index.main_handler"`},
-		{"web function", "  type: event\n", "  type: web\n", `type "web"`},
-		{"other build", "src: ./dist/scf/webhook-amd64", "src: ./dist/lambda/webhook-amd64", "want ./dist/scf/webhook-amd64"},
-		{"unknown variable", "      CALLFN_YUNXIN_APPSECRET: ${env:CALLFN_YUNXIN_APPSECRET}\n",
-			"      CALLFN_YUNXIN_APPSECRET: ${env:CALLFN_YUNXIN_APPSECRET}\n      YUNXIN_SECRET: x\n", "YUNXIN_SECRET is neither"},
-		{"store on disk", "CALLFN_STORE: dynamodb:${env:CALLS_TABLE}", "CALLFN_STORE: bolt:/tmp/callfn.db", "want dynamodb:TABLE"},
-		{"timer the code lacks", "  events:\n", "  events:\n    - timer:\n        parameters:\n          cronExpression: '0 0 3 * * * *'\n", "declares a timer: true"},
-		{"other component", "component: scf\n", "component: multi-scf\n", `component "multi-scf"`},
+	type scfCase struct{ name, old, new, want string }
+	cases := map[string][]scfCase{
+		"WebhookFunction": {
+			{"extra endpoint", lastEndpoint,
+				"            - path: /extra\n              method: GET\n              function:\n                isIntegratedResponse: true\n" + lastEndpoint,
+				"declares GET /extra, which the code does not serve"},
+			{"missing endpoint", "path: /webhook/yunxin/copy\n", "path: /webhook/yunxin/copies\n", "serves POST /webhook/yunxin/copy but declares no apigw endpoint"},
+			{"method left out is ANY", "              method: POST\n              apiName: webhook_tencent\n", "              apiName: webhook_tencent\n", "declares ANY /webhook/tencent"},
+			{"not integrated", "                isIntegratedResponse: true # the function answers with status, headers and body\n",
+				"                isIntegratedResponse: false\n", "needs function.isIntegratedResponse: true"},
+			{"wrong runtime", "  runtime: Go1\n", "  runtime: Nodejs12.16\n", `runtime "Nodejs12.16"`},
+			{"wrong handler", "  handler: main", "  handler: index.main_handler", `handler "index.main_handler"`},
+			{"web function", "  type: event\n", "  type: web\n", `type "web"`},
+			{"other build", "src: ./dist/scf/webhook-amd64", "src: ./dist/lambda/webhook-amd64", "want dist/scf/webhook-amd64"},
+			{"unknown variable", "      CALLFN_YUNXIN_APPSECRET: ${env:CALLFN_YUNXIN_APPSECRET}\n",
+				"      CALLFN_YUNXIN_APPSECRET: ${env:CALLFN_YUNXIN_APPSECRET}\n      YUNXIN_SECRET: x\n", "YUNXIN_SECRET is neither"},
+			{"variable of another function", "      CALLFN_YUNXIN_APPSECRET: ${env:CALLFN_YUNXIN_APPSECRET}\n",
+				"      CALLFN_YUNXIN_APPSECRET: ${env:CALLFN_YUNXIN_APPSECRET}\n      CALLFN_API_TOKEN: ${env:CALLFN_API_TOKEN}\n",
+				"sets CALLFN_API_TOKEN, which the function does not read"},
+			{"store on disk", "CALLFN_STORE: dynamodb:${env:CALLS_TABLE}", "CALLFN_STORE: bolt:/tmp/callfn.db", "want dynamodb:TABLE"},
+			{"timer the code lacks", "  events:\n", "  events:\n    - timer:\n        parameters:\n          cronExpression: '0 0 3 * * * *'\n", "declares a timer: true"},
+			{"other component", "component: scf\n", "component: multi-scf\n", `component "multi-scf"`},
+		},
+		"StartCallFunction": {
+			{"missing parameter endpoint", "path: /calls/{callId}/end\n", "path: /calls/{id}/end\n", "serves POST /calls/{callId}/end but declares no apigw endpoint"},
+			{"path param undeclared", "                - name: callId\n                  position: PATH\n                  required: true\n                  type: string\n                  desc: the CallId POST /calls answered\n",
+				"", "declares PATH params [], want [callId]"},
+			{"src from the top level", "src: ../../../dist/scf/startcall-amd64", "src: ./dist/scf/startcall-amd64",
+				`src "./dist/scf/startcall-amd64" is deploy/scf/startcall/dist/scf/startcall-amd64 from the repo root, want ../../../dist/scf/startcall-amd64`},
+			{"token not set", "      CALLFN_API_TOKEN: ${env:CALLFN_API_TOKEN}\n", "", "does not set CALLFN_API_TOKEN, which the function reads"},
+			{"variable it does not read", "      TENCENTCLOUD_SECRET_KEY: ${env:TENCENTCLOUD_SECRET_KEY}\n",
+				"      TENCENTCLOUD_SECRET_KEY: ${env:TENCENTCLOUD_SECRET_KEY}\n      CALLFN_TENCENT_CALLBACK_TOKEN: ${env:CALLFN_TENCENT_CALLBACK_TOKEN}\n",
+				"sets CALLFN_TENCENT_CALLBACK_TOKEN, which the function does not read"},
+			{"example enabled", "          enable: false\n", "          enable: true\n", `timer "example-call" deploys enabled: true, want DISABLED`},
+			{"example enabled by a string", "          enable: false\n", "          enable: 'false'\n", `enable false is not a boolean`},
+			{"five-field cron", "'0 0 9 * * 1-5 *'", "'0 9 * * 1-5'", "has 5 fields; SCF's have 7"},
+			{"timer without a name", "        name: example-call # the tick's name: firings are claimed by name and time\n", "",
+				`timer "": give it a name`},
+			{"argument not JSON", "          argument: '{", "          argument: 'call jack {", "argument is not JSON"},
+			{"argument as a mapping", "          argument: '{", "          argument:\n            Robot_Account: robot\n          x: '{",
+				"argument must be a string"},
+			{"timer gone", "    - timer:\n", "    - cos:\n", `event type "cos"`},
+		},
+		"RecordsFunction": {
+			{"archive disabled", "          enable: true\n", "          enable: false\n", `timer "archive" deploys enabled: false, want ENABLED`},
+			{"archive enable left out", "          enable: true\n", "", `timer "archive" deploys enabled: false, want ENABLED`},
+			{"no timer", "    - timer:\n        name: archive\n        parameters:\n          cronExpression: '0 0 * * * * *'\n          enable: true\n", "",
+				"declares a timer: false; the code handles a schedule: true"},
+			{"two timers of one name", "    - timer:\n        name: archive\n",
+				"    - timer:\n        name: archive\n        parameters:\n          cronExpression: '0 30 * * * * *'\n          enable: true\n    - timer:\n        name: archive\n",
+				`two timers are named "archive"`},
+			{"version not set", "      CALLFN_TENCENT_API_VERSION: ${env:CALLFN_TENCENT_API_VERSION}\n", "",
+				"does not set CALLFN_TENCENT_API_VERSION, which the function reads"},
+			{"not integrated", "                isIntegratedResponse: true # the function answers with status, headers and body\n",
+				"                isIntegratedResponse: false\n", "endpoint GET /records/{callId} needs function.isIntegratedResponse: true"},
+			{"argument too long", "          enable: true\n", "          enable: true\n          argument: '\"" + strings.Repeat("x", 4096) + "\"'\n", "SCF takes 4 KB"},
+		},
 	}
-	if p := checkSCF(text, makefile, d); len(p) != 0 {
-		t.Fatalf("serverless.yml itself has problems, so the cases below prove nothing: %q", p)
+	for _, d := range deployables(t) {
+		text := readFile(t, filepath.Join(r, d.SCFFile))
+		if p := checkSCF(text, makefile, d); len(p) != 0 {
+			t.Fatalf("%s itself has problems, so the cases below prove nothing: %q", d.SCFFile, p)
+		}
+		if len(cases[d.SAMID]) == 0 {
+			t.Errorf("no cases for %s", d.SCFFile)
+		}
+		for _, c := range cases[d.SAMID] {
+			t.Run(d.Fn.Name+"/"+c.name, func(t *testing.T) {
+				wantProblem(t, checkSCF(mutate(t, text, c.old, c.new), makefile, d), c.want)
+			})
+		}
+	}
+}
+
+func TestSCFLayoutChecksCatchMistakes(t *testing.T) {
+	files := map[string]string{
+		"serverless.yml":                            "app: callfn\ncomponent: scf\nname: webhook\n",
+		"deploy/scf/startcall/serverless.yml":       "app: callfn\ncomponent: scf\nname: startcall\n",
+		"deploy/scf/records/serverless.yml":         "app: callfn\ncomponent: scf\nname: records\n",
+		"deploy/scf/serverless.yml":                 "app: callfn\ncomponent: scf\nname: other\n",
+		"startcall/serverless.yml":                  "app: callfn\ncomponent: scf\nname: startcall\n",
+		"deploy/scf/records/serverless.records.yml": "app: callfn\ncomponent: scf\nname: records\n",
+		"deploy/scf/x/serverless.yml":               "app: other\ncomponent: scf\nname: x\n",
+		"deploy/scf/y/serverless.yml":               "app: callfn\ncomponent: scf\nname: records\n",
+		"elsewhere/records/serverless.yml":          "app: callfn\ncomponent: scf\nname: records2\n",
+	}
+	read := func(p string) ([]byte, error) {
+		s, ok := files[p]
+		if !ok {
+			return nil, os.ErrNotExist
+		}
+		return []byte(s), nil
+	}
+	good := []string{"serverless.yml", "deploy/scf/startcall/serverless.yml", "deploy/scf/records/serverless.yml"}
+	if p := checkSCFLayout(good, read); len(p) != 0 {
+		t.Fatalf("the layout itself has problems: %q", p)
+	}
+	cases := []struct {
+		name  string
+		paths []string
+		want  string
+	}{
+		{"no top-level file", good[1:], "no top-level serverless.yml"},
+		{"a name the CLI does not read", []string{"serverless.yml", "deploy/scf/records/serverless.records.yml"}, "the CLI reads only serverless.yml"},
+		{"two in one directory", []string{"serverless.yml", "deploy/scf/records/serverless.yml", "deploy/scf/records/serverless.records.yml"}, "another instance is in the same directory"},
+		{"under the top level", []string{"serverless.yml", "startcall/serverless.yml"}, "one directory below the top level"},
+		{"a parent with its own file", append(slices.Clone(good), "deploy/scf/serverless.yml"), "deploy/scf holds a serverless.yml"},
+		{"another app", append(slices.Clone(good), "deploy/scf/x/serverless.yml"), "one app, one stage"},
+		{"one instance name twice", append(slices.Clone(good), "deploy/scf/y/serverless.yml"), `both instance "records"`},
+		{"two parents", append(slices.Clone(good), "elsewhere/records/serverless.yml"), "keep them in one directory"},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			wantProblem(t, checkSCF(mutate(t, text, c.old, c.new), makefile, d), c.want)
-		})
+		t.Run(c.name, func(t *testing.T) { wantProblem(t, checkSCFLayout(c.paths, read), c.want) })
 	}
+}
+
+func TestScheduleChecksCatchMistakes(t *testing.T) {
+	r := root(t)
+	tmpl := readFile(t, filepath.Join(r, "template.yaml"))
+	ds := deployables(t)
+	start, recs := ds[1], ds[2]
+	startSCF := readFile(t, filepath.Join(r, start.SCFFile))
+	recsSCF := readFile(t, filepath.Join(r, recs.SCFFile))
+	startFirings, recsFirings := loadFirings(t, r, start), loadFirings(t, r, recs)
+	for _, c := range []struct {
+		d     deployable
+		scf   string
+		fires map[string][]firing
+	}{{start, startSCF, startFirings}, {recs, recsSCF, recsFirings}} {
+		if p := checkSchedules(c.d, tmpl, c.scf, c.fires); len(p) != 0 {
+			t.Fatalf("the schedules themselves have problems: %q", p)
+		}
+	}
+	without := func(fs map[string][]firing, platformName string) map[string][]firing {
+		out := maps.Clone(fs)
+		delete(out, platformName)
+		return out
+	}
+	edited := func(fs map[string][]firing, platformName string, f func(*firing)) map[string][]firing {
+		out := maps.Clone(fs)
+		out[platformName] = slices.Clone(fs[platformName])
+		f(&out[platformName][0])
+		return out
+	}
+	t.Run("SCF argument differs", func(t *testing.T) {
+		scf := mutate(t, startSCF, `"CalleeList_Account":["jack"]`, `"CalleeList_Account":["rose"]`)
+		p := checkSchedules(start, tmpl, scf, startFirings)
+		wantProblem(t, p, `schedule "example-call": template.yaml's payload`)
+		wantProblem(t, p, `schedule-example-call.json's payload`)
+	})
+	t.Run("template payload differs", func(t *testing.T) {
+		tm := mutate(t, tmpl, `"CalleeList_Account": ["jack"]`, `"CalleeList_Account": ["jack", "rose"]`)
+		wantProblem(t, checkSchedules(start, tm, startSCF, startFirings), "and deploy/scf/startcall/serverless.yml's timer argument")
+	})
+	t.Run("timer renamed", func(t *testing.T) {
+		scf := mutate(t, startSCF, "        name: example-call #", "        name: example #")
+		p := checkSchedules(start, tmpl, scf, startFirings)
+		wantProblem(t, p, `template.yaml schedules "example-call"; deploy/scf/startcall/serverless.yml has no timer of that name`)
+		wantProblem(t, p, `has timer "example"; template.yaml schedules nothing of that name`)
+		wantProblem(t, p, `fires schedule "example-call", which is not deployed on scf`)
+	})
+	t.Run("schedule renamed", func(t *testing.T) {
+		tm := mutate(t, tmpl, `'{"schedule": "archive",`, `'{"schedule": "archives",`)
+		wantProblem(t, checkSchedules(recs, tm, recsSCF, recsFirings), `template.yaml schedules "archives"`)
+	})
+	t.Run("no Lambda sample", func(t *testing.T) {
+		wantProblem(t, checkSchedules(recs, tmpl, recsSCF, without(recsFirings, deploy.PlatformLambda)),
+			`schedule "archive" has no sample events/lambda/records/schedule-archive.json`)
+	})
+	t.Run("no SCF sample", func(t *testing.T) {
+		wantProblem(t, checkSchedules(start, tmpl, startSCF, without(startFirings, deploy.PlatformSCF)),
+			`schedule "example-call" has no sample events/scf/startcall/schedule-example-call.json`)
+	})
+	t.Run("sample payload differs", func(t *testing.T) {
+		fs := edited(startFirings, deploy.PlatformLambda, func(f *firing) { f.payload = []byte(`{"Robot_Account":"robot"}`) })
+		wantProblem(t, checkSchedules(start, tmpl, startSCF, fs), `is not the deployed schedule "example-call"'s`)
+	})
+	t.Run("sample payload where none is deployed", func(t *testing.T) {
+		fs := edited(recsFirings, deploy.PlatformSCF, func(f *firing) { f.payload = []byte(`{"since":"7d"}`) })
+		wantProblem(t, checkSchedules(recs, tmpl, recsSCF, fs), `is not the deployed schedule "archive"'s`)
+	})
+	t.Run("sample of a schedule not deployed", func(t *testing.T) {
+		fs := edited(recsFirings, deploy.PlatformLambda, func(f *firing) { f.name = "nightly" })
+		wantProblem(t, checkSchedules(recs, tmpl, recsSCF, fs), `fires schedule "nightly", which is not deployed on lambda`)
+	})
 }
 
 func TestSampleChecksCatchMistakes(t *testing.T) {
 	r := root(t)
 	dir := t.TempDir()
-	orig := readFile(t, filepath.Join(r, "events", "lambda", "webhook", "tencent-v4-start-call.json"))
-	bad := mutate(t, orig, `"isBase64Encoded": false`, `"isBase64Encoded": false, "isbase64": true`)
-	path := filepath.Join(dir, "typo.json")
-	if err := os.WriteFile(path, []byte(bad), 0o644); err != nil {
-		t.Fatal(err)
+	write := func(name, text string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
 	}
+	orig := readFile(t, filepath.Join(r, "events", "lambda", "webhook", "tencent-v4-start-call.json"))
+	path := write("typo.json", mutate(t, orig, `"isBase64Encoded": false`, `"isBase64Encoded": false, "isbase64": true`))
 	if _, err := deploy.LoadLambdaSample(path); err == nil {
 		t.Error("a Lambda sample with an unknown field loaded")
 	}
 	orig = readFile(t, filepath.Join(r, "events", "scf", "webhook", "tencent-v4-start-call.json"))
-	bad = mutate(t, orig, `"httpMethod": "POST",`+"\n  \"isBase64", `"httpMethod": "POST", "routeKey": "x",`+"\n  \"isBase64")
-	if err := os.WriteFile(path, []byte(bad), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path = write("typo.json", mutate(t, orig, `"httpMethod": "POST",`+"\n  \"isBase64", `"httpMethod": "POST", "routeKey": "x",`+"\n  \"isBase64"))
 	if _, err := deploy.LoadSCFSample(path); err == nil {
 		t.Error("an SCF sample with a field the trigger does not send loaded")
 	}
-	mux := muxOf(deployables()[0].Fn)
+	ds := deployables(t)
+	mux := muxOf(ds[0].Fn)
 	if _, pattern := mux.Handler(httptest.NewRequest("POST", "/webhook/tencents", nil)); pattern != "" {
 		t.Errorf("a path the function does not serve matched %q", pattern)
+	}
+
+	// Schedule samples load strictly.
+	sched := readFile(t, filepath.Join(r, "events", "lambda", "records", "schedule-archive.json"))
+	timer := readFile(t, filepath.Join(r, "events", "scf", "records", "schedule-archive.json"))
+	for _, c := range []struct{ name, text string }{
+		{"envelope field misspelt", mutate(t, sched, `"schedule"`, `"scheduled"`)},
+		{"envelope without a time", mutate(t, sched, `"time": "2025-03-03T01:00:00Z"`, `"payload": {}`)},
+		{"time left as Scheduler's keyword", mutate(t, sched, `"2025-03-03T01:00:00Z"`, `"<aws.scheduler.scheduled-time>"`)},
+	} {
+		if _, err := deploy.LoadSchedulerSample(write("s.json", c.text)); err == nil {
+			t.Errorf("Scheduler sample, %s: loaded", c.name)
+		}
+	}
+	for _, c := range []struct{ name, text string }{
+		{"Type in lower case", mutate(t, timer, `"Type": "Timer"`, `"Type": "timer"`)},
+		{"an unknown field", mutate(t, timer, `"Type": "Timer"`, `"Type": "Timer", "Argument": ""`)},
+		{"no trigger name", mutate(t, timer, `"TriggerName": "archive"`, `"TriggerName": ""`)},
+		{"time not RFC 3339", mutate(t, timer, `"2025-03-03T01:00:00Z"`, `"2025-03-03 01:00:00"`)},
+	} {
+		if _, err := deploy.LoadTimerSample(write("s.json", c.text)); err == nil {
+			t.Errorf("timer sample, %s: loaded", c.name)
+		}
+	}
+
+	// API gateway samples: the route as the gateway names it, the path
+	// parameters, the token.
+	startMux := muxOf(ds[1].Fn)
+	end := func(platformName string) sample {
+		if platformName == deploy.PlatformLambda {
+			return lambdaSample(t, filepath.Join(r, "events", "lambda", "startcall", "end-call.json"))
+		}
+		return scfSample(t, filepath.Join(r, "events", "scf", "startcall", "end-call.json"))
+	}
+	now := time.Now()
+	for _, platformName := range []string{deploy.PlatformLambda, deploy.PlatformSCF} {
+		if p := checkSample(t, startMux, end(platformName), now); len(p) != 0 {
+			t.Fatalf("%s end-call itself has problems: %q", platformName, p)
+		}
+		s := end(platformName)
+		s.routeKey, s.routePath = "POST "+s.path, s.path
+		want := `routeKey "POST /calls/` + sampleCallID + `/end", but POST /calls/` + sampleCallID + `/end takes the route "POST /calls/{callId}/end"`
+		if platformName == deploy.PlatformSCF {
+			want = `requestContext.path "/calls/` + sampleCallID + `/end", but /calls/` + sampleCallID + `/end takes the API "/calls/{callId}/end"`
+		}
+		wantProblem(t, checkSample(t, startMux, s, now), want)
+
+		s = end(platformName)
+		s.pathParams = map[string]string{"id": sampleCallID}
+		wantProblem(t, checkSample(t, startMux, s, now), "pathParameters map[id:"+sampleCallID+"], want map[callId:"+sampleCallID+"]")
+
+		s = end(platformName)
+		s.headers = cloneHeaders(s.headers)
+		s.headers["authorization"] = "Bearer dev-token"
+		wantProblem(t, checkSample(t, startMux, s, now), `Authorization "Bearer dev-token", want "Bearer callfn-sample-token"`)
+
+		s = end(platformName)
+		s.path = "/calls/" + sampleCallID + "/stop"
+		wantProblem(t, checkSample(t, startMux, s, now), "is no route the function serves")
+
+		s = end(platformName)
+		s.body = []byte("{nope")
+		wantProblem(t, checkSample(t, startMux, s, now), "body is not JSON")
 	}
 }
 
@@ -905,7 +1665,7 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-func maps(m map[string]string) map[string]string {
+func cloneHeaders(m map[string]string) map[string]string {
 	out := make(map[string]string, len(m))
 	for k, v := range m {
 		out[k] = v

@@ -1,10 +1,14 @@
 package deploy
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
 	"sort"
+
+	"github.com/callfn/callfn/shared/platform/awslambda"
 )
 
 // SAM resource types callfn's template uses.
@@ -200,6 +204,93 @@ func (f *Function) HTTPRoutes() []Route {
 	}
 	SortRoutes(out)
 	return out
+}
+
+// ScheduledTime is EventBridge Scheduler's context attribute for the time a
+// firing was scheduled for, which Scheduler substitutes in a target's Input.
+const ScheduledTime = "<aws.scheduler.scheduled-time>"
+
+// Schedule is one schedule event of a function (SAM ScheduleV2, an
+// EventBridge Scheduler schedule, or Schedule, an EventBridge rule) and
+// what the function receives when it fires.
+type Schedule struct {
+	Event      string // the event's name under Events
+	Type       string // ScheduleV2 or Schedule
+	Expression string // ScheduleExpression
+	Enabled    bool   // State ENABLED (the default), or a classic rule's Enabled
+	// Input is the event's Input as written ("" when there is none: a
+	// classic rule then sends its Scheduled Event).
+	Input string
+	// Envelope is Input as the Lambda adapter reads it; nil without Input.
+	Envelope *awslambda.SchedulerInput
+}
+
+// Schedules lists the function's schedule events, sorted by event name.
+// An Input that is not the Lambda adapter's envelope (decoded strictly:
+// no other field), a State that is neither ENABLED nor DISABLED, or a
+// missing ScheduleExpression is an error.
+func (f *Function) Schedules() ([]Schedule, error) {
+	var out []Schedule
+	for _, ev := range f.Events() {
+		if ev.Type != "ScheduleV2" && ev.Type != "Schedule" {
+			continue
+		}
+		s := Schedule{Event: ev.Name, Type: ev.Type, Enabled: true}
+		s.Expression, _ = ev.Properties["ScheduleExpression"].(string)
+		if s.Expression == "" {
+			return nil, fmt.Errorf("schedule %s has no ScheduleExpression", ev.Name)
+		}
+		switch st := ev.Properties["State"].(type) {
+		case nil:
+		case string:
+			if st != "ENABLED" && st != "DISABLED" {
+				return nil, fmt.Errorf("schedule %s: State %q, want ENABLED or DISABLED", ev.Name, st)
+			}
+			s.Enabled = st == "ENABLED"
+		default:
+			return nil, fmt.Errorf("schedule %s: State %v is not a string", ev.Name, st)
+		}
+		if en, ok := ev.Properties["Enabled"]; ok { // a classic rule's older switch
+			b, isBool := en.(bool)
+			if !isBool || ev.Type != "Schedule" {
+				return nil, fmt.Errorf("schedule %s: Enabled %v: ScheduleV2 takes State; Schedule takes a boolean", ev.Name, en)
+			}
+			s.Enabled = s.Enabled && b
+		}
+		switch in := ev.Properties["Input"].(type) {
+		case nil:
+		case string:
+			s.Input = in
+			env, err := DecodeSchedulerInput([]byte(in))
+			if err != nil {
+				return nil, fmt.Errorf("schedule %s: Input: %w", ev.Name, err)
+			}
+			s.Envelope = &env
+		default:
+			return nil, fmt.Errorf("schedule %s: Input must be a string holding JSON, not %T", ev.Name, in)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// DecodeSchedulerInput decodes the envelope the Lambda adapter takes from
+// EventBridge Scheduler, refusing any field it does not know and an
+// envelope that names no schedule.
+func DecodeSchedulerInput(data []byte) (awslambda.SchedulerInput, error) {
+	var in awslambda.SchedulerInput
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&in); err != nil {
+		return in, err
+	}
+	if d.More() {
+		return in, fmt.Errorf("more than one JSON value")
+	}
+	if in.Schedule == "" {
+		return in, fmt.Errorf("the envelope names no schedule")
+	}
+	return in, nil
 }
 
 // Policies is the function's Policies, always as a list.

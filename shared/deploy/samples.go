@@ -16,6 +16,7 @@ import (
 	awsevents "github.com/aws/aws-lambda-go/events"
 	scfevents "github.com/tencentyun/scf-go-lib/events"
 
+	"github.com/callfn/callfn/shared/platform/awslambda"
 	"github.com/callfn/callfn/shared/yunxin"
 )
 
@@ -31,7 +32,20 @@ const (
 	SampleYunxinAppSecret = "callfn-sample-appsecret"
 	// SampleTencentAppID is the SDKAppID in the Tencent samples' URLs.
 	SampleTencentAppID = 1400000001
+	// SampleAPIToken is the bearer token of the /calls and /records samples.
+	SampleAPIToken = "callfn-sample-token"
 )
+
+// ScheduleSamplePrefix starts the name of every schedule sample: a
+// function's schedule NAME has its sample events/<platform>/<function>/schedule-NAME.json
+// (an EventBridge Scheduler envelope on Lambda, a timer event on SCF);
+// every other sample is an API gateway request.
+const ScheduleSamplePrefix = "schedule-"
+
+// IsScheduleSample reports whether the sample file (or name) is a schedule's.
+func IsScheduleSample(path string) bool {
+	return strings.HasPrefix(filepath.Base(path), ScheduleSamplePrefix)
+}
 
 // RepoRoot finds the module root (the directory holding go.mod) from the
 // working directory up.
@@ -106,6 +120,47 @@ func LoadSCFSample(path string) (scfevents.APIGatewayRequest, error) {
 	}
 	if err := json.Unmarshal(data, &ev); err != nil {
 		return ev, fmt.Errorf("%s: %w", path, err)
+	}
+	return ev, nil
+}
+
+// LoadSchedulerSample decodes an EventBridge Scheduler firing as the Lambda
+// adapter receives it: callfn's envelope with the schedule's name and the
+// scheduled time filled in (RFC 3339), refusing any other field.
+func LoadSchedulerSample(path string) (awslambda.SchedulerInput, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return awslambda.SchedulerInput{}, err
+	}
+	in, err := DecodeSchedulerInput(data)
+	if err != nil {
+		return in, fmt.Errorf("%s: %w", path, err)
+	}
+	if _, err := time.Parse(time.RFC3339, in.Time); err != nil {
+		return in, fmt.Errorf("%s: time %q: a sample carries the time Scheduler fills in: %v", path, in.Time, err)
+	}
+	return in, nil
+}
+
+// LoadTimerSample decodes an SCF timer trigger event (Type "Timer", the
+// trigger's name, an RFC 3339 Time, the trigger's argument as Message),
+// refusing any other field.
+func LoadTimerSample(path string) (scfevents.TimerEvent, error) {
+	var ev scfevents.TimerEvent
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ev, err
+	}
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&ev); err != nil {
+		return ev, fmt.Errorf("%s: %w", path, err)
+	}
+	if ev.Type != "Timer" || ev.TriggerName == "" {
+		return ev, fmt.Errorf("%s: Type %q, TriggerName %q: want Type Timer and the trigger's name", path, ev.Type, ev.TriggerName)
+	}
+	if _, err := time.Parse(time.RFC3339, ev.Time); err != nil {
+		return ev, fmt.Errorf("%s: Time %q: %v", path, ev.Time, err)
 	}
 	return ev, nil
 }

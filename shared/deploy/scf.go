@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -87,6 +88,7 @@ type SCFEndpoint struct {
 	Path                 string
 	Method               string
 	IsIntegratedResponse bool
+	PathParams           []string // the names of its param entries whose position is PATH
 }
 
 // LoadSCF reads and parses a serverless.yml.
@@ -130,7 +132,16 @@ func (in *SCFInputs) Endpoints() ([]SCFEndpoint, error) {
 				return nil, fmt.Errorf("apigw event %q endpoint %d has no path", ev.Name, i)
 			}
 			integrated, _ := asMap(m["function"])["isIntegratedResponse"].(bool)
-			out = append(out, SCFEndpoint{Path: path, Method: method, IsIntegratedResponse: integrated})
+			ep := SCFEndpoint{Path: path, Method: method, IsIntegratedResponse: integrated}
+			params, _ := m["param"].([]any)
+			for _, prm := range params {
+				pm := asMap(prm)
+				name, _ := pm["name"].(string)
+				if pos, _ := pm["position"].(string); strings.EqualFold(pos, "PATH") && name != "" {
+					ep.PathParams = append(ep.PathParams, name)
+				}
+			}
+			out = append(out, ep)
 		}
 	}
 	return out, nil
@@ -152,6 +163,50 @@ func (in *SCFInputs) HTTPRoutes() ([]Route, error) {
 		out = append(out, NewRoute(m, e.Path))
 	}
 	SortRoutes(out)
+	return out, nil
+}
+
+// SCFTimer is one timer trigger (SCF's timer trigger, as the scf
+// component's docs/configure.md configures it).
+type SCFTimer struct {
+	// Name is the trigger's name (parameters.name, else the event's name),
+	// the TriggerName of its events; "" when neither is set (the component
+	// then makes one up).
+	Name     string
+	Cron     string // cronExpression: SCF's seven fields
+	Enabled  bool   // enable; false when left out, as the component documents
+	Argument string // argument: the timer event's Message; "" when none
+}
+
+// Timers lists the timer triggers. An argument that is not a string (SCF's
+// CustomArgument is one), or an enable that is not a boolean, is an error.
+func (in *SCFInputs) Timers() ([]SCFTimer, error) {
+	var out []SCFTimer
+	for _, ev := range in.Events {
+		if ev.Type != "timer" {
+			continue
+		}
+		t := SCFTimer{Name: ev.Name}
+		if n, ok := ev.Parameters["name"].(string); ok && n != "" {
+			t.Name = n
+		}
+		t.Cron, _ = ev.Parameters["cronExpression"].(string)
+		switch en := ev.Parameters["enable"].(type) {
+		case nil:
+		case bool:
+			t.Enabled = en
+		default:
+			return nil, fmt.Errorf("timer %q: enable %v is not a boolean", t.Name, en)
+		}
+		switch a := ev.Parameters["argument"].(type) {
+		case nil:
+		case string:
+			t.Argument = a
+		default:
+			return nil, fmt.Errorf("timer %q: argument must be a string (SCF passes it as the event's Message), not %T", t.Name, a)
+		}
+		out = append(out, t)
+	}
 	return out, nil
 }
 
