@@ -1,7 +1,10 @@
 // Package deploy reads callfn's deployment descriptors as what they are —
-// template.yaml as an AWS SAM template, serverless.yml as a Tencent
-// Serverless Cloud Framework `scf` component — and the sample trigger
-// events under events/, so that tests can hold them against the code.
+// template.yaml as an AWS SAM template (functions, routes, schedules), each
+// serverless.yml (the top-level one, the webhook's, and deploy/scf/*/) as a
+// Tencent Serverless Cloud Framework `scf` component instance (one function,
+// its API gateway and timer triggers) — and the sample trigger events under
+// events/ (API gateway requests and schedule firings), so that tests can
+// hold them against the code.
 package deploy
 
 import (

@@ -22,8 +22,8 @@ import (
 
 // Sample trigger events live under events/<platform>/<function>/*.json.
 const (
-	PlatformLambda = "lambda" // API Gateway HTTP API, payload format 2.0
-	PlatformSCF    = "scf"    // SCF API gateway trigger
+	PlatformLambda = "lambda" // API Gateway HTTP API, payload format 2.0; EventBridge Scheduler envelopes
+	PlatformSCF    = "scf"    // SCF API gateway trigger; SCF timer trigger
 )
 
 // The Yunxin app the samples under events/ are signed for.
