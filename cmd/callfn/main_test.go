@@ -215,7 +215,7 @@ func TestSandboxCall(t *testing.T) {
 	env := append(os.Environ(),
 		"CALLFN_ADDR="+addr,
 		"CALLFN_STORE=bolt:"+filepath.Join(t.TempDir(), "callfn.db"),
-		"CALLFN_API_TOKEN=test-token",
+		"CALLFN_API_TOKEN=callfn-sample-token", // the token the events/ samples carry
 		"CALLFN_TENCENT_SECRET_KEY=", "CALLFN_TENCENT_ENDPOINT=", "CALLFN_TENCENT_SDKAPPID=",
 		"CALLFN_TENCENT_CALLBACK_TOKEN=sandbox-callback-token",
 	)
@@ -240,7 +240,7 @@ func TestSandboxCall(t *testing.T) {
 	if code, _ := post("/calls", "", call); code != http.StatusUnauthorized {
 		t.Fatalf("POST /calls without a token: %d", code)
 	}
-	code, reply := post("/calls", "test-token", call)
+	code, reply := post("/calls", "callfn-sample-token", call)
 	callID, _ := reply["CallId"].(string)
 	if code != http.StatusOK || callID == "" || reply["CallResult"] == nil {
 		t.Fatalf("POST /calls: %d %v", code, reply)
@@ -267,6 +267,17 @@ func TestSandboxCall(t *testing.T) {
 		}
 	}
 
+	// A sample trigger event is sent with its own method, path and token;
+	// a schedule sample is refused, not posted.
+	if out := run(t, bin, env, "send", "http://"+addr, "../../events/lambda/startcall/start-call.json"); !strings.HasPrefix(out, "200 OK") || !strings.Contains(out, `"CallId"`) {
+		t.Fatalf("send start-call sample: %s", out)
+	}
+	sched := exec.Command(bin, "send", "http://"+addr, "../../events/lambda/startcall/schedule-example-call.json")
+	sched.Env = env
+	if out, err := sched.CombinedOutput(); err == nil || !strings.Contains(string(out), "schedule event") {
+		t.Fatalf("send of a schedule sample: %v %s", err, out)
+	}
+
 	get := func(path, token string) (int, map[string]any) {
 		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+path, nil)
 		if token != "" {
@@ -277,11 +288,11 @@ func TestSandboxCall(t *testing.T) {
 	if code, _ := get("/records/"+callID, "wrong-token"); code != http.StatusUnauthorized {
 		t.Fatalf("GET /records with a wrong token: %d", code)
 	}
-	code, rec := get("/records/"+callID, "test-token")
+	code, rec := get("/records/"+callID, "callfn-sample-token")
 	if code != http.StatusOK || rec["callId"] != callID || rec["status"] != "ended" || rec["source"] == nil {
 		t.Fatalf("GET /records/%s: %d %v", callID, code, rec)
 	}
-	code, list := get("/records", "test-token")
+	code, list := get("/records", "callfn-sample-token")
 	if code != http.StatusOK || !strings.Contains(fmt.Sprint(list["records"]), callID) {
 		t.Fatalf("GET /records: %d %v", code, list)
 	}

@@ -21,12 +21,12 @@ import (
 	"github.com/callfn/callfn/shared/yunxin"
 )
 
-// send POSTs a callback to a webhook URL, signed as its provider would
-// sign it with this machine's configuration: Yunxin's four headers for
-// /webhook/yunxin/*, and for /webhook/tencent the SDKAppID and, with a
-// callback token, RequestTime and Sign. FILE is either the body, or an API
-// Gateway HTTP API event from events/lambda/ whose path, query and body are
-// sent to URL's host.
+// send sends a request to callfn: FILE is either a body to POST to URL, or
+// an API Gateway HTTP API event from events/lambda/ whose method, path,
+// query, headers and body are sent to URL's host. Callbacks are signed as
+// their provider would sign them with this machine's configuration:
+// Yunxin's four headers for /webhook/yunxin/*, and for /webhook/tencent the
+// SDKAppID and, with a callback token, RequestTime and Sign.
 func send(ctx context.Context, args []string) error {
 	if len(args) != 2 {
 		return fmt.Errorf("usage: callfn send URL FILE (FILE: a body, - for standard input, or an events/lambda/ sample)")
@@ -43,10 +43,17 @@ func send(ctx context.Context, args []string) error {
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("%q is not an absolute URL", args[0])
 	}
-	if body, err = fromTriggerEvent(u, body); err != nil {
+	method, h := http.MethodPost, http.Header{"Content-Type": {"application/json"}}
+	ev, isEvent, err := fromTriggerEvent(u, body)
+	if err != nil {
 		return err
 	}
-	h := http.Header{"Content-Type": {"application/json"}}
+	if isEvent {
+		method, body = ev.method, ev.body
+		for k, v := range ev.header {
+			h[k] = v
+		}
+	}
 	now := time.Now()
 	switch {
 	case strings.HasPrefix(u.Path, "/webhook/yunxin/"):
@@ -66,7 +73,11 @@ func send(ctx context.Context, args []string) error {
 		}
 		u.RawQuery = q.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	var reqBody io.Reader
+	if len(body) > 0 {
+		reqBody = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), reqBody)
 	if err != nil {
 		return err
 	}
@@ -91,21 +102,37 @@ func readInput(name string) ([]byte, error) {
 	return os.ReadFile(name)
 }
 
+// triggerEvent is an API Gateway HTTP API event from events/lambda/.
+type triggerEvent struct {
+	method string
+	header http.Header
+	body   []byte
+}
+
 // fromTriggerEvent unwraps an API Gateway HTTP API event: its path and query
-// go into u and its body (base64-decoded when flagged) is returned. Any
-// other body is returned as it is.
-func fromTriggerEvent(u *url.URL, body []byte) ([]byte, error) {
-	var ev lambdaevents.APIGatewayV2HTTPRequest
-	if json.Unmarshal(body, &ev) != nil || ev.RawPath == "" || ev.RequestContext.HTTP.Method == "" {
-		return body, nil
-	}
-	u.Path, u.RawQuery = ev.RawPath, ev.RawQueryString
-	if ev.IsBase64Encoded {
-		b, err := base64.StdEncoding.DecodeString(ev.Body)
-		if err != nil {
-			return nil, fmt.Errorf("the event's body is not valid base64: %w", err)
+// go into u; its method, headers and body (base64-decoded when flagged) are
+// returned. ok is false for any other body.
+func fromTriggerEvent(u *url.URL, body []byte) (ev triggerEvent, ok bool, err error) {
+	var e lambdaevents.APIGatewayV2HTTPRequest
+	if json.Unmarshal(body, &e) != nil || e.RawPath == "" || e.RequestContext.HTTP.Method == "" {
+		if bytes.Contains(body, []byte(`"schedule"`)) && bytes.Contains(body, []byte(`"time"`)) {
+			return ev, false, fmt.Errorf("this is a schedule event, not an HTTP request: invoke the function with it (sam local invoke -e)")
 		}
-		return b, nil
+		return ev, false, nil
 	}
-	return []byte(ev.Body), nil
+	u.Path, u.RawQuery = e.RawPath, e.RawQueryString
+	ev = triggerEvent{method: e.RequestContext.HTTP.Method, header: http.Header{}, body: []byte(e.Body)}
+	for k, v := range e.Headers {
+		switch http.CanonicalHeaderKey(k) {
+		case "Host", "Content-Length":
+		default:
+			ev.header.Set(k, v)
+		}
+	}
+	if e.IsBase64Encoded {
+		if ev.body, err = base64.StdEncoding.DecodeString(e.Body); err != nil {
+			return ev, false, fmt.Errorf("the event's body is not valid base64: %w", err)
+		}
+	}
+	return ev, true, nil
 }
