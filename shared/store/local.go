@@ -93,21 +93,23 @@ func (l *local) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
 	if err := l.check(ctx); err != nil {
 		return false, err
 	}
+	// Encoded before the transaction: the commit is serial, so the less
+	// work inside it, the more callers one commit can serve.
+	evBytes, err := json.Marshal(storedEvent{*ev, l.opts.expiresAt(ev.EventTime)})
+	if err != nil {
+		return false, err
+	}
+	key := ev.CallID + "\x00" + EventKey(ev)
 	stored := false
-	err := l.kv.batch(func(tx kvTx) error {
+	err = l.kv.batch(func(tx kvTx) error {
 		stored = false
-		key := ev.CallID + "\x00" + EventKey(ev)
 		if prev := tx.get(bEvents, key); prev != nil {
 			var old storedEvent
 			if json.Unmarshal(prev, &old) == nil && !l.opts.expired(old.ExpiresAt) {
 				return nil
 			}
 		}
-		b, err := json.Marshal(storedEvent{*ev, l.opts.expiresAt(ev.EventTime)})
-		if err != nil {
-			return err
-		}
-		if err := tx.put(bEvents, key, b); err != nil {
+		if err := tx.put(bEvents, key, evBytes); err != nil {
 			return err
 		}
 		stored = true
@@ -125,15 +127,22 @@ func (l *local) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
 				s = storedSummary{}
 			}
 		}
+		known := s.Users()
 		s.Apply(ev)
 		s.ExpiresAt = l.opts.expiresAt(s.LastEventTime)
-		if b, err = json.Marshal(s); err != nil {
+		b, err := json.Marshal(s)
+		if err != nil {
 			return err
 		}
 		if err := tx.put(bSummaries, ev.CallID, b); err != nil {
 			return err
 		}
+		// Index entries carry no expiry of their own (the summary's
+		// decides), so only users new to the call need one.
 		for _, u := range s.Users() {
+			if slices.Contains(known, u) {
+				continue
+			}
 			if err := tx.put(bUsers, u+"\x00"+ev.CallID, []byte(ev.CallID)); err != nil {
 				return err
 			}
