@@ -34,56 +34,27 @@ func documentedV1Limit(cmd string) int {
 }
 
 func (s *Sandbox) serveV1(w http.ResponseWriter, r *http.Request, cmd string) {
-	s.count(cmd)
-	body, err := readBody(r)
-	answer := func(data any, code int, msg string) {
+	h, known := s.v1[cmd]
+	s.serveREST(w, r, cmd, v1Protocol, known, func(body []byte) (any, int, string) {
+		return h(&v1Request{r: r, cmd: cmd, body: body})
+	})
+}
+
+// v1Protocol is how the CallKit backend answers requests it refuses.
+var v1Protocol = restProtocol{
+	name: "v1", unreadable: 70009, badMethod: 70001, unknownCommand: 70001,
+	rateLimited: 70005, rateLimitedInfo: "rate limited", notJSON: 70009, notJSONInfo: "the request body is not JSON",
+	limit:    documentedV1Limit,
+	authCode: func(f *authFailure) int { return f.v1 },
+	envelope: func(s *Sandbox, data any, code int, msg string) any {
 		env := v1Envelope{ErrorCode: code, ErrorMessage: msg, RequestID: newUUID(), Data: data}
 		if code == 0 {
 			env.ErrorMessage = "success"
 		} else {
 			env.Data = nil
 		}
-		writeJSON(w, http.StatusOK, env)
-	}
-	switch {
-	case err != nil:
-		answer(nil, 70009, "could not read the request body")
-		return
-	case r.Method != http.MethodPost:
-		answer(nil, 70001, "the request method must be POST")
-		return
-	}
-	if f := s.checkREST(r.URL.Query()); f != nil {
-		answer(nil, f.v1, f.info)
-		return
-	}
-	h, ok := s.v1[cmd]
-	if !ok {
-		answer(nil, 70001, "no such command: v1/"+cmd)
-		return
-	}
-	if !s.allow("v1/"+cmd, documentedV1Limit(cmd)) {
-		answer(nil, 70005, "rate limited")
-		return
-	}
-	f := s.takeFault(cmd)
-	switch {
-	case f != nil && f.HTTPStatus != 0:
-		http.Error(w, http.StatusText(f.HTTPStatus), f.HTTPStatus)
-		return
-	case f != nil && f.Code != 0:
-		answer(nil, f.Code, f.Info)
-		return
-	}
-	if !json.Valid(body) {
-		answer(nil, 70009, "the request body is not JSON")
-		return
-	}
-	data, code, msg := h(&v1Request{r: r, cmd: cmd, body: body})
-	if f != nil {
-		stall(r, f.Stall)
-	}
-	answer(data, code, msg)
+		return env
+	},
 }
 
 // v1CallbackConfig is the v1 callback configuration. The sandbox keeps it

@@ -1,11 +1,11 @@
 package sandbox
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
-	"strings"
 
 	"github.com/callfn/callfn/shared/tencent"
 )
@@ -34,34 +34,67 @@ type v4Envelope struct {
 const documentedV4Limit = 200
 
 func (s *Sandbox) serveV4(w http.ResponseWriter, r *http.Request, cmd string) {
-	s.count(cmd)
-	body, err := readBody(r)
-	answer := func(resp any, code int, info string) {
+	h, known := s.v4[cmd]
+	s.serveREST(w, r, cmd, v4Protocol, known, func(body []byte) (any, int, string) {
+		return h(&v4Request{r: r, cmd: cmd, body: body})
+	})
+}
+
+// v4Protocol is how the IM REST API answers requests it refuses.
+var v4Protocol = restProtocol{
+	name: "v4", unreadable: 60002, badMethod: 60002, unknownCommand: 60002,
+	rateLimited: 60007, rateLimitedInfo: "REST API call frequency exceeds the limit",
+	notJSON: 60003, notJSONInfo: "Fail to Parse json data of body, Please check it",
+	limit:    func(string) int { return documentedV4Limit },
+	authCode: func(f *authFailure) int { return f.v4 },
+	envelope: func(s *Sandbox, resp any, code int, info string) any {
 		env := v4Envelope{ActionStatus: "OK", RequestId: s.newRequestID(), Response: resp}
 		if code != 0 {
 			env = v4Envelope{ActionStatus: "FAIL", ErrorCode: code, ErrorInfo: info, RequestId: env.RequestId}
 		}
-		writeJSON(w, http.StatusOK, env)
+		return env
+	},
+}
+
+// restProtocol is what differs between the two REST generations: their
+// error codes for a refused request, rate limits and reply envelope.
+type restProtocol struct {
+	name                                  string
+	unreadable, badMethod, unknownCommand int
+	rateLimited, notJSON                  int
+	rateLimitedInfo, notJSONInfo          string
+	limit                                 func(cmd string) int
+	authCode                              func(f *authFailure) int
+	envelope                              func(s *Sandbox, data any, code int, info string) any
+}
+
+// serveREST is one REST request, either generation: the checks Tencent
+// makes before a command runs (body, method, UserSig and app, command,
+// rate limit, injected faults, JSON), then the command, in p's envelope.
+func (s *Sandbox) serveREST(w http.ResponseWriter, r *http.Request, cmd string, p restProtocol, known bool, run func(body []byte) (any, int, string)) {
+	s.count(cmd)
+	body, err := readBody(r)
+	answer := func(data any, code int, info string) {
+		writeJSON(w, http.StatusOK, p.envelope(s, data, code, info))
 	}
 	switch {
 	case err != nil:
-		answer(nil, 60002, "could not read the request body")
+		answer(nil, p.unreadable, "could not read the request body")
 		return
 	case r.Method != http.MethodPost:
-		answer(nil, 60002, "the request method must be POST")
+		answer(nil, p.badMethod, "the request method must be POST")
 		return
 	}
 	if f := s.checkREST(r.URL.Query()); f != nil {
-		answer(nil, f.v4, f.info)
+		answer(nil, p.authCode(f), f.info)
 		return
 	}
-	h, ok := s.v4[cmd]
-	if !ok {
-		answer(nil, 60002, "no such command: v4/"+cmd)
+	if !known {
+		answer(nil, p.unknownCommand, "no such command: "+p.name+"/"+cmd)
 		return
 	}
-	if !s.allow("v4/"+cmd, documentedV4Limit) {
-		answer(nil, 60007, "REST API call frequency exceeds the limit")
+	if !s.allow(p.name+"/"+cmd, p.limit(cmd)) {
+		answer(nil, p.rateLimited, p.rateLimitedInfo)
 		return
 	}
 	f := s.takeFault(cmd)
@@ -73,15 +106,15 @@ func (s *Sandbox) serveV4(w http.ResponseWriter, r *http.Request, cmd string) {
 		answer(nil, f.Code, f.Info)
 		return
 	}
-	if len(strings.TrimSpace(string(body))) == 0 || !json.Valid(body) {
-		answer(nil, 60003, "Fail to Parse json data of body, Please check it")
+	if len(bytes.TrimSpace(body)) == 0 || !json.Valid(body) {
+		answer(nil, p.notJSON, p.notJSONInfo)
 		return
 	}
-	resp, code, info := h(&v4Request{r: r, cmd: cmd, body: body})
+	data, code, info := run(body)
 	if f != nil {
 		stall(r, f.Stall)
 	}
-	answer(resp, code, info)
+	answer(data, code, info)
 }
 
 // decodeBody reads a JSON body into v, answering 101002 on a type mismatch.
