@@ -120,15 +120,7 @@ func TestServeSendEvents(t *testing.T) {
 		"CALLFN_YUNXIN_APPKEY=callfn-sample-appkey",
 		"CALLFN_YUNXIN_APPSECRET=callfn-sample-appsecret",
 	)
-	srv := exec.Command(bin, "serve")
-	srv.Env = env
-	var srvLog bytes.Buffer
-	srv.Stderr = &srvLog
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Process.Kill()
-	waitHealthy(t, addr)
+	srv, srvLog := startServe(t, bin, env, addr)
 
 	samples, _ := filepath.Glob("../../events/lambda/webhook/*.json")
 	if len(samples) < 10 {
@@ -171,6 +163,22 @@ func TestServeSendEvents(t *testing.T) {
 	if len(after) != stored {
 		t.Fatalf("events after stop: %d lines, want %d", len(after), stored)
 	}
+}
+
+// startServe starts `callfn serve` and waits until it answers /healthz; the
+// process is killed when the test ends.
+func startServe(t *testing.T, bin string, env []string, addr string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	srv := exec.Command(bin, "serve")
+	srv.Env = env
+	srvLog := &bytes.Buffer{}
+	srv.Stderr = srvLog
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	waitHealthy(t, addr)
+	return srv, srvLog
 }
 
 func waitHealthy(t *testing.T, addr string) {
@@ -219,15 +227,7 @@ func TestSandboxCall(t *testing.T) {
 		"CALLFN_TENCENT_SECRET_KEY=", "CALLFN_TENCENT_ENDPOINT=", "CALLFN_TENCENT_SDKAPPID=",
 		"CALLFN_TENCENT_CALLBACK_TOKEN=sandbox-callback-token",
 	)
-	srv := exec.Command(bin, "serve")
-	srv.Env = env
-	var srvLog bytes.Buffer
-	srv.Stderr = &srvLog
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Process.Kill()
-	waitHealthy(t, addr)
+	_, srvLog := startServe(t, bin, env, addr)
 
 	post := func(path, token, body string) (int, map[string]any) {
 		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+path, strings.NewReader(body))
