@@ -296,6 +296,28 @@ func TestSandboxCall(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(fmt.Sprint(list["records"]), callID) {
 		t.Fatalf("GET /records: %d %v", code, list)
 	}
+
+	// Schedules, fired by hand: startcall's twice for the same time rings
+	// once; the records archive stores what the sandbox played.
+	fire := func(path, payload string) (int, map[string]any) {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+path, strings.NewReader(payload))
+		return do(t, req)
+	}
+	const at = "/_callfn/schedule/startcall?name=morning&time=2030-01-02T09:00:00Z"
+	code, first := fire(at, call)
+	if code != http.StatusOK || first["claimed"] != true || len(first["calls"].([]any)) != 1 {
+		t.Fatalf("first firing: %d %v", code, first)
+	}
+	if code, again := fire(at, call); code != http.StatusOK || again["claimed"] != false || again["calls"] != nil {
+		t.Fatalf("second firing of the same time: %d %v", code, again)
+	}
+	code, report := fire("/_callfn/schedule/records", `{"since":"1d"}`)
+	if code != http.StatusOK || report["records"].(float64) < 1 || report["done"] != true {
+		t.Fatalf("archive: %d %v", code, report)
+	}
+	if code, _ := fire("/_callfn/schedule/webhook", ""); code != http.StatusNotFound {
+		t.Fatalf("firing a function with no schedule: %d", code)
+	}
 }
 
 func do(t *testing.T, req *http.Request) (int, map[string]any) {

@@ -1,14 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"slices"
+	"time"
 
+	"github.com/callfn/callfn/shared/api"
 	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/platform"
 	"github.com/callfn/callfn/shared/records"
@@ -68,9 +73,66 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	h := platform.Handler(webhook.New(cfg, st, nil), start, recs, local)
+	fns := []platform.Function{webhook.New(cfg, st, nil), start, recs}
+	local.Routes = append(local.Routes, platform.Route{
+		Pattern: "POST " + scheduleRoute, Handler: loopbackOnly(scheduleHandler(fns)),
+	})
+	h := platform.Handler(append(fns, local)...)
 	fmt.Fprintf(os.Stderr, "callfn: serving on %s (store %s)\n", base, cfg.Store)
 	return platform.ServeListener(ctx, ln, h)
+}
+
+// scheduleRoute fires a function's schedule by hand: locally nothing else
+// does. The body is the schedule's payload; ?name= and ?time= (RFC 3339)
+// name the firing (default "local", now). Firing twice with the same name
+// and time is the same firing, as on AWS and SCF.
+const scheduleRoute = "/_callfn/schedule/{function}"
+
+// scheduleTimeout is the deadline a local firing runs under, as a deployed
+// function's would (the records archive stops before it).
+const scheduleTimeout = 5 * time.Minute
+
+func scheduleHandler(fns []platform.Function) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("function")
+		i := slices.IndexFunc(fns, func(f platform.Function) bool { return f.Name == name })
+		if i < 0 || fns[i].Schedule == nil {
+			api.Error(w, http.StatusNotFound, fmt.Sprintf("no function %q with a schedule", name))
+			return
+		}
+		t := platform.Tick{Name: r.URL.Query().Get("name"), Time: time.Now().UTC()}
+		if t.Name == "" {
+			t.Name = "local"
+		}
+		if v := r.URL.Query().Get("time"); v != "" {
+			at, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				api.Error(w, http.StatusBadRequest, "time: want RFC 3339, e.g. 2026-01-02T09:00:00Z")
+				return
+			}
+			t.Time = at
+		}
+		payload, err := api.ReadBody(r, 1<<20)
+		if err != nil {
+			api.Error(w, http.StatusBadRequest, "could not read the payload: "+err.Error())
+			return
+		}
+		if len(bytes.TrimSpace(payload)) > 0 {
+			if !json.Valid(payload) {
+				api.Error(w, http.StatusBadRequest, "the payload is not JSON")
+				return
+			}
+			t.Payload = payload
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), scheduleTimeout)
+		defer cancel()
+		out, err := platform.RunSchedule(ctx, fns[i], t)
+		if err != nil {
+			api.Error(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		api.JSON(w, http.StatusOK, out)
+	}
 }
 
 // loopbackOnly refuses requests that do not come from this machine.
