@@ -73,18 +73,27 @@ func Samples(root, platform, function string) ([]string, error) {
 	return files, err
 }
 
+// decodeStrict decodes the JSON file at path into v, refusing fields v
+// does not have.
+func decodeStrict(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
 // LoadLambdaSample decodes an API Gateway HTTP API (2.0) event, refusing
 // any field aws-lambda-go's APIGatewayV2HTTPRequest does not know.
 func LoadLambdaSample(path string) (awsevents.APIGatewayV2HTTPRequest, error) {
 	var ev awsevents.APIGatewayV2HTTPRequest
-	data, err := os.ReadFile(path)
-	if err != nil {
+	if err := decodeStrict(path, &ev); err != nil {
 		return ev, err
-	}
-	d := json.NewDecoder(bytes.NewReader(data))
-	d.DisallowUnknownFields()
-	if err := d.Decode(&ev); err != nil {
-		return ev, fmt.Errorf("%s: %w", path, err)
 	}
 	if ev.Version != "2.0" {
 		return ev, fmt.Errorf("%s: version %q, want 2.0", path, ev.Version)
@@ -147,14 +156,8 @@ func LoadSchedulerSample(path string) (awslambda.SchedulerInput, error) {
 // refusing any other field.
 func LoadTimerSample(path string) (scfevents.TimerEvent, error) {
 	var ev scfevents.TimerEvent
-	data, err := os.ReadFile(path)
-	if err != nil {
+	if err := decodeStrict(path, &ev); err != nil {
 		return ev, err
-	}
-	d := json.NewDecoder(bytes.NewReader(data))
-	d.DisallowUnknownFields()
-	if err := d.Decode(&ev); err != nil {
-		return ev, fmt.Errorf("%s: %w", path, err)
 	}
 	if ev.Type != "Timer" || ev.TriggerName == "" {
 		return ev, fmt.Errorf("%s: Type %q, TriggerName %q: want Type Timer and the trigger's name", path, ev.Type, ev.TriggerName)
