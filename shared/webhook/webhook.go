@@ -7,11 +7,11 @@ package webhook
 
 import (
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/callfn/callfn/shared/api"
 	"github.com/callfn/callfn/shared/call"
 	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/platform"
@@ -54,11 +54,10 @@ func New(cfg config.Config, st store.Store, now func() time.Time) platform.Funct
 }
 
 // readBody reads at most MaxBody bytes; the status is non-zero on failure.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
-	var tooBig *http.MaxBytesError
+func readBody(r *http.Request) ([]byte, int, error) {
+	body, err := api.ReadBody(r, MaxBody)
 	switch {
-	case errors.As(err, &tooBig):
+	case errors.Is(err, api.ErrTooLarge):
 		return nil, http.StatusRequestEntityTooLarge, errors.New("body larger than 1 MiB")
 	case err != nil:
 		return nil, http.StatusBadRequest, errors.New("body could not be read")
@@ -69,7 +68,7 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, error) {
 func (h *Handler) tencent(w http.ResponseWriter, r *http.Request) {
 	log := newLog(r, slog.String("provider", call.Tencent))
 	q := r.URL.Query()
-	body, status, err := readBody(w, r)
+	body, status, err := readBody(r)
 	gen := tencent.Generation(q, body)
 	command := tencent.Command(gen, q)
 	log.add(slog.String("generation", gen), slog.String("command", command))
@@ -113,11 +112,9 @@ func (h *Handler) yunxin(channel string) http.HandlerFunc {
 		log := newLog(r, slog.String("provider", call.Yunxin), slog.String("channel", channel))
 		fail := func(status int, err error) {
 			log.Warn("callback refused", "status", status, "err", err)
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(status)
-			w.Write(errorJSON(err))
+			api.Error(w, status, err.Error())
 		}
-		body, status, err := readBody(w, r)
+		body, status, err := readBody(r)
 		if err != nil {
 			fail(status, err)
 			return
@@ -204,7 +201,3 @@ func (l *reqLog) log(level slog.Level, msg string, args ...any) {
 func (l *reqLog) Info(msg string, args ...any)  { l.log(slog.LevelInfo, msg, args...) }
 func (l *reqLog) Warn(msg string, args ...any)  { l.log(slog.LevelWarn, msg, args...) }
 func (l *reqLog) Error(msg string, args ...any) { l.log(slog.LevelError, msg, args...) }
-
-func errorJSON(err error) []byte {
-	return []byte(`{"error":` + quote(err.Error()) + `}`)
-}
