@@ -55,7 +55,7 @@ func archiveTo(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	st, err := openForWrite(ctx, cfg)
+	st, err := openTable(ctx, cfg)
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("%w: stop `callfn serve` first (the embedded table has one user at a time)", err)
 	}
@@ -73,17 +73,6 @@ func archiveTo(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	bar.finish()
 	printReport(stdout, rep, time.Since(bar.start))
 	return err
-}
-
-// openForWrite opens the configured table, creating an embedded one if
-// need be; one held by a running server is reported as store.ErrLocked
-// rather than waited on.
-func openForWrite(ctx context.Context, cfg config.Config) (store.Store, error) {
-	opts := store.Options{Retention: cfg.Retention()}
-	if path, ok := strings.CutPrefix(cfg.Store, "bolt:"); ok && path != "" {
-		return store.OpenBoltWait(path, opts, 300*time.Millisecond)
-	}
-	return store.Open(ctx, cfg.Store, opts)
 }
 
 // progressBar draws one line, redrawn in place.

@@ -44,16 +44,25 @@ func events(ctx context.Context, args []string) error {
 	return writeEvents(ctx, st, *callID, os.Stdout)
 }
 
-// openForRead opens the configured table; a bolt file locked by a running
-// server is reported as store.ErrLocked rather than waited on.
+// openForRead opens the configured table, which must exist already.
 func openForRead(ctx context.Context, cfg config.Config) (store.Store, error) {
 	if path, ok := strings.CutPrefix(cfg.Store, "bolt:"); ok {
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("no embedded table at %s yet: %w", path, err)
 		}
-		return store.OpenBoltWait(path, store.Options{Retention: cfg.Retention()}, 300*time.Millisecond)
 	}
-	return store.Open(ctx, cfg.Store, store.Options{Retention: cfg.Retention()})
+	return openTable(ctx, cfg)
+}
+
+// openTable opens the configured table for a command run beside, or
+// instead of, `callfn serve`: an embedded table held by a running server is
+// reported as store.ErrLocked at once rather than waited on.
+func openTable(ctx context.Context, cfg config.Config) (store.Store, error) {
+	opts := store.Options{Retention: cfg.Retention()}
+	if path, ok := strings.CutPrefix(cfg.Store, "bolt:"); ok && path != "" {
+		return store.OpenBoltWait(path, opts, 300*time.Millisecond)
+	}
+	return store.Open(ctx, cfg.Store, opts)
 }
 
 // writeEvents writes callID's events (every event when "") as JSON lines.
