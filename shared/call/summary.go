@@ -29,10 +29,9 @@ type Summary struct {
 	EventCount     int   `json:"eventCount"`
 	// Stamps records, per field, the event that set it ("%020d/deliveryId").
 	Stamps map[string]string `json:"stamps,omitempty"`
-	// CallerNamedCallee records that some event named the current Caller as
-	// a callee, so that when a newer event names another caller the old one
-	// is a callee again, whatever order the events came in.
-	CallerNamedCallee bool `json:"callerNamedCallee,omitempty"`
+	// Named is everyone any event named a callee; Callees is Named minus
+	// the current Caller (a participant list may name the caller too).
+	Named []string `json:"named,omitempty"`
 }
 
 // Apply folds one event into the summary.
@@ -65,7 +64,6 @@ func (s *Summary) Apply(ev *Event) {
 			*dst, s.Stamps[name] = v, stamp
 		}
 	}
-	prevCaller := s.Caller
 	setStr("status", &s.Status, f.Status)
 	setStr("mediaType", &s.MediaType, f.MediaType)
 	setStr("callType", &s.CallType, f.CallType)
@@ -75,25 +73,13 @@ func (s *Summary) Apply(ev *Event) {
 	setInt("startTime", &s.StartTime, f.StartTime)
 	setInt("acceptTime", &s.AcceptTime, f.AcceptTime)
 	setInt("endTime", &s.EndTime, f.EndTime)
-	// Callees are every user any event named a callee, minus the caller (a
-	// participant list may name the caller too). A caller replaced by a
-	// newer event's caller becomes a callee again if some event named it one.
-	if s.Caller != prevCaller {
-		if s.CallerNamedCallee && prevCaller != "" && !slices.Contains(s.Callees, prevCaller) {
-			s.Callees = append(s.Callees, prevCaller)
-		}
-		s.CallerNamedCallee = false
-	}
 	for _, c := range f.Callees {
-		if c != "" && !slices.Contains(s.Callees, c) {
-			s.Callees = append(s.Callees, c)
+		if c != "" && !slices.Contains(s.Named, c) {
+			s.Named = append(s.Named, c)
 		}
 	}
-	if i := slices.Index(s.Callees, s.Caller); s.Caller != "" && i >= 0 {
-		s.Callees = slices.Delete(s.Callees, i, i+1)
-		s.CallerNamedCallee = true
-	}
-	slices.Sort(s.Callees)
+	slices.Sort(s.Named)
+	s.Callees = slices.DeleteFunc(slices.Clone(s.Named), func(c string) bool { return c == s.Caller })
 	if s.EventCount == 0 || ev.EventTime < s.FirstEventTime {
 		s.FirstEventTime = ev.EventTime
 	}
