@@ -1,6 +1,7 @@
 package awslambda
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -33,7 +34,7 @@ func v2Event(e events.APIGatewayV2HTTPRequest, invocationID string) platform.HTT
 		header.Set("Cookie", strings.Join(e.Cookies, "; "))
 	}
 	return platform.HTTPEvent{
-		RequestID:       requestID(invocationID, e.RequestContext.RequestID),
+		RequestID:       cmp.Or(invocationID, e.RequestContext.RequestID),
 		Method:          e.RequestContext.HTTP.Method,
 		RawPath:         e.RawPath,
 		RawQuery:        e.RawQueryString,
@@ -92,7 +93,7 @@ func v1Event(e events.APIGatewayProxyRequest, invocationID string) platform.HTTP
 		}
 	}
 	return platform.HTTPEvent{
-		RequestID:       requestID(invocationID, e.RequestContext.RequestID),
+		RequestID:       cmp.Or(invocationID, e.RequestContext.RequestID),
 		Method:          e.HTTPMethod,
 		Path:            e.Path,
 		RawQuery:        query.Encode(),

@@ -87,11 +87,3 @@ func shape(event json.RawMessage) eventShape {
 	}
 	return shapeUnknown
 }
-
-// requestID is Lambda's invocation id, else the gateway's request id.
-func requestID(invocationID, gatewayID string) string {
-	if invocationID != "" {
-		return invocationID
-	}
-	return gatewayID
-}

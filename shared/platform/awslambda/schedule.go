@@ -1,6 +1,7 @@
 package awslambda
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -58,7 +59,7 @@ func runScheduledEvent(ctx context.Context, fn platform.Function, event json.Raw
 	if string(t.Payload) == "null" {
 		t.Payload = nil
 	}
-	return platform.RunSchedule(platform.WithRequestID(ctx, requestID(invocationID, e.ID)), fn, t)
+	return platform.RunSchedule(platform.WithRequestID(ctx, cmp.Or(invocationID, e.ID)), fn, t)
 }
 
 func ruleName(arn string) string {

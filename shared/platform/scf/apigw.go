@@ -1,6 +1,7 @@
 package scf
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -63,7 +64,7 @@ func httpEvent(e APIGatewayRequest, invocationID string) platform.HTTPEvent {
 		query[k] = append(query[k], vs...)
 	}
 	return platform.HTTPEvent{
-		RequestID:       requestID(invocationID, e.Context.RequestID),
+		RequestID:       cmp.Or(invocationID, e.Context.RequestID),
 		Method:          e.Method,
 		Path:            e.Path,
 		RawQuery:        query.Encode(),

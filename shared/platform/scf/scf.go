@@ -66,12 +66,3 @@ func shape(event json.RawMessage) eventShape {
 	}
 	return shapeUnknown
 }
-
-// requestID is SCF's invocation id (the id SCF's logs are keyed by), else
-// the gateway's request id.
-func requestID(invocationID, gatewayID string) string {
-	if invocationID != "" {
-		return invocationID
-	}
-	return gatewayID
-}
