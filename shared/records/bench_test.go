@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callfn/callfn/shared/dynamolocal"
+	"github.com/callfn/callfn/testkit/dynamolocal"
 	"github.com/callfn/callfn/shared/records"
 	"github.com/callfn/callfn/shared/store"
 	"github.com/callfn/callfn/shared/tencent"

@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/callfn/callfn/shared/call"
-	"github.com/callfn/callfn/shared/dynamolocal"
+	"github.com/callfn/callfn/testkit/dynamolocal"
 	"github.com/callfn/callfn/shared/store"
 )
 

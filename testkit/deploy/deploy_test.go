@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/callfn/callfn/shared/config"
-	"github.com/callfn/callfn/shared/deploy"
+	"github.com/callfn/callfn/testkit/deploy"
 	"github.com/callfn/callfn/shared/platform"
 	"github.com/callfn/callfn/shared/records"
 	"github.com/callfn/callfn/shared/startcall"

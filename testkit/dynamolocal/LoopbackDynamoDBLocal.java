@@ -9,7 +9,7 @@
 // does not outlive the Go process that started it.
 //
 // Run in Java's source-file mode (JEP 330), with DynamoDBLocal.jar and
-// DynamoDBLocal_lib/* on the class path. shared/dynamolocal embeds this file.
+// DynamoDBLocal_lib/* on the class path. testkit/dynamolocal embeds this file.
 
 import java.lang.reflect.Field;
 import org.eclipse.jetty.server.Connector;

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/callfn/callfn/shared/call"
-	"github.com/callfn/callfn/shared/deploy"
+	"github.com/callfn/callfn/testkit/deploy"
 	"github.com/callfn/callfn/shared/platform"
 	"github.com/callfn/callfn/shared/platform/awslambda"
 	"github.com/callfn/callfn/shared/platform/scf"
