@@ -261,9 +261,8 @@ func SortNewestFirst(s []call.Summary) {
 	})
 }
 
-// listKey orders calls for ListCalls and makes its cursors.
-func listKey(s *call.Summary) string { return fmt.Sprintf("%013d#%s", s.SortTime(), s.CallID) }
-
+// ListCalls reads every summary (Phase A of issue 8: the indexed version
+// comes with the store split).
 func (l *local) ListCalls(ctx context.Context, q CallQuery) (CallPage, error) {
 	if err := l.check(ctx); err != nil {
 		return CallPage{}, err
@@ -272,7 +271,10 @@ func (l *local) ListCalls(ctx context.Context, q CallQuery) (CallPage, error) {
 	err := l.kv.view(func(tx kvTx) error {
 		return tx.scan(bSummaries, "", func(k string, _ []byte) error {
 			s, err := l.summary(tx, k)
-			if s != nil && q.matches(s) && listKey(s) > q.Cursor {
+			if s == nil || !q.matches(s) {
+				return err
+			}
+			if key := ListKey(s); q.Cursor == "" || !q.Desc && key > q.Cursor || q.Desc && key < q.Cursor {
 				all = append(all, *s)
 			}
 			return err
@@ -281,14 +283,44 @@ func (l *local) ListCalls(ctx context.Context, q CallQuery) (CallPage, error) {
 	if err != nil {
 		return CallPage{}, err
 	}
-	slices.SortFunc(all, func(a, b call.Summary) int { return strings.Compare(listKey(&a), listKey(&b)) })
+	slices.SortFunc(all, func(a, b call.Summary) int { return strings.Compare(ListKey(&a), ListKey(&b)) })
+	if q.Desc {
+		slices.Reverse(all)
+	}
 	var page CallPage
 	if len(all) > q.limit() {
 		all = all[:q.limit()]
-		page.Next = listKey(&all[len(all)-1])
+		page.Next = ListKey(&all[len(all)-1])
 	}
 	page.Calls = all
 	return page, nil
+}
+
+// Stats folds every summary (Phase A of issue 8: rollups come with the
+// store split).
+func (l *local) Stats(ctx context.Context, from, to int64) ([]BucketCounts, error) {
+	if err := l.check(ctx); err != nil {
+		return nil, err
+	}
+	buckets := map[int64]*Counts{}
+	err := l.kv.view(func(tx kvTx) error {
+		return tx.scan(bSummaries, "", func(k string, _ []byte) error {
+			s, err := l.summary(tx, k)
+			if c, ok := ContributionOf(s); ok && c.Bucket >= from && c.Bucket < to {
+				if buckets[c.Bucket] == nil {
+					buckets[c.Bucket] = &Counts{}
+				}
+				buckets[c.Bucket].Add(c.Counts(1))
+			}
+			return err
+		})
+	})
+	var out []BucketCounts
+	for b, c := range buckets {
+		out = append(out, BucketCounts{Start: b, Counts: *c})
+	}
+	slices.SortFunc(out, func(a, b BucketCounts) int { return int(a.Start/StatsBucketMs - b.Start/StatsBucketMs) })
+	return out, err
 }
 
 func (l *local) Claim(ctx context.Context, key string, until time.Time) (bool, error) {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,9 +49,26 @@ type Store interface {
 	ListEvents(ctx context.Context, callID string, fn func(*call.Event) error) error
 	// UserCalls lists the calls a user took part in, newest first.
 	UserCalls(ctx context.Context, user string, limit int) ([]call.Summary, error)
-	// ListCalls lists call summaries by the time they are listed under
-	// (Summary.SortTime), oldest first, one page at a time.
+	// ListCalls lists the calls q selects in ListKey order (SortTime, then
+	// call id), oldest first or, with q.Desc, newest first, one page at a
+	// time. Next is the ListKey the next page starts after (before, with
+	// Desc), "" once no call is left. Every call stored throughout the
+	// paging is listed exactly once (unless its SortTime changes
+	// meanwhile); calls stored meanwhile are listed when they fall after
+	// the cursor. A page costs the same at any depth: the backend seeks to
+	// the cursor in an index ordered by ListKey (one per user for q.User)
+	// and examines at most MaxScan of its entries, so a page may hold
+	// fewer than q.Limit calls, even none, while Next is not "", when
+	// filters skip many: follow Next until it is "".
 	ListCalls(ctx context.Context, q CallQuery) (CallPage, error)
+	// Stats returns the rollups of the calls whose SortTime lies in
+	// [from, to) (ms, multiples of StatsBucketMs): one BucketCounts per
+	// bucket that holds calls, in time order. Every fold moves the rollups
+	// by StatsDelta (the old summary's contribution out, the new one's in)
+	// in the same atomic write as the summary, so the counts stay exact
+	// under redelivered and reordered events and when a call's result or
+	// time changes; reading them costs the number of buckets, not calls.
+	Stats(ctx context.Context, from, to int64) ([]BucketCounts, error)
 	// Claim records key until the given time and reports whether this caller
 	// is the first to claim it (a conditional write, no read-then-write).
 	Claim(ctx context.Context, key string, until time.Time) (bool, error)
@@ -61,15 +79,26 @@ type Store interface {
 	Close() error
 }
 
-// CallQuery selects calls whose SortTime is in [From, To) (ms; To 0 means no
-// upper bound), optionally with a given result and call type.
+// CallQuery selects calls by the time they are listed under
+// (Summary.SortTime) and by what their summaries say; each field set
+// narrows the selection.
 type CallQuery struct {
-	From, To int64
-	Result   string
-	CallType string
+	From, To int64  // SortTime in [From, To), ms; To 0 means no upper bound
+	Provider string // the call's carrier (Summary.Carrier): call.Tencent or call.Yunxin
+	User     string // calls User took part in, as caller or callee
+	Status   string // a call.Status* value
+	Result   string // a call.Result* value
+	// Missed, with User, keeps the calls User missed (Summary.MissedBy:
+	// a callee, and a result in call.MissedResults).
+	Missed   bool
+	CallType string // call.TypeSingle or call.TypeGroup
+	Desc     bool   // newest first; oldest first when false
 	Limit    int    // at most this many (default 100)
-	Cursor   string // from a previous page's Next
+	Cursor   string // the previous page's Next, for the same query
 }
+
+// MaxScan bounds the index entries one ListCalls page examines.
+const MaxScan = 1000
 
 // CallPage is one page of ListCalls; Next is "" on the last page.
 type CallPage struct {
@@ -87,9 +116,18 @@ func (q CallQuery) limit() int {
 func (q CallQuery) matches(s *call.Summary) bool {
 	t := s.SortTime()
 	return t >= q.From && (q.To == 0 || t < q.To) &&
+		(q.Provider == "" || s.Carrier() == q.Provider) &&
+		(q.User == "" || slices.Contains(s.Users(), q.User)) &&
+		(q.Status == "" || s.Status == q.Status) &&
 		(q.Result == "" || s.Result == q.Result) &&
+		(!q.Missed || s.MissedBy(q.User)) &&
 		(q.CallType == "" || s.CallType == q.CallType)
 }
+
+// ListKey orders calls for ListCalls: "%013d#callId" of the call's
+// SortTime in ms. A page's Next is a ListKey; DynamoDB's indexes have it
+// as their sort key.
+func ListKey(s *call.Summary) string { return fmt.Sprintf("%013d#%s", s.SortTime(), s.CallID) }
 
 // Options apply to every implementation.
 type Options struct {
