@@ -77,8 +77,11 @@ import (
 
 // Routes.
 const (
-	RouteRecord  = "GET /records/{callId}"
-	RouteRecords = "GET /records"
+	RouteRecord    = "GET /records/{callId}"
+	RouteRecords   = "GET /records"
+	RouteUserCalls = "GET /users/{userId}/calls"
+	RouteMyCalls   = "GET /me/calls"
+	RouteStats     = "GET /stats"
 )
 
 // Sources of an answer.
@@ -121,7 +124,7 @@ func fromSummary(s *call.Summary, source string) Record {
 	if callees == nil {
 		callees = []string{}
 	}
-	return Record{CallID: s.CallID, Provider: s.Provider, Caller: s.Caller, Callees: callees,
+	return Record{CallID: s.CallID, Provider: s.Carrier(), Caller: s.Caller, Callees: callees,
 		MediaType: s.MediaType, CallType: s.CallType, Result: s.Result, Status: s.Status,
 		StartTime: s.StartTime, AcceptTime: s.AcceptTime, EndTime: s.EndTime, RoomID: s.RoomID, Source: source}
 }
@@ -217,7 +220,7 @@ func NewService(cfg config.Config, st store.Store, opts Options) (*Service, erro
 	return s, nil
 }
 
-// Function is the records function: its two routes and its schedule (the
+// Function is the records function: its routes and its schedule (the
 // archive).
 func (s *Service) Function() platform.Function {
 	return platform.Function{
@@ -225,6 +228,9 @@ func (s *Service) Function() platform.Function {
 		Routes: []platform.Route{
 			{Pattern: RouteRecord, Handler: api.RequireBearer(s.token, s.getRecord)},
 			{Pattern: RouteRecords, Handler: api.RequireBearer(s.token, s.listRecords)},
+			{Pattern: RouteUserCalls, Handler: api.RequireBearer(s.token, s.userCalls)},
+			{Pattern: RouteMyCalls, Handler: s.myCalls}, // the user's own UserSig
+			{Pattern: RouteStats, Handler: api.RequireBearer(s.token, s.stats)},
 		},
 		Schedule: s.scheduled,
 	}

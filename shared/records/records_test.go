@@ -157,7 +157,7 @@ func TestGetRecordBadCallID(t *testing.T) {
 
 func TestBearerToken(t *testing.T) {
 	e := newEnv(t, "v4", envOptions{})
-	for _, path := range []string{"/records", "/records/c-1"} {
+	for _, path := range []string{"/records?source=tencent", "/records/c-1", "/records", "/users/alice/calls", "/stats"} {
 		for auth, want := range map[string]int{"": 401, "Bearer wrong": 401, "Basic " + token: 401, "Bearer " + token: 0} {
 			status, _, raw := getWith(t, e.srv.URL+path, auth, nil)
 			if want != 0 && status != want || want == 0 && (status == 401 || status == 403) {
@@ -200,7 +200,7 @@ func TestBadFilters(t *testing.T) {
 		"limit=10":                                          "limit",
 		"page=1&page=2":                                     "page",
 	} {
-		status, _, raw := e.get("/records?"+query, nil)
+		status, _, raw := e.get("/records?source=tencent&"+query, nil)
 		if field == "" {
 			if status != http.StatusOK {
 				t.Errorf("%s: %d %v", query, status, raw)
