@@ -17,7 +17,7 @@ import (
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 
 	"github.com/callfn/callfn/shared/config"
-	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/tencent/callback"
 	"github.com/callfn/callfn/shared/yunxin"
 )
 
@@ -69,7 +69,7 @@ func send(ctx context.Context, args []string) error {
 		if cfg.CallbackToken != "" {
 			rt := strconv.FormatInt(now.Unix(), 10)
 			q.Set("RequestTime", rt)
-			q.Set("Sign", tencent.CallbackSign(cfg.CallbackToken, rt))
+			q.Set("Sign", callback.Sign(cfg.CallbackToken, rt))
 		}
 		u.RawQuery = q.Encode()
 	}

@@ -1,8 +1,8 @@
 // Package call is callfn's domain model: one normalized Event per provider
 // callback (or per record or started call), and the Summary of a call that is
 // folded from its events. Providers' own spellings are translated into the
-// names defined here, in shared/tencent and shared/yunxin; nothing else
-// should need to know them.
+// names defined here, in shared/tencent (and its callback and rest) and
+// shared/yunxin; nothing else should need to know them.
 package call
 
 import (

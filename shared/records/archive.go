@@ -15,12 +15,12 @@ import (
 	"github.com/callfn/callfn/shared/call"
 	"github.com/callfn/callfn/shared/platform"
 	"github.com/callfn/callfn/shared/store"
-	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/tencent/rest"
 )
 
 // The archive pages through Tencent's records of a recent window (v4
 // get_record_by_filter or v1 get_records_by_filter) and stores each record
-// in the table as an event (tencent.Record.Event): a record already stored
+// in the table as an event (rest.Record.Event): a record already stored
 // is a no-op, so running it again stores nothing new, and a record's
 // "ended" facts close a call whose summary still says it goes on. Calls the
 // table has open in the window that no page listed are asked for by call
@@ -160,8 +160,8 @@ func (s *Service) Archive(ctx context.Context, o ArchiveOptions) (Report, error)
 	if o.Rate <= 0 {
 		o.Rate = DefaultRate
 	}
-	if o.Rate > tencent.RecordsRateLimit {
-		return rep, fmt.Errorf("records: archive rate %g requests/s is over Tencent's %d", o.Rate, tencent.RecordsRateLimit)
+	if o.Rate > rest.RecordsRateLimit {
+		return rep, fmt.Errorf("records: archive rate %g requests/s is over Tencent's %d", o.Rate, rest.RecordsRateLimit)
 	}
 	if o.Margin <= 0 {
 		o.Margin = DefaultMargin
@@ -188,7 +188,7 @@ type archiver struct {
 func (a *archiver) run(ctx context.Context) error {
 	s, rep := a.s, a.rep
 	now := s.now()
-	oldest := now.Add(-tencent.RecordRetention).Unix()
+	oldest := now.Add(-rest.RecordRetention).Unix()
 	raw, err := s.store.GetMeta(ctx, CursorMeta)
 	if err != nil {
 		return fmt.Errorf("records: reading the archive cursor: %w", err)
@@ -331,7 +331,7 @@ func (a *archiver) findOpen(ctx context.Context) error {
 // fetched is one page of Tencent's answer.
 type fetched struct {
 	page int
-	tp   *tencent.RecordPage
+	tp   *rest.RecordPage
 	err  error
 }
 
@@ -344,7 +344,7 @@ func (a *archiver) fetch(ctx context.Context, page int) <-chan fetched {
 			ch <- fetched{page: page, err: err}
 			return
 		}
-		tp, _, err := a.s.tc.GetRecordByFilter(ctx, a.s.api, tencent.RecordFilter{StartTime: a.cur.From, EndTime: a.cur.To,
+		tp, _, err := a.s.tc.GetRecordByFilter(ctx, a.s.api, rest.RecordFilter{StartTime: a.cur.From, EndTime: a.cur.To,
 			PerPage: a.o.PageSize, Page: page})
 		if err != nil {
 			err = fmt.Errorf("records: archive page %d: %w", page, err)
@@ -355,7 +355,7 @@ func (a *archiver) fetch(ctx context.Context, page int) <-chan fetched {
 }
 
 // store stores records, Writers at a time.
-func (a *archiver) store(ctx context.Context, recs []tencent.Record) error {
+func (a *archiver) store(ctx context.Context, recs []rest.Record) error {
 	var (
 		mu   sync.Mutex
 		wg   sync.WaitGroup
@@ -434,12 +434,12 @@ func (a *archiver) lookups(ctx context.Context) error {
 		a.rep.Requests++
 		rec, _, err := a.s.tc.GetRecordByCallID(ctx, a.s.api, id)
 		switch {
-		case errors.Is(err, tencent.ErrRecordNotFound):
+		case errors.Is(err, rest.ErrRecordNotFound):
 			continue // still going on, or Tencent has no record
 		case err != nil:
 			return fmt.Errorf("records: archive lookup of %s: %w", id, err)
 		}
-		if err := a.store(ctx, []tencent.Record{*rec}); err != nil {
+		if err := a.store(ctx, []rest.Record{*rec}); err != nil {
 			return err
 		}
 	}

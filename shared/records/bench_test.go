@@ -12,10 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callfn/callfn/testkit/dynamolocal"
 	"github.com/callfn/callfn/shared/records"
 	"github.com/callfn/callfn/shared/store"
 	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/tencent/rest"
+	"github.com/callfn/callfn/testkit/dynamolocal"
 )
 
 // DynamoDB Local, started once for the tests and benchmarks that need it,
@@ -188,7 +189,7 @@ func BenchmarkArchive(b *testing.B) {
 			perSec := float64(records_) / took.Seconds()
 			b.ReportMetric(perSec, "records/s")
 			b.ReportMetric(float64(pages)/took.Seconds(), "requests/s")
-			b.ReportMetric(perSec/(tencent.RecordsRateLimit*records.DefaultArchivePageSize), "of-tencent-ceiling")
+			b.ReportMetric(perSec/(rest.RecordsRateLimit*records.DefaultArchivePageSize), "of-tencent-ceiling")
 		})
 	}
 }

@@ -17,46 +17,19 @@ import (
 	"github.com/callfn/callfn/shared/records"
 	"github.com/callfn/callfn/shared/store"
 	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/tencent/rest"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
+	"github.com/callfn/callfn/testkit"
 )
 
 const token = "records-test-token"
-
-// clock is a settable clock shared by the sandbox, the client, the table
-// and the records service. It starts at the real time (UserSigs are made
-// at the real time and checked at this one).
-// A running clock follows the real time (for the sandbox's per-second rate
-// limits) from the same start.
-type clock struct {
-	mu      sync.Mutex
-	t       time.Time
-	running bool
-	since   time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now().Truncate(time.Second)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.running {
-		return c.t.Add(time.Since(c.since))
-	}
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // env is the records function over a sandbox Tencent (on loopback) and a
 // memory table.
 type env struct {
 	t    *testing.T
 	api  string
-	clk  *clock
+	clk  *testkit.Clock
 	now  int64 // the clock's start, Unix seconds
 	sb   *sandbox.Sandbox
 	tsrv *httptest.Server // the sandbox
@@ -77,9 +50,13 @@ type envOptions struct {
 
 func newEnv(t testing.TB, api string, o envOptions) *env {
 	t.Helper()
-	clk := newClock()
+	// One settable clock for the sandbox, the client, the table and the
+	// records service. It starts at the real time (UserSigs are made at the
+	// real time and checked at this one); a running clock follows the real
+	// time (for the sandbox's per-second rate limits) from the same start.
+	clk := testkit.NewClock(time.Now().Truncate(time.Second))
 	if o.running {
-		clk.running, clk.since = true, time.Now()
+		clk.Run()
 	}
 	o.sandbox.Clock = clk.Now
 	o.sandbox.Scale = sandbox.Instant
@@ -91,8 +68,8 @@ func newEnv(t testing.TB, api string, o envOptions) *env {
 	if st == nil {
 		st = store.NewMemory(store.Options{Now: clk.Now})
 	}
-	tc, err := tencent.New(tencent.Options{SDKAppID: sb.SDKAppID(), Key: sandbox.DefaultKey, Endpoint: tsrv.URL, Now: clk.Now,
-		Retry: tencent.Retry{Attempts: 2, Base: time.Millisecond, Max: 2 * time.Millisecond, Budget: 10 * time.Millisecond}})
+	tc, err := rest.New(rest.Options{SDKAppID: sb.SDKAppID(), Key: sandbox.DefaultKey, Endpoint: tsrv.URL, Now: clk.Now,
+		Retry: rest.Retry{Attempts: 2, Base: time.Millisecond, Max: 2 * time.Millisecond, Budget: 10 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/callfn/callfn/shared/call"
 	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/tencent/rest"
 )
 
 // Filter is GET /records' query. Its parameters, all optional:
@@ -41,7 +42,7 @@ const (
 	MaxPage         = 100000
 	// DefaultRange is the range of a query that names neither from nor to:
 	// Tencent's window.
-	DefaultRange = tencent.RecordRetention
+	DefaultRange = rest.RecordRetention
 	// maxMillis is 9999-12-31T23:59:59.999Z.
 	maxMillis = 253402300799999
 )

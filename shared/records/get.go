@@ -14,7 +14,7 @@ import (
 	"github.com/callfn/callfn/shared/call"
 	"github.com/callfn/callfn/shared/platform"
 	"github.com/callfn/callfn/shared/store"
-	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/tencent/rest"
 )
 
 // MaxCallID bounds a call id (Tencent's are 36-byte UUIDs).
@@ -65,10 +65,10 @@ func (s *Service) getRecord(w http.ResponseWriter, r *http.Request) {
 }
 
 // fail answers err: 404 for an unknown call, Tencent's failure as
-// tencent.HTTPStatus says, 500 for the table's.
+// upstream.Status says, 500 for the table's.
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 	log := slog.With("requestId", platform.RequestID(r.Context()), "path", r.URL.Path)
-	var te *tencent.Error
+	var te *rest.Error
 	switch {
 	case errors.Is(err, ErrNotFound):
 		api.Error(w, http.StatusNotFound, err.Error())
@@ -129,16 +129,16 @@ func (s *Service) Lookup(ctx context.Context, callID string) (*CallRecord, error
 		rec := fromSummary(sum, SourceTable)
 		rec.TencentError = terr.Error()
 		return &CallRecord{Record: rec, Events: evs}, nil
-	case tableErr != nil && (errors.Is(terr, tencent.ErrRecordNotFound) || s.tc == nil):
+	case tableErr != nil && (errors.Is(terr, rest.ErrRecordNotFound) || s.tc == nil):
 		return nil, tableErr
-	case errors.Is(terr, tencent.ErrRecordNotFound), s.tc == nil:
+	case errors.Is(terr, rest.ErrRecordNotFound), s.tc == nil:
 		return nil, fmt.Errorf("%w (%s)", ErrNotFound, terr)
 	}
 	return nil, terr
 }
 
 // tencentRecord asks Tencent for callID's record, within the timeout.
-func (s *Service) tencentRecord(ctx context.Context, callID string) (*tencent.Record, error) {
+func (s *Service) tencentRecord(ctx context.Context, callID string) (*rest.Record, error) {
 	if s.tc == nil {
 		return nil, s.tcErr
 	}

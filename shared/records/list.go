@@ -6,7 +6,7 @@ import (
 
 	"github.com/callfn/callfn/shared/api"
 	"github.com/callfn/callfn/shared/store"
-	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/tencent/rest"
 )
 
 // Page is GET /records?source=tencent's answer.
@@ -76,7 +76,7 @@ func (s *Service) listRecords(w http.ResponseWriter, r *http.Request) {
 // List answers a filter (Page says which records come from where).
 func (s *Service) List(ctx context.Context, f Filter) (*Page, error) {
 	p := &Page{Records: []Record{}, Page: f.Page, PageSize: f.PageSize, From: f.From, To: f.To}
-	window := s.now().Add(-tencent.RecordRetention).UnixMilli()
+	window := s.now().Add(-rest.RecordRetention).UnixMilli()
 	offset := (f.Page - 1) * f.PageSize
 	q := store.CallQuery{From: f.From, To: f.To, Result: f.Result, CallType: f.CallType}
 	if f.To <= window || s.tc == nil {
@@ -126,18 +126,18 @@ func (s *Service) List(ctx context.Context, f Filter) (*Page, error) {
 }
 
 // tencentPage asks Tencent for f's page of [winFrom, f.To).
-func (s *Service) tencentPage(ctx context.Context, f Filter, winFrom int64) (*tencent.RecordPage, error) {
+func (s *Service) tencentPage(ctx context.Context, f Filter, winFrom int64) (*rest.RecordPage, error) {
 	if s.tc == nil {
 		return nil, s.tcErr
 	}
 	// Tencent's times are whole seconds, both ends inclusive.
 	start, end := ceilDiv(winFrom, 1000), ceilDiv(f.To, 1000)-1
 	if end < start {
-		return &tencent.RecordPage{}, nil
+		return &rest.RecordPage{}, nil
 	}
 	ctx, cancel := s.askTencent(ctx)
 	defer cancel()
-	tp, _, err := s.tc.GetRecordByFilter(ctx, s.api, tencent.RecordFilter{StartTime: start, EndTime: end,
+	tp, _, err := s.tc.GetRecordByFilter(ctx, s.api, rest.RecordFilter{StartTime: start, EndTime: end,
 		Result: f.Result, CallType: f.CallType, PerPage: f.PageSize, Page: f.Page})
 	return tp, err
 }

@@ -57,7 +57,7 @@
 // neither has the call the answer is 404; when Tencent failed and the
 // table has nothing, Tencent's failure is the answer: 429 with Retry-After
 // for a rate limit, 504 when unreachable or slow, 502 otherwise
-// (tencent.HTTPStatus).
+// (upstream.Status).
 package records
 
 import (
@@ -68,11 +68,13 @@ import (
 	"time"
 
 	"github.com/callfn/callfn/shared/api"
+	"github.com/callfn/callfn/shared/api/upstream"
 	"github.com/callfn/callfn/shared/call"
 	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/platform"
 	"github.com/callfn/callfn/shared/store"
 	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/tencent/rest"
 )
 
 // Routes.
@@ -131,7 +133,7 @@ func fromSummary(s *call.Summary, source string) Record {
 
 // fromTencent is a Tencent record as a Record, through the same fold the
 // table uses.
-func fromTencent(r *tencent.Record) Record {
+func fromTencent(r *rest.Record) Record {
 	ev := r.Event()
 	var s call.Summary
 	s.Apply(&ev)
@@ -156,7 +158,7 @@ type Options struct {
 	// the configuration names no Tencent app (CALLFN_TENCENT_SDKAPPID and
 	// CALLFN_TENCENT_SECRET_KEY), records are answered from the table
 	// alone and the archive refuses to run.
-	Client *tencent.Client
+	Client *rest.Client
 	// API is the records generation asked, tencent.V4 or tencent.V1
 	// (default cfg.TencentAPI).
 	API            string
@@ -169,8 +171,8 @@ type Options struct {
 type Service struct {
 	cfg     config.Config
 	store   store.Store
-	tc      *tencent.Client // nil when Tencent is not configured
-	tcErr   error           // why tc is nil
+	tc      *rest.Client // nil when Tencent is not configured
+	tcErr   error        // why tc is nil
 	api     string
 	timeout time.Duration
 	now     func() time.Time
@@ -209,7 +211,7 @@ func NewService(cfg config.Config, st store.Store, opts Options) (*Service, erro
 		if cfg.TencentAppID == 0 || cfg.TencentKey == "" {
 			s.tcErr = errors.New("Tencent is not configured (CALLFN_TENCENT_SDKAPPID, CALLFN_TENCENT_SECRET_KEY): the table answers alone")
 		} else {
-			tc, err := tencent.New(tencent.Options{SDKAppID: cfg.TencentAppID, Key: cfg.TencentKey, Admin: cfg.TencentAdmin,
+			tc, err := rest.New(rest.Options{SDKAppID: cfg.TencentAppID, Key: cfg.TencentKey, Admin: cfg.TencentAdmin,
 				Region: cfg.TencentRegion, Endpoint: cfg.TencentEndpoint, Now: s.now})
 			if err != nil {
 				return nil, err
@@ -242,7 +244,7 @@ func (s *Service) API() string { return s.api }
 // tencentFailed answers Tencent's failure when the table had nothing to
 // serve instead.
 func tencentFailed(w http.ResponseWriter, err error) {
-	status := tencent.HTTPStatus(err)
+	status := upstream.Status(err)
 	if status == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", strconv.Itoa(DefaultRetryAfter))
 	}

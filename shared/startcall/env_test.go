@@ -18,7 +18,7 @@ import (
 	"github.com/callfn/callfn/shared/platform"
 	"github.com/callfn/callfn/shared/startcall"
 	"github.com/callfn/callfn/shared/store"
-	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/tencent/rest"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
 )
 
@@ -85,7 +85,7 @@ func newFixture(t *testing.T, s setup) *fixture {
 		logger = slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	opts := append([]startcall.Option{startcall.WithIngestEndpoint(base), startcall.WithLogger(logger),
-		startcall.WithRetry(tencent.Retry{Attempts: 4, Base: time.Millisecond, Max: 5 * time.Millisecond, Budget: time.Second})}, s.opts...)
+		startcall.WithRetry(rest.Retry{Attempts: 4, Base: time.Millisecond, Max: 5 * time.Millisecond, Budget: time.Second})}, s.opts...)
 	fn, err := startcall.New(f.cfg, f.st, opts...)
 	if err != nil {
 		t.Fatal(err)

@@ -6,20 +6,20 @@ import (
 	"fmt"
 
 	"github.com/callfn/callfn/shared/api"
-	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/tencent/rest"
 )
 
 // Request is POST /calls's body: start_call_by_robot's own body, spelled as
 // Tencent spells it, plus an optional StreamIngest (StartStreamIngest's
 // parameters) to push media into the call once it has started.
 type Request struct {
-	tencent.StartCallRequest
-	StreamIngest *tencent.StreamIngest `json:",omitempty"`
+	rest.StartCallRequest
+	StreamIngest *rest.StreamIngest `json:",omitempty"`
 }
 
 // ParseRequest reads and checks a request body as Tencent would, before
 // anything is sent. Its errors are *api.BodyError (not JSON, a field of the
-// wrong type or unknown) or *tencent.ParamError (a value Tencent rejects).
+// wrong type or unknown) or *rest.ParamError (a value Tencent rejects).
 func ParseRequest(body []byte) (*Request, error) {
 	var req Request
 	if err := api.Decode(body, &req); err != nil {
@@ -45,7 +45,7 @@ func (r *Request) Validate() error {
 	// The media goes into the call's room, which start_call_by_robot's reply
 	// does not name: the request must.
 	if r.CallInfo.RoomIdType == nil || len(bytes.TrimSpace(r.CallInfo.RoomId)) == 0 || bytes.Equal(bytes.TrimSpace(r.CallInfo.RoomId), []byte("null")) {
-		return &tencent.ParamError{Field: "CallInfo.RoomId", Msg: "is required with StreamIngest, with its RoomIdType: the media is pushed into that room"}
+		return &rest.ParamError{Field: "CallInfo.RoomId", Msg: "is required with StreamIngest, with its RoomIdType: the media is pushed into that room"}
 	}
 	return nil
 }
@@ -55,7 +55,7 @@ func (r *Request) RoomID() string {
 	if r.CallInfo.RoomIdType == nil {
 		return ""
 	}
-	id, _ := tencent.RoomID(r.CallInfo.RoomId, *r.CallInfo.RoomIdType)
+	id, _ := rest.RoomID(r.CallInfo.RoomId, *r.CallInfo.RoomIdType)
 	return id
 }
 

@@ -7,7 +7,7 @@ import (
 
 	"github.com/callfn/callfn/shared/api"
 	"github.com/callfn/callfn/shared/startcall"
-	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/tencent/rest"
 )
 
 // FuzzParseRequest: any body gives a request or a described error, never a
@@ -25,10 +25,10 @@ func FuzzParseRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		req, err := startcall.ParseRequest(b)
 		var be *api.BodyError
-		var pe *tencent.ParamError
+		var pe *rest.ParamError
 		switch {
 		case err == nil:
-			if req.Robot_Account == "" || len(req.CalleeList_Account) == 0 || req.Timeout < tencent.MinCallTimeout {
+			if req.Robot_Account == "" || len(req.CalleeList_Account) == 0 || req.Timeout < rest.MinCallTimeout {
 				t.Fatalf("%q passed: %+v", b, req)
 			}
 			if req.StreamIngest != nil && req.RoomID() == "" {

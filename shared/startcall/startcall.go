@@ -16,11 +16,13 @@ import (
 	"unicode"
 
 	"github.com/callfn/callfn/shared/api"
+	"github.com/callfn/callfn/shared/api/upstream"
 	"github.com/callfn/callfn/shared/call"
 	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/platform"
 	"github.com/callfn/callfn/shared/store"
 	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/tencent/rest"
 )
 
 // Routes.
@@ -55,7 +57,7 @@ type options struct {
 	ingestEndpoint string
 	httpClient     *http.Client
 	now            func() time.Time
-	retry          tencent.Retry
+	retry          rest.Retry
 	log            *slog.Logger
 }
 
@@ -74,7 +76,7 @@ func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpCli
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
 // WithRetry bounds retries of Tencent requests.
-func WithRetry(r tencent.Retry) Option { return func(o *options) { o.retry = r } }
+func WithRetry(r rest.Retry) Option { return func(o *options) { o.retry = r } }
 
 // WithLogger sets the logger (slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
@@ -82,8 +84,8 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 // Handler is the function's state: one Tencent client for the life of the
 // process, so its UserSig and connections are reused across invocations.
 type Handler struct {
-	client *tencent.Client
-	ingest *tencent.Ingester // nil without Tencent Cloud credentials
+	client *rest.Client
+	ingest *rest.Ingester // nil without Tencent Cloud credentials
 	store  store.Store
 	now    func() time.Time
 	log    *slog.Logger
@@ -99,19 +101,19 @@ func New(cfg config.Config, st store.Store, opts ...Option) (platform.Function, 
 		opt(&o)
 	}
 	if o.httpClient == nil {
-		o.httpClient = tencent.NewHTTPClient()
+		o.httpClient = rest.NewHTTPClient()
 	}
 	if o.endpoint == "" {
 		o.endpoint = cfg.TencentEndpoint
 	}
-	client, err := tencent.New(tencent.Options{SDKAppID: cfg.TencentAppID, Key: cfg.TencentKey, Admin: cfg.TencentAdmin,
+	client, err := rest.New(rest.Options{SDKAppID: cfg.TencentAppID, Key: cfg.TencentKey, Admin: cfg.TencentAdmin,
 		Region: cfg.TencentRegion, Endpoint: o.endpoint, HTTPClient: o.httpClient, Retry: o.retry, Now: o.now})
 	if err != nil {
 		return fn, err
 	}
 	h := &Handler{client: client, store: st, now: o.now, log: o.log.With("function", "startcall")}
 	if cfg.CloudSecretID != "" && cfg.CloudSecretKey != "" {
-		h.ingest, err = tencent.NewIngester(client.Signer(), tencent.IngestOptions{SecretID: cfg.CloudSecretID,
+		h.ingest, err = rest.NewIngester(client.Signer(), rest.IngestOptions{SecretID: cfg.CloudSecretID,
 			SecretKey: cfg.CloudSecretKey, Region: cfg.TencentRegion, Endpoint: o.ingestEndpoint, HTTPClient: o.httpClient})
 		if err != nil {
 			return fn, err
@@ -126,19 +128,19 @@ func New(cfg config.Config, st store.Store, opts ...Option) (platform.Function, 
 }
 
 // Client is the function's Tencent client (for benchmarks and tools).
-func (h *Handler) Client() *tencent.Client { return h.client }
+func (h *Handler) Client() *rest.Client { return h.client }
 
 // Outcome is what starting one call came to. Its JSON is POST /calls's
 // reply: Tencent's CallId and CallResult, and callfn's account of the rest.
 type Outcome struct {
-	CallId        string                 `json:",omitempty"`
-	CallResult    []tencent.CalleeResult `json:",omitempty"`
-	RequestId     string                 `json:",omitempty"` // Tencent's, of start_call_by_robot
-	FailedCallees []string               `json:",omitempty"` // callees whose ResultCode is not 0
-	StreamIngest  *IngestOutcome         `json:",omitempty"`
-	RecordError   string                 `json:",omitempty"` // the call started but is not in the table
-	Error         string                 `json:"error,omitempty"`
-	ErrorCode     int                    `json:",omitempty"` // Tencent's, when start_call_by_robot failed
+	CallId        string              `json:",omitempty"`
+	CallResult    []rest.CalleeResult `json:",omitempty"`
+	RequestId     string              `json:",omitempty"` // Tencent's, of start_call_by_robot
+	FailedCallees []string            `json:",omitempty"` // callees whose ResultCode is not 0
+	StreamIngest  *IngestOutcome      `json:",omitempty"`
+	RecordError   string              `json:",omitempty"` // the call started but is not in the table
+	Error         string              `json:"error,omitempty"`
+	ErrorCode     int                 `json:",omitempty"` // Tencent's, when start_call_by_robot failed
 
 	status int
 }
@@ -181,7 +183,7 @@ func (h *Handler) Start(w http.ResponseWriter, r *http.Request) {
 
 func writeBadRequest(w http.ResponseWriter, err error) {
 	var be *api.BodyError
-	var pe *tencent.ParamError
+	var pe *rest.ParamError
 	switch {
 	case errors.As(err, &be):
 		api.Error(w, http.StatusBadRequest, be.Msg, be.Fields()...)
@@ -202,7 +204,7 @@ func (h *Handler) startCall(ctx context.Context, req *Request, raw []byte, start
 	resp, meta, err := h.client.StartCallByRobot(ctx, &req.StartCallRequest)
 	if err != nil {
 		h.log.Warn("start_call_by_robot failed", "startedBy", startedBy, "err", err)
-		return &Outcome{status: tencent.HTTPStatus(err), RequestId: meta.RequestID, Error: "the call was not started: " + err.Error(),
+		return &Outcome{status: upstream.Status(err), RequestId: meta.RequestID, Error: "the call was not started: " + err.Error(),
 			ErrorCode: tencentCode(err)}
 	}
 	out := &Outcome{CallId: string(resp.CallId), CallResult: resp.CallResult, RequestId: meta.RequestID, status: http.StatusOK}
@@ -242,12 +244,12 @@ func (h *Handler) pushMedia(ctx context.Context, req *Request, out *Outcome, det
 		return &IngestOutcome{TaskId: res.TaskId, RequestId: res.RequestId}
 	}
 	h.log.Warn("StartStreamIngest failed; ending the call", "callId", out.CallId, "err", err)
-	out.status = tencent.HTTPStatus(err)
+	out.status = upstream.Status(err)
 	ended := true
 	ing := &IngestOutcome{Error: err.Error(), CallEnded: &ended}
 	detail["ingestError"] = err.Error()
 	msg := fmt.Sprintf("call %s started, but pushing media into it failed (%v)", out.CallId, err)
-	if _, endErr := h.client.EndCall(ctx, out.CallId); endErr != nil && !errors.Is(endErr, tencent.ErrCallNotFound) {
+	if _, endErr := h.client.EndCall(ctx, out.CallId); endErr != nil && !errors.Is(endErr, rest.ErrCallNotFound) {
 		ended = false
 		detail["endError"] = endErr.Error()
 		out.Error = msg + fmt.Sprintf("; ending the call failed too (%v), so it may still be ringing", endErr)
@@ -287,9 +289,9 @@ func (h *Handler) End(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	meta, err := h.client.EndCall(ctx, id)
 	if err != nil {
-		status := tencent.HTTPStatus(err)
+		status := upstream.Status(err)
 		msg := "the call was not ended: " + err.Error()
-		if errors.Is(err, tencent.ErrCallNotFound) {
+		if errors.Is(err, rest.ErrCallNotFound) {
 			msg = fmt.Sprintf("call %s does not exist or has already ended", id)
 		}
 		if status == http.StatusTooManyRequests {
@@ -313,7 +315,7 @@ func (h *Handler) End(w http.ResponseWriter, r *http.Request) {
 
 // tencentCode is Tencent's numeric error code in err, or 0.
 func tencentCode(err error) int {
-	var te *tencent.Error
+	var te *rest.Error
 	if errors.As(err, &te) {
 		return te.Code
 	}

@@ -1,8 +1,6 @@
 package tencent
 
 import (
-	"strings"
-
 	"github.com/callfn/callfn/shared/call"
 	"github.com/callfn/callfn/shared/jsonx"
 )
@@ -82,74 +80,4 @@ func (r *V1Record) Facts() call.Facts {
 		}
 	}
 	return f
-}
-
-// Result normalizes a call result from either generation ("NotAnswer",
-// "not_answer", "Normal_end"...) to call.Result*; an unknown result is kept,
-// lower-cased.
-func Result(s string) string {
-	k := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), "_", ""))
-	switch k {
-	case "":
-		return ""
-	case "cancel":
-		return call.ResultCancel
-	case "reject":
-		return call.ResultReject
-	case "notanswer":
-		return call.ResultNotAnswer
-	case "normalend":
-		return call.ResultNormalEnd
-	case "callbusy", "busy":
-		return call.ResultBusy
-	case "interrupt":
-		return call.ResultInterrupt
-	case "offline":
-		return call.ResultOffline
-	}
-	return strings.ToLower(strings.TrimSpace(s))
-}
-
-// V4Result and V1Result spell a normalized result as each generation's
-// filters expect it ("" when the generation has no such result).
-func V4Result(result string) string {
-	return map[string]string{
-		call.ResultCancel: "Cancel", call.ResultReject: "Reject", call.ResultNotAnswer: "NotAnswer",
-		call.ResultNormalEnd: "NormalEnd", call.ResultBusy: "CallBusy", call.ResultInterrupt: "Interrupt",
-		call.ResultOffline: "Offline",
-	}[result]
-}
-
-func V1Result(result string) string {
-	if V4Result(result) == "" {
-		return ""
-	}
-	return result // v1 spells results as callfn does
-}
-
-// Media normalizes "Video"/"video"/"Audio"/"audio" to call.Media*; other
-// values are kept, lower-cased.
-func Media(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
-
-// CallType normalizes "SingleCall"/"single" and "MultiCall"/"group".
-func CallType(s string) string {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "":
-		return ""
-	case "singlecall", "single":
-		return call.TypeSingle
-	case "multicall", "group", "groupcall", "multi":
-		return call.TypeGroup
-	}
-	return strings.ToLower(strings.TrimSpace(s))
-}
-
-// Millis reads a provider timestamp as milliseconds: Tencent sends seconds
-// in records and v1 callbacks and milliseconds in v4 EventTime, and samples
-// disagree with the tables, so a value below 10^11 is taken as seconds.
-func Millis(v int64) int64 {
-	if v > 0 && v < 1e11 {
-		return v * 1000
-	}
-	return v
 }

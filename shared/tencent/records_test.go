@@ -6,12 +6,13 @@ import (
 	"testing"
 
 	"github.com/callfn/callfn/shared/call"
+	"github.com/callfn/callfn/testkit"
 )
 
 // The record of seed 002 (records/get_record_by_callId's data).
 func TestRecordV1Sample(t *testing.T) {
 	var r V1Record
-	if err := json.Unmarshal(fixture(t, "v1_record.json"), &r); err != nil {
+	if err := json.Unmarshal(testkit.Fixture(t, "v1_record.json"), &r); err != nil {
 		t.Fatal(err)
 	}
 	if r.CallID != "2ae7d549-c441-4a9b-87c0-61810fe19582" || r.SDKAppID != "88888888" || r.TotalUserNumber != 2 {
@@ -30,7 +31,7 @@ func TestRecordV1Sample(t *testing.T) {
 
 func TestRecordV4(t *testing.T) {
 	var r V4Record
-	if err := json.Unmarshal(fixture(t, "v4_record.json"), &r); err != nil {
+	if err := json.Unmarshal(testkit.Fixture(t, "v4_record.json"), &r); err != nil {
 		t.Fatal(err)
 	}
 	if r.RoomIdType != 1 {

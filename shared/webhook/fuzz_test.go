@@ -6,7 +6,9 @@ import (
 	"testing"
 
 	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/tencent/callback"
 	"github.com/callfn/callfn/shared/yunxin"
+	"github.com/callfn/callfn/testkit"
 )
 
 // In a plain `go test` these run their seed corpus only; to search:
@@ -24,19 +26,19 @@ func FuzzTencentCallback(f *testing.F) {
 		command string
 		file    string
 	}{
-		{false, tencent.CmdAfterStartCall, "v4_after_start.json"},
-		{false, tencent.CmdAfterEndCall, "v4_after_end.json"},
-		{false, tencent.CmdAfterMemberChanged, "v4_member_changed.json"},
+		{false, callback.CmdAfterStartCall, "v4_after_start.json"},
+		{false, callback.CmdAfterEndCall, "v4_after_end.json"},
+		{false, callback.CmdAfterMemberChanged, "v4_member_changed.json"},
 		{true, "caller_start_call", "v1_caller_start_call.json"},
 		{true, "callee_call_end", "v1_normal_end.json"},
 	} {
-		f.Add(s.v1, s.command, fixture(f, s.file))
+		f.Add(s.v1, s.command, tencentFixture(f, s.file))
 	}
 	f.Add(false, "", []byte(`{}`))
 	f.Add(true, "cancel", []byte(`null`))
-	f.Add(false, tencent.CmdAfterStartCall, []byte(`{"UserList":[{"User_Account":1e400}]}`))
+	f.Add(false, callback.CmdAfterStartCall, []byte(`{"UserList":[{"User_Account":1e400}]}`))
 	f.Add(true, "x", []byte("{\"CallId\":\"\xff\"}"))
-	f.Add(false, tencent.CmdAfterEndCall, []byte(`{"CallRecord":{"CalleeList_Account":"[1]"}}}`))
+	f.Add(false, callback.CmdAfterEndCall, []byte(`{"CallRecord":{"CalleeList_Account":"[1]"}}}`))
 
 	f.Fuzz(func(t *testing.T, v1 bool, command string, body []byte) {
 		e := newEnv(t, baseConfig(), nil)
@@ -90,7 +92,7 @@ func FuzzYunxin(f *testing.F) {
 		{true, "yunxin_copy_5.json"},
 		{true, "yunxin_copy_6.json"},
 	} {
-		f.Add(s.copy, fixture(f, s.file))
+		f.Add(s.copy, testkit.Fixture(f, s.file))
 	}
 	f.Add(true, []byte(`{}`))
 	f.Add(false, []byte(` {} `))

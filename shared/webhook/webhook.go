@@ -16,7 +16,7 @@ import (
 	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/platform"
 	"github.com/callfn/callfn/shared/store"
-	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/tencent/callback"
 	"github.com/callfn/callfn/shared/yunxin"
 )
 
@@ -32,9 +32,10 @@ const MaxBody = 1 << 20
 
 // Handler holds the webhook's configuration and table.
 type Handler struct {
-	cfg   config.Config
-	store store.Store
-	now   func() time.Time
+	cfg              config.Config
+	store            store.Store
+	now              func() time.Time
+	tencentCallbacks callback.Options // what a Tencent callback must prove
 }
 
 // New builds the webhook function over st. now is the clock (time.Now when nil).
@@ -42,7 +43,8 @@ func New(cfg config.Config, st store.Store, now func() time.Time) platform.Funct
 	if now == nil {
 		now = time.Now
 	}
-	h := &Handler{cfg: cfg, store: st, now: now}
+	h := &Handler{cfg: cfg, store: st, now: now,
+		tencentCallbacks: callback.Options{AppID: cfg.TencentAppID, Token: cfg.CallbackToken, Now: now}}
 	return platform.Function{
 		Name: "webhook",
 		Routes: []platform.Route{
@@ -69,42 +71,44 @@ func (h *Handler) tencent(w http.ResponseWriter, r *http.Request) {
 	log := newLog(r, slog.String("provider", call.Tencent))
 	q := r.URL.Query()
 	body, status, err := readBody(r)
-	gen := tencent.Generation(q, body)
-	command := tencent.Command(gen, q)
-	log.add(slog.String("generation", gen), slog.String("command", command))
+	var cb callback.Callback
+	if err == nil {
+		cb, err = callback.Construct(q, body, h.tencentCallbacks)
+		status = refusal(err)
+	} else {
+		cb = callback.Identify(q, body)
+	}
+	log.add(slog.String("generation", cb.Generation), slog.String("command", cb.Command))
 	reply := func(status int, err error) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
-		w.Write(tencent.Reply(gen, err))
+		w.Write(callback.Reply(cb.Generation, err))
 	}
 	if err != nil {
 		log.Warn("callback refused", "status", status, "err", err)
 		reply(status, err)
 		return
 	}
-	if err := tencent.VerifyAppID(q, h.cfg.TencentAppID); err != nil {
-		log.Warn("callback refused", "status", http.StatusForbidden, "err", err)
-		reply(http.StatusForbidden, err)
-		return
-	}
-	if h.cfg.CallbackToken != "" {
-		if err := tencent.VerifyCallbackURL(q, h.cfg.CallbackToken, h.now()); err != nil {
-			log.Warn("callback refused", "status", http.StatusUnauthorized, "err", err)
-			reply(http.StatusUnauthorized, err)
-			return
-		}
-	}
-	ev, err := tencent.ParseCallback(gen, q, body)
-	if err != nil {
-		log.Warn("callback refused", "status", http.StatusBadRequest, "err", err)
-		reply(http.StatusBadRequest, err)
-		return
-	}
-	if err := h.persist(r, &ev, body, log); err != nil {
+	if err := h.persist(r, &cb.Event, body, log); err != nil {
 		reply(http.StatusInternalServerError, errors.New("not stored; retry"))
 		return
 	}
 	reply(http.StatusOK, nil)
+}
+
+// refusal is the status a callback Construct refused is answered with: 403
+// when it is not for this app, 401 when its Sign fails, 400 when its body
+// does not parse.
+func refusal(err error) int {
+	switch {
+	case err == nil:
+		return http.StatusOK
+	case errors.Is(err, callback.ErrWrongApp):
+		return http.StatusForbidden
+	case errors.Is(err, callback.ErrNotSigned), errors.Is(err, callback.ErrBadSign), errors.Is(err, callback.ErrSignExpired):
+		return http.StatusUnauthorized
+	}
+	return http.StatusBadRequest
 }
 
 func (h *Handler) yunxin(channel string) http.HandlerFunc {

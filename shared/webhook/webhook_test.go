@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,8 +23,10 @@ import (
 	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/store"
 	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/tencent/callback"
 	"github.com/callfn/callfn/shared/webhook"
 	"github.com/callfn/callfn/shared/yunxin"
+	"github.com/callfn/callfn/testkit"
 )
 
 // Secrets the tests configure; none may ever appear in a log line.
@@ -40,13 +41,11 @@ const (
 
 var t0 = time.Unix(1740464200, 0) // the handler's clock, unless a test moves it
 
-func fixture(t testing.TB, name string) []byte {
+// tencentFixture is one of Tencent's callback samples, kept once beside the
+// parser that reads them, in shared/tencent/callback/testdata.
+func tencentFixture(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return testkit.Fixture(t, "..", "..", "tencent", "callback", "testdata", name)
 }
 
 func baseConfig() config.Config {
@@ -56,14 +55,6 @@ func baseConfig() config.Config {
 		APIToken: "api-token-not-for-webhooks",
 	}
 }
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 
 // countingStore counts PutEvent calls and can fail or block them.
 type countingStore struct {
@@ -92,7 +83,7 @@ type env struct {
 	t     testing.TB
 	cfg   config.Config
 	st    *countingStore
-	clock *clock
+	clock *testkit.Clock
 	h     http.Handler
 }
 
@@ -101,8 +92,8 @@ func newEnv(t testing.TB, cfg config.Config, st store.Store) *env {
 	if st == nil {
 		st = store.NewMemory(store.Options{})
 	}
-	e := &env{t: t, cfg: cfg, st: &countingStore{Store: st}, clock: &clock{t: t0}}
-	e.h = webhook.New(cfg, e.st, e.clock.now).Handler()
+	e := &env{t: t, cfg: cfg, st: &countingStore{Store: st}, clock: testkit.NewClock(t0)}
+	e.h = webhook.New(cfg, e.st, e.clock.Now).Handler()
 	return e
 }
 
@@ -154,7 +145,7 @@ func v1Query(command string) url.Values {
 func signQuery(q url.Values, token string, rt time.Time) url.Values {
 	s := strconv.FormatInt(rt.Unix(), 10)
 	q.Set("RequestTime", s)
-	q.Set("Sign", tencent.CallbackSign(token, s))
+	q.Set("Sign", callback.Sign(token, s))
 	return q
 }
 
@@ -166,7 +157,7 @@ func (e *env) tencent(q url.Values, body []byte) resp {
 func (e *env) yunxinSigned(channel string, body []byte) resp {
 	e.t.Helper()
 	h := http.Header{}
-	yunxin.Sign(h, yunxinKey, yunxinSecret, body, e.clock.now())
+	yunxin.Sign(h, yunxinKey, yunxinSecret, body, e.clock.Now())
 	return e.do("/webhook/yunxin/"+channel, nil, h, body)
 }
 
@@ -226,8 +217,8 @@ func wantV1Fail(t testing.TB, r resp) {
 func TestTencentV4AfterStartStoredExactly(t *testing.T) {
 	stores(t, func(t *testing.T, st store.Store) {
 		e := newEnv(t, baseConfig(), st)
-		body := fixture(t, "v4_after_start.json")
-		req := httptest.NewRequest(http.MethodPost, "/webhook/tencent?"+v4Query(tencent.CmdAfterStartCall).Encode(), bytes.NewReader(body))
+		body := tencentFixture(t, "v4_after_start.json")
+		req := httptest.NewRequest(http.MethodPost, "/webhook/tencent?"+v4Query(callback.CmdAfterStartCall).Encode(), bytes.NewReader(body))
 		req.Header.Set("X-Request-Id", "req-after-start-1")
 		rec := httptest.NewRecorder()
 		e.h.ServeHTTP(rec, req)
@@ -273,7 +264,7 @@ func TestTencentV4AfterStartStoredExactly(t *testing.T) {
 
 func TestTencentV1Stored(t *testing.T) {
 	e := newEnv(t, baseConfig(), nil)
-	body := fixture(t, "v1_caller_start_call.json")
+	body := tencentFixture(t, "v1_caller_start_call.json")
 	r := e.tencent(v1Query("caller_start_call"), body)
 	if r.code != http.StatusOK || string(r.body) != v1OK {
 		t.Fatalf("reply %d %s, want 200 %s", r.code, r.body, v1OK)
@@ -302,8 +293,8 @@ func TestTencentNoEventTime(t *testing.T) {
 // --- Tencent: SDKAppID ----------------------------------------------------
 
 func TestTencentAppIDRefused(t *testing.T) {
-	v4 := fixture(t, "v4_after_start.json")
-	v1 := fixture(t, "v1_caller_start_call.json")
+	v4 := tencentFixture(t, "v4_after_start.json")
+	v1 := tencentFixture(t, "v1_caller_start_call.json")
 	for _, tc := range []struct {
 		name  string
 		appID uint64
@@ -311,13 +302,13 @@ func TestTencentAppIDRefused(t *testing.T) {
 		body  []byte
 		gen   string
 	}{
-		{"v4 wrong", appID, with(v4Query(tencent.CmdAfterStartCall), "SdkAppid", "1400000002"), v4, tencent.V4},
-		{"v4 missing", appID, without(v4Query(tencent.CmdAfterStartCall), "SdkAppid"), v4, tencent.V4},
-		{"v4 empty", appID, with(v4Query(tencent.CmdAfterStartCall), "SdkAppid", ""), v4, tencent.V4},
-		{"v4 not a number", appID, with(v4Query(tencent.CmdAfterStartCall), "SdkAppid", "abc"), v4, tencent.V4},
+		{"v4 wrong", appID, with(v4Query(callback.CmdAfterStartCall), "SdkAppid", "1400000002"), v4, tencent.V4},
+		{"v4 missing", appID, without(v4Query(callback.CmdAfterStartCall), "SdkAppid"), v4, tencent.V4},
+		{"v4 empty", appID, with(v4Query(callback.CmdAfterStartCall), "SdkAppid", ""), v4, tencent.V4},
+		{"v4 not a number", appID, with(v4Query(callback.CmdAfterStartCall), "SdkAppid", "abc"), v4, tencent.V4},
 		{"v1 wrong", appID, with(v1Query("cancel"), "sdkappid", "8888888"), v1, tencent.V1},
 		{"v1 missing", appID, without(v1Query("cancel"), "sdkappid"), v1, tencent.V1},
-		{"not configured", 0, v4Query(tencent.CmdAfterStartCall), v4, tencent.V4},
+		{"not configured", 0, v4Query(callback.CmdAfterStartCall), v4, tencent.V4},
 		{"not configured, v1", 0, v1Query("cancel"), v1, tencent.V1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -347,8 +338,8 @@ func without(q url.Values, k string) url.Values { q.Del(k); return q }
 // --- Tencent: Sign/RequestTime ------------------------------------------
 
 func TestTencentSign(t *testing.T) {
-	v4 := fixture(t, "v4_after_start.json")
-	v1 := fixture(t, "v1_caller_start_call.json")
+	v4 := tencentFixture(t, "v4_after_start.json")
+	v1 := tencentFixture(t, "v1_caller_start_call.json")
 	cfg := baseConfig()
 	cfg.CallbackToken = callbackToken
 	for _, tc := range []struct {
@@ -382,7 +373,7 @@ func TestTencentSign(t *testing.T) {
 		for _, gen := range []string{tencent.V4, tencent.V1} {
 			t.Run(gen+"/"+tc.name, func(t *testing.T) {
 				e := newEnv(t, cfg, nil)
-				q, body := v4Query(tencent.CmdAfterStartCall), v4
+				q, body := v4Query(callback.CmdAfterStartCall), v4
 				if gen == tencent.V1 {
 					q, body = v1Query("caller_start_call"), v1
 				}
@@ -415,7 +406,7 @@ func TestTencentSign(t *testing.T) {
 func TestTencentSignClockEdges(t *testing.T) {
 	cfg := baseConfig()
 	cfg.CallbackToken = callbackToken
-	body := fixture(t, "v4_after_start.json")
+	body := tencentFixture(t, "v4_after_start.json")
 	rt := time.Unix(1740464000, 0)
 	for _, tc := range []struct {
 		now time.Time
@@ -428,8 +419,8 @@ func TestTencentSignClockEdges(t *testing.T) {
 		{rt.Add(-5*time.Minute - time.Second), false},
 	} {
 		e := newEnv(t, cfg, nil)
-		e.clock.set(tc.now)
-		r := e.tencent(signQuery(v4Query(tencent.CmdAfterStartCall), callbackToken, rt), body)
+		e.clock.Set(tc.now)
+		r := e.tencent(signQuery(v4Query(callback.CmdAfterStartCall), callbackToken, rt), body)
 		if tc.ok != (r.code == http.StatusOK) || !tc.ok && r.code != http.StatusUnauthorized {
 			t.Errorf("now = RequestTime%+v: status %d", tc.now.Sub(rt), r.code)
 		}
@@ -439,11 +430,11 @@ func TestTencentSignClockEdges(t *testing.T) {
 // Without a token configured, callbacks need no Sign (and one is ignored).
 func TestTencentNoTokenConfigured(t *testing.T) {
 	e := newEnv(t, baseConfig(), nil)
-	if r := e.tencent(v4Query(tencent.CmdAfterStartCall), fixture(t, "v4_after_start.json")); r.code != http.StatusOK {
+	if r := e.tencent(v4Query(callback.CmdAfterStartCall), tencentFixture(t, "v4_after_start.json")); r.code != http.StatusOK {
 		t.Fatalf("unsigned: %d %s", r.code, r.body)
 	}
-	q := signQuery(v4Query(tencent.CmdAfterEndCall), "whatever", t0.Add(-time.Hour))
-	if r := e.tencent(q, fixture(t, "v4_after_end.json")); r.code != http.StatusOK {
+	q := signQuery(v4Query(callback.CmdAfterEndCall), "whatever", t0.Add(-time.Hour))
+	if r := e.tencent(q, tencentFixture(t, "v4_after_end.json")); r.code != http.StatusOK {
 		t.Fatalf("stale sign, no token: %d %s", r.code, r.body)
 	}
 }
@@ -451,7 +442,7 @@ func TestTencentNoTokenConfigured(t *testing.T) {
 // --- Malformed and oversized bodies --------------------------------------
 
 func TestTencentMalformed(t *testing.T) {
-	good := string(fixture(t, "v4_after_start.json"))
+	good := string(tencentFixture(t, "v4_after_start.json"))
 	for _, tc := range []struct {
 		name string
 		body string
@@ -472,7 +463,7 @@ func TestTencentMalformed(t *testing.T) {
 		for _, gen := range []string{tencent.V4, tencent.V1} {
 			t.Run(gen+"/"+tc.name, func(t *testing.T) {
 				e := newEnv(t, baseConfig(), nil)
-				q := v4Query(tencent.CmdAfterStartCall)
+				q := v4Query(callback.CmdAfterStartCall)
 				if gen == tencent.V1 {
 					q = v1Query("caller_start_call")
 				}
@@ -495,10 +486,10 @@ func TestBodyLimitEdge(t *testing.T) {
 	e := newEnv(t, baseConfig(), nil)
 	head := `{"CallbackCommand":"Call.CallbackAfterStartCall","CallInfo":{"CallId":"big"}}`
 	exact := head + strings.Repeat(" ", webhook.MaxBody-len(head))
-	if r := e.tencent(v4Query(tencent.CmdAfterStartCall), []byte(exact)); r.code != http.StatusOK {
+	if r := e.tencent(v4Query(callback.CmdAfterStartCall), []byte(exact)); r.code != http.StatusOK {
 		t.Errorf("exactly MaxBody: %d %s", r.code, r.body)
 	}
-	if r := e.tencent(v4Query(tencent.CmdAfterStartCall), []byte(exact+" ")); r.code != http.StatusRequestEntityTooLarge {
+	if r := e.tencent(v4Query(callback.CmdAfterStartCall), []byte(exact+" ")); r.code != http.StatusRequestEntityTooLarge {
 		t.Errorf("MaxBody+1: %d %s", r.code, r.body)
 	}
 	e.wantStored(1)
@@ -509,12 +500,12 @@ func TestBodyLimitEdge(t *testing.T) {
 func TestYunxinStored(t *testing.T) {
 	stores(t, func(t *testing.T, st store.Store) {
 		e := newEnv(t, baseConfig(), st)
-		cb := fixture(t, "yunxin_callback_20.json")
+		cb := testkit.Fixture(t, "yunxin_callback_20.json")
 		r := e.yunxinSigned("callback", cb)
 		if r.code != http.StatusOK || strings.TrimSpace(string(r.body)) != `{"errCode":0}` {
 			t.Fatalf("callback channel: %d %s", r.code, r.body)
 		}
-		cp := fixture(t, "yunxin_copy_5.json")
+		cp := testkit.Fixture(t, "yunxin_copy_5.json")
 		if r := e.yunxinSigned("copy", cp); r.code != http.StatusOK {
 			t.Fatalf("copy channel: %d %s", r.code, r.body)
 		}
@@ -565,7 +556,7 @@ func TestYunxinUnknownEventKept(t *testing.T) {
 }
 
 func TestYunxinRefused(t *testing.T) {
-	body := fixture(t, "yunxin_copy_5.json")
+	body := testkit.Fixture(t, "yunxin_copy_5.json")
 	signedAt := func(now time.Time, key, secret string, b []byte) http.Header {
 		h := http.Header{}
 		yunxin.Sign(h, key, secret, b, now)
@@ -626,7 +617,7 @@ func TestYunxinNotConfigured(t *testing.T) {
 		cfg.YunxinAppKey, cfg.YunxinSecret = c.key, c.secret
 		for _, ch := range []string{"callback", "copy"} {
 			e := newEnv(t, cfg, nil)
-			for _, body := range []string{`{}`, string(fixture(t, "yunxin_copy_5.json"))} {
+			for _, body := range []string{`{}`, string(testkit.Fixture(t, "yunxin_copy_5.json"))} {
 				h := http.Header{}
 				yunxin.Sign(h, c.key, c.secret, []byte(body), t0) // signed with what is configured
 				r := e.do("/webhook/yunxin/"+ch, nil, h, []byte(body))
@@ -644,7 +635,7 @@ func TestYunxinLowerCaseHeadersOverHTTP(t *testing.T) {
 	e := newEnv(t, baseConfig(), nil)
 	srv := httptest.NewServer(e.h)
 	defer srv.Close()
-	body := fixture(t, "yunxin_callback_20.json")
+	body := testkit.Fixture(t, "yunxin_callback_20.json")
 	signed := http.Header{}
 	yunxin.Sign(signed, yunxinKey, yunxinSecret, body, t0)
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/webhook/yunxin/callback", bytes.NewReader(body))
@@ -695,11 +686,11 @@ func TestYunxinMalformed(t *testing.T) {
 func TestDuplicateDeliveries(t *testing.T) {
 	stores(t, func(t *testing.T, st store.Store) {
 		e := newEnv(t, baseConfig(), st)
-		v4 := fixture(t, "v4_after_start.json")
-		v1 := fixture(t, "v1_normal_end.json")
-		yx := fixture(t, "yunxin_copy_5.json")
+		v4 := tencentFixture(t, "v4_after_start.json")
+		v1 := tencentFixture(t, "v1_normal_end.json")
+		yx := testkit.Fixture(t, "yunxin_copy_5.json")
 		for range 2 {
-			if r := e.tencent(v4Query(tencent.CmdAfterStartCall), v4); r.code != http.StatusOK || string(r.body) != v4OK {
+			if r := e.tencent(v4Query(callback.CmdAfterStartCall), v4); r.code != http.StatusOK || string(r.body) != v4OK {
 				t.Fatalf("v4: %d %s", r.code, r.body)
 			}
 			if r := e.tencent(v1Query("callee_call_end"), v1); r.code != http.StatusOK || string(r.body) != v1OK {
@@ -708,7 +699,7 @@ func TestDuplicateDeliveries(t *testing.T) {
 			if r := e.yunxinSigned("copy", yx); r.code != http.StatusOK {
 				t.Fatalf("yunxin: %d %s", r.code, r.body)
 			}
-			e.clock.set(e.clock.now().Add(time.Second)) // a retry arrives later
+			e.clock.Set(e.clock.Now().Add(time.Second)) // a retry arrives later
 		}
 		e.wantStored(3)
 		if n := e.st.puts.Load(); n != 6 {
@@ -723,10 +714,10 @@ func TestTencentRetryWithNewSign(t *testing.T) {
 	cfg := baseConfig()
 	cfg.CallbackToken = callbackToken
 	e := newEnv(t, cfg, boltStore(t))
-	body := fixture(t, "v4_after_end.json")
+	body := tencentFixture(t, "v4_after_end.json")
 	for i, delay := range []time.Duration{0, time.Second, time.Second, 2 * time.Second, 3 * time.Second, 5 * time.Second} {
-		e.clock.set(e.clock.now().Add(delay))
-		q := signQuery(v4Query(tencent.CmdAfterEndCall), callbackToken, e.clock.now())
+		e.clock.Set(e.clock.Now().Add(delay))
+		q := signQuery(v4Query(callback.CmdAfterEndCall), callbackToken, e.clock.Now())
 		q.Set("ClientIP", fmt.Sprintf("10.0.0.%d", i)) // anything else in the URL may differ too
 		if r := e.tencent(q, body); r.code != http.StatusOK {
 			t.Fatalf("attempt %d: %d %s", i, r.code, r.body)
@@ -740,8 +731,8 @@ func TestConcurrentDuplicates(t *testing.T) {
 		e := newEnv(t, baseConfig(), st)
 		srv := httptest.NewServer(e.h)
 		defer srv.Close()
-		v4 := fixture(t, "v4_after_end.json")
-		yx := fixture(t, "yunxin_copy_6.json")
+		v4 := tencentFixture(t, "v4_after_end.json")
+		yx := testkit.Fixture(t, "yunxin_copy_6.json")
 		yh := http.Header{}
 		yunxin.Sign(yh, yunxinKey, yunxinSecret, yx, t0)
 		var wg sync.WaitGroup
@@ -752,7 +743,7 @@ func TestConcurrentDuplicates(t *testing.T) {
 				defer wg.Done()
 				var req *http.Request
 				if i%2 == 0 {
-					req, _ = http.NewRequest(http.MethodPost, srv.URL+"/webhook/tencent?"+v4Query(tencent.CmdAfterEndCall).Encode(), bytes.NewReader(v4))
+					req, _ = http.NewRequest(http.MethodPost, srv.URL+"/webhook/tencent?"+v4Query(callback.CmdAfterEndCall).Encode(), bytes.NewReader(v4))
 				} else {
 					req, _ = http.NewRequest(http.MethodPost, srv.URL+"/webhook/yunxin/copy", bytes.NewReader(yx))
 					req.Header = yh.Clone()
@@ -783,8 +774,8 @@ func TestConcurrentDuplicates(t *testing.T) {
 func TestTwoCallbacksOneCall(t *testing.T) {
 	stores(t, func(t *testing.T, st store.Store) {
 		e := newEnv(t, baseConfig(), st)
-		e.tencent(v4Query(tencent.CmdAfterStartCall), fixture(t, "v4_after_start.json"))
-		e.tencent(v4Query(tencent.CmdAfterMemberChanged), fixture(t, "v4_member_changed.json"))
+		e.tencent(v4Query(callback.CmdAfterStartCall), tencentFixture(t, "v4_after_start.json"))
+		e.tencent(v4Query(callback.CmdAfterMemberChanged), tencentFixture(t, "v4_member_changed.json"))
 		s, evs, err := e.st.GetCall(context.Background(), "055662e1-bc8a-469c-a334-1126c8c17d58")
 		if err != nil || len(evs) != 2 {
 			t.Fatalf("%v, %d events", err, len(evs))
@@ -806,11 +797,11 @@ func TestOutOfOrder(t *testing.T) {
 	stores(t, func(t *testing.T, st store.Store) {
 		e := newEnv(t, baseConfig(), st)
 		for _, f := range []struct{ cmd, name string }{
-			{tencent.CmdAfterEndCall, "v4_after_end.json"},
-			{tencent.CmdAfterMemberChanged, "v4_member_changed.json"},
-			{tencent.CmdAfterStartCall, "v4_after_start.json"},
+			{callback.CmdAfterEndCall, "v4_after_end.json"},
+			{callback.CmdAfterMemberChanged, "v4_member_changed.json"},
+			{callback.CmdAfterStartCall, "v4_after_start.json"},
 		} {
-			if r := e.tencent(v4Query(f.cmd), fixture(t, f.name)); r.code != http.StatusOK {
+			if r := e.tencent(v4Query(f.cmd), tencentFixture(t, f.name)); r.code != http.StatusOK {
 				t.Fatalf("%s: %d %s", f.name, r.code, r.body)
 			}
 		}
@@ -877,24 +868,24 @@ func TestStoreFailure(t *testing.T) {
 	e := newEnv(t, cfg, nil)
 	e.st.fail = errors.New("table unavailable")
 
-	q := signQuery(v4Query(tencent.CmdAfterStartCall), callbackToken, t0)
+	q := signQuery(v4Query(callback.CmdAfterStartCall), callbackToken, t0)
 	q.Set("usersig", fakeUserSig) // never sent by Tencent; if it were, it must not be logged
-	r := e.tencent(q, fixture(t, "v4_after_start.json"))
+	r := e.tencent(q, tencentFixture(t, "v4_after_start.json"))
 	if r.code/100 == 2 {
 		t.Errorf("v4: status %d on a store failure", r.code)
 	}
 	wantV4Fail(t, r)
 
-	r = e.tencent(signQuery(v1Query("callee_call_end"), callbackToken, t0), fixture(t, "v1_normal_end.json"))
+	r = e.tencent(signQuery(v1Query("callee_call_end"), callbackToken, t0), tencentFixture(t, "v1_normal_end.json"))
 	if r.code/100 == 2 {
 		t.Errorf("v1: status %d on a store failure", r.code)
 	}
 	wantV1Fail(t, r)
 
 	for _, ch := range []string{"callback", "copy"} {
-		body := fixture(t, "yunxin_copy_5.json")
+		body := testkit.Fixture(t, "yunxin_copy_5.json")
 		if ch == "callback" {
-			body = fixture(t, "yunxin_callback_20.json")
+			body = testkit.Fixture(t, "yunxin_callback_20.json")
 		}
 		r = e.yunxinSigned(ch, body)
 		if r.code/100 == 2 {
@@ -908,7 +899,7 @@ func TestStoreFailure(t *testing.T) {
 		t.Errorf("PutEvent called %d times, want 4", n)
 	}
 	// Refusals are logged too, with nothing secret in them.
-	e.tencent(signQuery(v4Query(tencent.CmdAfterStartCall), "guessed-token", t0), fixture(t, "v4_after_start.json"))
+	e.tencent(signQuery(v4Query(callback.CmdAfterStartCall), "guessed-token", t0), tencentFixture(t, "v4_after_start.json"))
 	h := http.Header{}
 	yunxin.Sign(h, yunxinKey, "guessed-secret", []byte(`{}`), t0)
 	e.do("/webhook/yunxin/copy", nil, h, []byte(`{}`))
@@ -937,11 +928,11 @@ func TestStoreFailure(t *testing.T) {
 func TestLogFields(t *testing.T) {
 	logs := captureLogs(t)
 	e := newEnv(t, baseConfig(), nil)
-	e.tencent(v4Query(tencent.CmdAfterStartCall), fixture(t, "v4_after_start.json"))
-	e.tencent(v1Query("callee_call_end"), fixture(t, "v1_normal_end.json"))
-	e.yunxinSigned("copy", fixture(t, "yunxin_copy_5.json"))
-	e.yunxinSigned("callback", fixture(t, "yunxin_callback_20.json"))
-	e.tencent(v4Query(tencent.CmdAfterStartCall), fixture(t, "v4_after_start.json")) // duplicate
+	e.tencent(v4Query(callback.CmdAfterStartCall), tencentFixture(t, "v4_after_start.json"))
+	e.tencent(v1Query("callee_call_end"), tencentFixture(t, "v1_normal_end.json"))
+	e.yunxinSigned("copy", testkit.Fixture(t, "yunxin_copy_5.json"))
+	e.yunxinSigned("callback", testkit.Fixture(t, "yunxin_callback_20.json"))
+	e.tencent(v4Query(callback.CmdAfterStartCall), tencentFixture(t, "v4_after_start.json")) // duplicate
 	lines := logs.lines(t)
 	if len(lines) < 4 {
 		t.Fatalf("%d log lines:\n%s", len(lines), logs)
@@ -975,9 +966,9 @@ func TestReplyOnlyAfterWrite(t *testing.T) {
 		go func() {
 			var req *http.Request
 			if path == "tencent" {
-				req, _ = http.NewRequest(http.MethodPost, srv.URL+"/webhook/tencent?"+v4Query(tencent.CmdAfterStartCall).Encode(), bytes.NewReader(fixture(t, "v4_after_start.json")))
+				req, _ = http.NewRequest(http.MethodPost, srv.URL+"/webhook/tencent?"+v4Query(callback.CmdAfterStartCall).Encode(), bytes.NewReader(tencentFixture(t, "v4_after_start.json")))
 			} else {
-				body := fixture(t, "yunxin_copy_5.json")
+				body := testkit.Fixture(t, "yunxin_copy_5.json")
 				req, _ = http.NewRequest(http.MethodPost, srv.URL+"/webhook/yunxin/copy", bytes.NewReader(body))
 				yunxin.Sign(req.Header, yunxinKey, yunxinSecret, body, t0)
 			}
@@ -1025,7 +1016,7 @@ func TestVerifyBeforeParse(t *testing.T) {
 	cfg.CallbackToken = callbackToken
 	e := newEnv(t, cfg, nil)
 	garbage := []byte(`{"not json`)
-	if r := e.tencent(with(v4Query(tencent.CmdAfterStartCall), "SdkAppid", "1"), garbage); r.code != http.StatusForbidden {
+	if r := e.tencent(with(v4Query(callback.CmdAfterStartCall), "SdkAppid", "1"), garbage); r.code != http.StatusForbidden {
 		t.Errorf("wrong SdkAppid, bad body: %d", r.code)
 	}
 	if r := e.tencent(v1Query("cancel"), garbage); r.code != http.StatusUnauthorized {

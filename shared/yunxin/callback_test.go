@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/callfn/callfn/shared/call"
+	"github.com/callfn/callfn/testkit"
 )
 
 func mustParse(t *testing.T, channel string, body []byte) call.Event {
@@ -27,7 +28,7 @@ func mustParse(t *testing.T, channel string, body []byte) call.Event {
 
 // Seed 004's eventType 20 sample, byte for byte.
 func TestCallbackEvent20(t *testing.T) {
-	body := fixture(t, "callback_20.json")
+	body := testkit.Fixture(t, "callback_20.json")
 	ev := mustParse(t, ChannelCallback, body)
 	want := call.Event{
 		Provider: call.Yunxin, Channel: ChannelCallback, Command: "20", Event: "call_started",
@@ -54,7 +55,7 @@ func TestCallbackEvent20(t *testing.T) {
 }
 
 func TestCallbackEvent21(t *testing.T) {
-	ev := mustParse(t, ChannelCallback, fixture(t, "callback_21.json"))
+	ev := mustParse(t, ChannelCallback, testkit.Fixture(t, "callback_21.json"))
 	if ev.Command != "21" || ev.Event != "room_created" || ev.EventTime != 1573456122632 {
 		t.Errorf("event %+v", ev)
 	}
@@ -65,7 +66,7 @@ func TestCallbackEvent21(t *testing.T) {
 
 func TestCopyEvent5(t *testing.T) {
 	// members as a string-encoded array, every number as a string, "VEDIO".
-	ev := mustParse(t, ChannelCopy, fixture(t, "copy_5_members_string.json"))
+	ev := mustParse(t, ChannelCopy, testkit.Fixture(t, "copy_5_members_string.json"))
 	want := call.Facts{
 		Status: call.StatusEnded, MediaType: call.MediaVideo, CallType: call.TypeSingle,
 		Caller: "rss02", Callees: []string{"rss01"},
@@ -81,7 +82,7 @@ func TestCopyEvent5(t *testing.T) {
 
 	// members as a real array, numbers as numbers (a channelId wider than a
 	// float64), caller as "true", three members: a group call.
-	ev = mustParse(t, ChannelCopy, fixture(t, "copy_5_members_array.json"))
+	ev = mustParse(t, ChannelCopy, testkit.Fixture(t, "copy_5_members_array.json"))
 	if ev.CallID != "6290737000999815989" {
 		t.Errorf("channelId %q", ev.CallID)
 	}
@@ -94,7 +95,7 @@ func TestCopyEvent5(t *testing.T) {
 	}
 
 	// An intermediate copy of a long call.
-	ev = mustParse(t, ChannelCopy, fixture(t, "copy_5_running.json"))
+	ev = mustParse(t, ChannelCopy, testkit.Fixture(t, "copy_5_running.json"))
 	if ev.Event != "call_progress" || ev.Facts.Status != call.StatusOngoing || ev.Facts.EndTime != 0 || ev.Facts.Result != "" || ev.Facts.MediaType != call.MediaVideo {
 		t.Errorf("running: %+v", ev)
 	}
@@ -143,12 +144,12 @@ func TestCopyEvent5MissingCreateTime(t *testing.T) {
 
 func TestCopyEvent6(t *testing.T) {
 	for _, name := range []string{"copy_6_fileinfo_string.json", "copy_6_fileinfo_array.json"} {
-		ev := mustParse(t, ChannelCopy, fixture(t, name))
+		ev := mustParse(t, ChannelCopy, testkit.Fixture(t, name))
 		if ev.Command != "6" || ev.Event != "recording" || ev.CallID != "6290737000999815988" || ev.EventTime != 0 {
 			t.Errorf("%s: %+v", name, ev)
 		}
 	}
-	ev := mustParse(t, ChannelCopy, fixture(t, "copy_6_fileinfo_array.json"))
+	ev := mustParse(t, ChannelCopy, testkit.Fixture(t, "copy_6_fileinfo_array.json"))
 	if ev.Facts.Detail["files"] != "2" || ev.Facts.Detail["urls"] != "https://nim.example.com/b.aac https://nim.example.com/c.aac" {
 		t.Errorf("detail %v", ev.Facts.Detail)
 	}
@@ -187,7 +188,7 @@ func TestIsProbe(t *testing.T) {
 }
 
 func TestParseMalformed(t *testing.T) {
-	good := string(fixture(t, "copy_5_members_string.json"))
+	good := string(testkit.Fixture(t, "copy_5_members_string.json"))
 	for _, body := range []string{
 		``, `{`, `nope`, `null`, `[]`, `"x"`, `1`,
 		good + `x`, good + `}`, good + `]`, good + `{}`,

@@ -2,9 +2,8 @@ package yunxin
 
 import (
 	"errors"
+	"github.com/callfn/callfn/testkit"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,18 +14,9 @@ const (
 	testSecret = "s3cr3t"
 )
 
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // A vector computed outside Go (Python's hashlib) over testdata/callback_20.json.
 func TestSignVector(t *testing.T) {
-	body := fixture(t, "callback_20.json")
+	body := testkit.Fixture(t, "callback_20.json")
 	const (
 		curTime = "1573459861008"
 		md5     = "47a10dc083dbbab4e10c0011febb189c"
@@ -57,7 +47,7 @@ func signed(body []byte, now time.Time) http.Header {
 }
 
 func TestVerifyRefusals(t *testing.T) {
-	body := fixture(t, "callback_20.json")
+	body := testkit.Fixture(t, "callback_20.json")
 	now := time.UnixMilli(1700000000000)
 	tampered := []byte(strings.Replace(string(body), `"rss02"`, `"rss03"`, 1))
 	for _, tc := range []struct {
@@ -126,7 +116,7 @@ func TestVerifyWindowEdges(t *testing.T) {
 // canonicalizes them, but a header map built by other code may hold them
 // as sent.
 func TestVerifyHeaderCase(t *testing.T) {
-	body := fixture(t, "callback_21.json")
+	body := testkit.Fixture(t, "callback_21.json")
 	now := time.UnixMilli(1700000000000)
 	s := signed(body, now)
 	for _, names := range [][4]string{

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/callfn/callfn/shared/config"
-	"github.com/callfn/callfn/testkit/deploy"
 	"github.com/callfn/callfn/shared/platform"
 	"github.com/callfn/callfn/shared/records"
 	"github.com/callfn/callfn/shared/startcall"
@@ -26,6 +25,7 @@ import (
 	"github.com/callfn/callfn/shared/tencent/sandbox"
 	"github.com/callfn/callfn/shared/webhook"
 	"github.com/callfn/callfn/shared/yunxin"
+	"github.com/callfn/callfn/testkit/deploy"
 )
 
 // deployable is one function as it is deployed: its resource in

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"reflect"
 	"sync"
 	"testing"
@@ -17,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/callfn/callfn/shared/platform"
+	"github.com/callfn/callfn/testkit"
 )
 
 // seen is what the handler was given.
@@ -54,15 +53,6 @@ func echo(got *seen, body []byte) platform.Function {
 			w.Write(body)
 		}}},
 	}
-}
-
-func fixture(t *testing.T, name string) json.RawMessage {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 func TestHTTPFixtures(t *testing.T) {
@@ -114,7 +104,7 @@ func TestHTTPFixtures(t *testing.T) {
 			h := Handler(echo(&got, []byte("done")))
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			out, err := h(ctx, fixture(t, tt.file))
+			out, err := h(ctx, testkit.Fixture(t, tt.file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -147,7 +137,7 @@ func TestResponses(t *testing.T) {
 	var got seen
 	h := Handler(echo(&got, []byte("done")))
 
-	out, err := h(context.Background(), fixture(t, "apigw-v2-request-jwt-authorizer.json"))
+	out, err := h(context.Background(), testkit.Fixture(t, "apigw-v2-request-jwt-authorizer.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +155,7 @@ func TestResponses(t *testing.T) {
 		t.Errorf("HTTP API 2.0 response:\n got %+v\nwant %+v", v2, wantV2)
 	}
 
-	out, err = h(context.Background(), fixture(t, "apigw-request.json"))
+	out, err = h(context.Background(), testkit.Fixture(t, "apigw-request.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +184,7 @@ func TestThroughLambdaLibrary(t *testing.T) {
 	var got seen
 	lh := lambda.NewHandler(Handler(echo(&got, []byte(`{"ok":true}`))))
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "invocation-1"})
-	out, err := lh.Invoke(ctx, fixture(t, "apigw-v2-request-no-authorizer.json"))
+	out, err := lh.Invoke(ctx, testkit.Fixture(t, "apigw-v2-request-no-authorizer.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,9 +211,9 @@ func TestBase64Bodies(t *testing.T) {
 	b64 := base64.StdEncoding.EncodeToString(binary)
 
 	var v2 events.APIGatewayV2HTTPRequest
-	json.Unmarshal(fixture(t, "apigw-v2-request-jwt-authorizer.json"), &v2)
+	json.Unmarshal(testkit.Fixture(t, "apigw-v2-request-jwt-authorizer.json"), &v2)
 	var v1 events.APIGatewayProxyRequest
-	json.Unmarshal(fixture(t, "apigw-request.json"), &v1)
+	json.Unmarshal(testkit.Fixture(t, "apigw-request.json"), &v1)
 
 	event := func(body string, isBase64 bool, rest bool) json.RawMessage {
 		var b []byte
@@ -310,7 +300,7 @@ func TestHandlerFailures(t *testing.T) {
 	}}
 	h := Handler(fn)
 	for i := 0; i < 2; i++ { // and again: the process is still serving
-		out, err := h(context.Background(), fixture(t, "apigw-v2-request-jwt-authorizer.json"))
+		out, err := h(context.Background(), testkit.Fixture(t, "apigw-v2-request-jwt-authorizer.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -319,7 +309,7 @@ func TestHandlerFailures(t *testing.T) {
 			t.Errorf("panicking handler: %+v; want a clean 500", r)
 		}
 	}
-	out, err := h(context.Background(), fixture(t, "apigw-request.json"))
+	out, err := h(context.Background(), testkit.Fixture(t, "apigw-request.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +317,7 @@ func TestHandlerFailures(t *testing.T) {
 		t.Errorf("erroring handler: %+v", r)
 	}
 	// A route the function does not have: net/http's 404, not an error.
-	out, _ = h(context.Background(), fixture(t, "apigw-v2-request-no-authorizer.json"))
+	out, _ = h(context.Background(), testkit.Fixture(t, "apigw-v2-request-no-authorizer.json"))
 	if r := out.(events.APIGatewayV2HTTPResponse); r.StatusCode != 404 {
 		t.Errorf("unknown route: %+v", r)
 	}
@@ -336,7 +326,7 @@ func TestHandlerFailures(t *testing.T) {
 func TestRequestIDPrecedence(t *testing.T) {
 	var got seen
 	h := Handler(echo(&got, nil))
-	ev := fixture(t, "apigw-request.json")
+	ev := testkit.Fixture(t, "apigw-request.json")
 	h(context.Background(), ev)
 	if got.RequestID != "deef4878-7910-11e6-8f14-25afc3e9ae33" {
 		t.Errorf("without a Lambda context: %q, want the gateway's requestId", got.RequestID)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/callfn/callfn/shared/platform"
+	"github.com/callfn/callfn/testkit"
 )
 
 // ticker is a function with a Schedule that records its tick and request id.
@@ -32,7 +33,7 @@ func TestSchedules(t *testing.T) {
 	}{
 		{
 			name:  "scheduler-input.json",
-			event: fixture(t, "scheduler-input.json"),
+			event: testkit.Fixture(t, "scheduler-input.json"),
 			want: platform.Tick{Name: "archive-records", Time: time.Date(2022, 3, 22, 18, 59, 43, 0, time.UTC),
 				Payload: json.RawMessage(`{"olderThanDays": 6}`)},
 		},
@@ -48,7 +49,7 @@ func TestSchedules(t *testing.T) {
 		},
 		{
 			name:  "cloudwatch-scheduled-event.json",
-			event: fixture(t, "cloudwatch-scheduled-event.json"),
+			event: testkit.Fixture(t, "cloudwatch-scheduled-event.json"),
 			want: platform.Tick{Name: "SampleRule", Time: time.Date(2016, 12, 30, 18, 44, 49, 0, time.UTC),
 				Payload: json.RawMessage(`{}`)},
 			id: "890abcde-f123-4567-890a-bcdef1234567",
@@ -91,7 +92,7 @@ func TestSchedules(t *testing.T) {
 func TestScheduleFailures(t *testing.T) {
 	noSchedule := Handler(platform.Function{Name: "webhook"})
 	for _, f := range []string{"scheduler-input.json", "cloudwatch-scheduled-event.json"} {
-		if _, err := noSchedule(context.Background(), fixture(t, f)); !errors.Is(err, platform.ErrNoSchedule) {
+		if _, err := noSchedule(context.Background(), testkit.Fixture(t, f)); !errors.Is(err, platform.ErrNoSchedule) {
 			t.Errorf("%s at a function without a schedule: %v, want ErrNoSchedule", f, err)
 		}
 	}
@@ -99,14 +100,14 @@ func TestScheduleFailures(t *testing.T) {
 	panics := Handler(platform.Function{Name: "p", Schedule: func(context.Context, platform.Tick) (any, error) {
 		panic("kaput")
 	}})
-	if _, err := panics(context.Background(), fixture(t, "scheduler-input.json")); err == nil || !strings.Contains(err.Error(), "kaput") {
+	if _, err := panics(context.Background(), testkit.Fixture(t, "scheduler-input.json")); err == nil || !strings.Contains(err.Error(), "kaput") {
 		t.Errorf("panicking schedule: %v", err)
 	}
 
 	failing := Handler(platform.Function{Name: "f", Schedule: func(context.Context, platform.Tick) (any, error) {
 		return nil, errors.New("tencent unreachable")
 	}})
-	if _, err := failing(context.Background(), fixture(t, "scheduler-input.json")); err == nil || err.Error() != "tencent unreachable" {
+	if _, err := failing(context.Background(), testkit.Fixture(t, "scheduler-input.json")); err == nil || err.Error() != "tencent unreachable" {
 		t.Errorf("failing schedule: %v", err)
 	}
 

@@ -28,7 +28,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/tencent/callback"
 	"github.com/tencentyun/scf-go-lib/cloudfunction/messages"
 	scfevents "github.com/tencentyun/scf-go-lib/events"
 )
@@ -36,6 +36,13 @@ import (
 const (
 	appID         = "1400000001"
 	callbackToken = "invoke-test-callback-token"
+)
+
+// What the webhook must not link: it answers Tencent's callbacks
+// (tencent/callback) and sends Tencent nothing.
+const (
+	cloudSDK = "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+	restPkg  = "github.com/callfn/callfn/shared/tencent/rest"
 )
 
 // platformBuild is how the Makefile builds a function for one platform.
@@ -81,6 +88,11 @@ func TestBinaries(t *testing.T) {
 				if !mods[b.mustLink] {
 					t.Errorf("%s/%s does not link %s; is it built for %s at all?", b.name, fn, b.mustLink, b.name)
 				}
+				// The webhook only receives: Tencent's outbound client and
+				// the Cloud API SDK behind it stay out of its binary.
+				if fn == "webhook" && mods[cloudSDK] {
+					t.Errorf("%s/%s links %s", b.name, fn, cloudSDK)
+				}
 			}
 			// lambda.norpc: no net/rpc (aws-lambda-go's go1.x mode) in the bootstrap.
 			list := exec.Command(goTool(t), "list", "-deps", "-tags", "lambda,lambda.norpc", "./functions/"+fn)
@@ -91,6 +103,9 @@ func TestBinaries(t *testing.T) {
 			}
 			if strings.Contains("\n"+string(out), "\nnet/rpc\n") {
 				t.Errorf("lambda/%s imports net/rpc despite lambda.norpc", fn)
+			}
+			if fn == "webhook" && strings.Contains("\n"+string(out), "\n"+restPkg+"\n") {
+				t.Errorf("lambda/%s imports %s", fn, restPkg)
 			}
 		}
 	})
@@ -326,7 +341,7 @@ const startCall = `{"CallbackCommand":"Call.CallbackAfterStartCall","CallInfo":{
 func tencentQuery(sdkAppID, token string, now time.Time) string {
 	rt := strconv.FormatInt(now.Unix(), 10)
 	return "SdkAppid=" + sdkAppID + "&CallbackCommand=Call.CallbackAfterStartCall&contenttype=json" +
-		"&ClientIP=203.0.113.7&OptPlatform=Android&RequestTime=" + rt + "&Sign=" + tencent.CallbackSign(token, rt)
+		"&ClientIP=203.0.113.7&OptPlatform=Android&RequestTime=" + rt + "&Sign=" + callback.Sign(token, rt)
 }
 
 var tencentHeader = map[string]string{"Content-Type": "application/json", "User-Agent": "Go-http-client/1.1"}

@@ -7,13 +7,12 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/callfn/callfn/shared/platform"
+	"github.com/callfn/callfn/testkit"
 	"github.com/tencentyun/scf-go-lib/events"
 	"github.com/tencentyun/scf-go-lib/functioncontext"
 )
@@ -48,15 +47,6 @@ func echo(got *seen, body []byte) platform.Function {
 	}
 }
 
-func fixture(t *testing.T, name string) json.RawMessage {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func TestAPIGatewayFixtures(t *testing.T) {
 	tests := []struct {
 		file   string
@@ -83,7 +73,7 @@ func TestAPIGatewayFixtures(t *testing.T) {
 			h := Handler(echo(&got, []byte(`{"ok":true}`)))
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			out, err := h(ctx, fixture(t, tt.file))
+			out, err := h(ctx, testkit.Fixture(t, tt.file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,7 +108,7 @@ func TestAPIGatewayRequestID(t *testing.T) {
 	var got seen
 	h := Handler(echo(&got, nil))
 	ctx := functioncontext.NewContext(context.Background(), &functioncontext.FunctionContext{RequestID: "scf-invocation"})
-	h(ctx, fixture(t, "apigw-request.json"))
+	h(ctx, testkit.Fixture(t, "apigw-request.json"))
 	if got.RequestID != "scf-invocation" {
 		t.Errorf("request id %q, want SCF's invocation id", got.RequestID)
 	}
@@ -128,7 +118,7 @@ func TestAPIGatewayRequestID(t *testing.T) {
 // replaced (isBase64Encoded as raw JSON: real events send a boolean).
 func withBody(t *testing.T, body string, isBase64 string) json.RawMessage {
 	var m map[string]json.RawMessage
-	if err := json.Unmarshal(fixture(t, "apigw-request.json"), &m); err != nil {
+	if err := json.Unmarshal(testkit.Fixture(t, "apigw-request.json"), &m); err != nil {
 		t.Fatal(err)
 	}
 	m["body"], _ = json.Marshal(body)
@@ -196,7 +186,7 @@ func TestAPIGatewayHandlerFailures(t *testing.T) {
 	}}
 	h := Handler(fn)
 	for i := 0; i < 2; i++ {
-		out, err := h(context.Background(), fixture(t, "apigw-request.json"))
+		out, err := h(context.Background(), testkit.Fixture(t, "apigw-request.json"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/callfn/callfn/shared/platform"
+	"github.com/callfn/callfn/testkit"
 	"github.com/tencentyun/scf-go-lib/cloudfunction/messages"
 	"github.com/tencentyun/scf-go-lib/events"
 	"github.com/tencentyun/scf-go-lib/functioncontext"
@@ -63,7 +64,7 @@ func TestRPCInvokeAPIGateway(t *testing.T) {
 	var got seen
 	c := serve(t, Handler(echo(&got, []byte(`{"ok":true}`))))
 	req := &messages.InvokeRequest{
-		Payload:      fixture(t, "apigw-request.json"),
+		Payload:      testkit.Fixture(t, "apigw-request.json"),
 		RequestId:    "scf-invoke-1",
 		Deadline:     deadline(30 * time.Second),
 		FunctionName: "webhook",
@@ -158,14 +159,14 @@ func TestRPCInvokeErrors(t *testing.T) {
 		}
 		return resp
 	}
-	for _, p := range []string{`garbage`, `{"hello":"world"}`, string(fixture(t, "timer-event.json"))} {
+	for _, p := range []string{`garbage`, `{"hello":"world"}`, string(testkit.Fixture(t, "timer-event.json"))} {
 		resp := call(p)
 		if resp.Error == nil || resp.Error.Message == "" || resp.Error.ShouldExit || resp.Payload != nil {
 			t.Errorf("%.40s: %+v, want an invocation error", p, resp)
 		}
 	}
 	// Still serving.
-	if resp := call(string(fixture(t, "apigw-request.json"))); resp.Error != nil {
+	if resp := call(string(testkit.Fixture(t, "apigw-request.json"))); resp.Error != nil {
 		t.Errorf("after errors: %+v", resp.Error)
 	}
 

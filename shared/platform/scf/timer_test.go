@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/callfn/callfn/shared/platform"
+	"github.com/callfn/callfn/testkit"
 	"github.com/tencentyun/scf-go-lib/functioncontext"
 )
 
@@ -20,13 +21,13 @@ func TestTimers(t *testing.T) {
 	}{
 		{
 			name:  "timer-event.json",
-			event: fixture(t, "timer-event.json"),
+			event: testkit.Fixture(t, "timer-event.json"),
 			want: platform.Tick{Name: "EveryDay", Time: time.Date(2019, 2, 21, 11, 49, 0, 0, time.UTC),
 				Payload: json.RawMessage(`"user define msg body"`)},
 		},
 		{
 			name:  "timer-event-scf-go-lib.json",
-			event: fixture(t, "timer-event-scf-go-lib.json"),
+			event: testkit.Fixture(t, "timer-event-scf-go-lib.json"),
 			want:  platform.Tick{Name: "oneminute", Time: time.Date(2019, 8, 17, 5, 26, 0, 0, time.UTC)},
 		},
 		{
@@ -73,11 +74,11 @@ func TestTimers(t *testing.T) {
 }
 
 func TestTimerFailures(t *testing.T) {
-	if _, err := Handler(platform.Function{Name: "webhook"})(context.Background(), fixture(t, "timer-event.json")); !errors.Is(err, platform.ErrNoSchedule) {
+	if _, err := Handler(platform.Function{Name: "webhook"})(context.Background(), testkit.Fixture(t, "timer-event.json")); !errors.Is(err, platform.ErrNoSchedule) {
 		t.Errorf("timer at a function without a schedule: %v, want ErrNoSchedule", err)
 	}
 	panics := Handler(platform.Function{Name: "p", Schedule: func(context.Context, platform.Tick) (any, error) { panic("kaput") }})
-	if _, err := panics(context.Background(), fixture(t, "timer-event.json")); err == nil || !strings.Contains(err.Error(), "kaput") {
+	if _, err := panics(context.Background(), testkit.Fixture(t, "timer-event.json")); err == nil || !strings.Contains(err.Error(), "kaput") {
 		t.Errorf("panicking schedule: %v", err)
 	}
 	ok := Handler(platform.Function{Name: "ok", Schedule: func(context.Context, platform.Tick) (any, error) { return nil, nil }})

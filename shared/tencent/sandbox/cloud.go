@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/tencent/rest"
 )
 
 // Tencent Cloud API 3.0: POST / with X-TC-Action, X-TC-Version,
@@ -73,17 +73,17 @@ func (s *Sandbox) serveCloud(w http.ResponseWriter, r *http.Request) {
 	case !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json"):
 		fail("InvalidParameter.BodyParamsError", "Content-Type must be application/json")
 		return
-	case action != tencent.IngestAction:
+	case action != rest.IngestAction:
 		fail("InvalidAction", "the sandbox knows no action "+action)
 		return
-	case r.Header.Get("X-TC-Version") != tencent.IngestVersion:
-		fail("NoSuchVersion", "StartStreamIngest has version "+tencent.IngestVersion)
+	case r.Header.Get("X-TC-Version") != rest.IngestVersion:
+		fail("NoSuchVersion", "StartStreamIngest has version "+rest.IngestVersion)
 		return
 	case !cloudRegions[r.Header.Get("X-TC-Region")]:
 		fail("UnsupportedRegion", "StartStreamIngest does not support region "+r.Header.Get("X-TC-Region"))
 		return
 	}
-	if e := s.checkTC3(r, tencent.IngestService, body); e != nil {
+	if e := s.checkTC3(r, rest.IngestService, body); e != nil {
 		fail(e.code, e.msg)
 		return
 	}
@@ -154,10 +154,10 @@ func (s *Sandbox) startStreamIngest(body []byte) (IngestTask, string, string) {
 	// Room ids: the reference's 0 is a string room, 1 an integer room.
 	quoted, _ := json.Marshal(*p.RoomId)
 	if *p.RoomIdType == ingestIntRoom {
-		if _, err := tencent.RoomID(quoted, tencent.RoomIdTypeInt); err != nil {
+		if _, err := rest.RoomID(quoted, rest.RoomIdTypeInt); err != nil {
 			return IngestTask{}, "InvalidParameter.RoomId", "RoomId is not a 32-bit integer room"
 		}
-	} else if _, err := tencent.RoomID(quoted, tencent.RoomIdTypeString); err != nil {
+	} else if _, err := rest.RoomID(quoted, rest.RoomIdTypeString); err != nil {
 		return IngestTask{}, "InvalidParameter.StrRoomId", "RoomId is not a valid string room"
 	}
 	if f := s.verifySig(*p.UserId, str(p.UserSig)); str(p.UserSig) == "" || f != nil {
@@ -177,9 +177,9 @@ func (s *Sandbox) startStreamIngest(body []byte) (IngestTask, string, string) {
 	}
 	task := IngestTask{TaskId: randHex(24), RoomId: *p.RoomId, RoomIdType: *p.RoomIdType, UserId: *p.UserId,
 		StreamUrl: *p.StreamUrl, RepeatNum: p.RepeatNum, Volume: p.Volume}
-	wantKind := tencent.RoomIdTypeString
+	wantKind := rest.RoomIdTypeString
 	if task.RoomIdType == ingestIntRoom {
-		wantKind = tencent.RoomIdTypeInt
+		wantKind = rest.RoomIdTypeInt
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -16,13 +16,15 @@ import (
 	"time"
 
 	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/tencent/callback"
+	"github.com/callfn/callfn/shared/tencent/rest"
 )
 
 // v4 callback commands.
 const (
-	cmdAfterStart    = "Call.CallbackAfterStartCall"
-	cmdMemberChanged = "Call.CallbackAfterMemberChanged"
-	cmdAfterEnd      = "Call.CallbackAfterEndCall"
+	cmdAfterStart    = callback.CmdAfterStartCall
+	cmdMemberChanged = callback.CmdAfterMemberChanged
+	cmdAfterEnd      = callback.CmdAfterEndCall
 )
 
 // failedCalleeCode is the ResultCode given to a callee the plan fails.
@@ -159,7 +161,7 @@ func (s *Sandbox) Rang(user string) int {
 	return n
 }
 
-func (s *Sandbox) newCall(req *tencent.StartCallRequest, p plan, clientIP string) *playedCall {
+func (s *Sandbox) newCall(req *rest.StartCallRequest, p plan, clientIP string) *playedCall {
 	now := s.o.Clock()
 	c := &playedCall{
 		requested: slices.Clone(req.CalleeList_Account),
@@ -184,16 +186,16 @@ func (s *Sandbox) newCall(req *tencent.StartCallRequest, p plan, clientIP string
 	}
 	c.rec = Record{CallId: newUUID(), Caller_Account: req.Robot_Account, MediaType: req.CallInfo.MediaType,
 		CallType: callType, StartTime: now.Unix(), CalleeList_Account: slices.Clone(c.reached)}
-	c.rec.RoomIdType = tencent.RoomIdTypeInt
+	c.rec.RoomIdType = rest.RoomIdTypeInt
 	if t := req.CallInfo.RoomIdType; t != nil {
 		c.rec.RoomIdType = *t
 	}
-	c.rec.RoomId, _ = tencent.RoomID(req.CallInfo.RoomId, c.rec.RoomIdType)
+	c.rec.RoomId, _ = rest.RoomID(req.CallInfo.RoomId, c.rec.RoomIdType)
 	if c.rec.RoomId == "" { // Tencent picks a room
-		if c.rec.RoomIdType == tencent.RoomIdTypeString {
+		if c.rec.RoomIdType == rest.RoomIdTypeString {
 			c.rec.RoomId = "callroom_" + randHex(6)
 		} else {
-			c.rec.RoomId = strconv.FormatUint(1+rand.Uint64N(tencent.MaxIntRoomID), 10)
+			c.rec.RoomId = strconv.FormatUint(1+rand.Uint64N(rest.MaxIntRoomID), 10)
 		}
 	}
 	c.join(req.Robot_Account, true)
@@ -345,7 +347,7 @@ func (s *Sandbox) apply(c *playedCall, st step) bool {
 		return true
 	}
 	c.vnow = c.virtualAt(st.at)
-	var sends []callback
+	var sends []outCallback
 	switch st.action {
 	case "":
 		sends = append(sends, c.startCallback())
@@ -371,7 +373,7 @@ func (s *Sandbox) apply(c *playedCall, st step) bool {
 				c.leave(u)
 			}
 		}
-		sends = append(sends, callback{cmdMemberChanged, cbMemberChanged{CallbackCommand: cmdMemberChanged,
+		sends = append(sends, outCallback{cmdMemberChanged, cbMemberChanged{CallbackCommand: cmdMemberChanged,
 			CallId: c.rec.CallId, UserList: c.userList(), ChangedUserList: changed, EventTime: c.vnow}})
 		if len(c.state) <= 1 {
 			sends = append(sends, s.finish(c, c.plan.outcome))
@@ -411,7 +413,7 @@ func (s *Sandbox) endByAPI(c *playedCall) {
 	if c.rec.AcceptTime != 0 {
 		result, action, users = "NormalEnd", "Hangup", []string{c.rec.Caller_Account}
 	}
-	var sends []callback
+	var sends []outCallback
 	if !c.startSent { // ended before Tencent's start callback went out
 		sends = append(sends, c.startCallback())
 	}
@@ -420,7 +422,7 @@ func (s *Sandbox) endByAPI(c *playedCall) {
 		changed = append(changed, cbChanged{u, action})
 		c.leave(u)
 	}
-	sends = append(sends, callback{cmdMemberChanged, cbMemberChanged{CallbackCommand: cmdMemberChanged,
+	sends = append(sends, outCallback{cmdMemberChanged, cbMemberChanged{CallbackCommand: cmdMemberChanged,
 		CallId: c.rec.CallId, UserList: c.userList(), ChangedUserList: changed, EventTime: vt}})
 	sends = append(sends, s.finish(c, result))
 	callID, ip := c.rec.CallId, c.clientIP
@@ -431,21 +433,21 @@ func (s *Sandbox) endByAPI(c *playedCall) {
 }
 
 // startCallback is Call.CallbackAfterStartCall; the caller holds s.mu.
-func (c *playedCall) startCallback() callback {
+func (c *playedCall) startCallback() outCallback {
 	c.startSent = true
-	return callback{cmdAfterStart, cbAfterStart{CallbackCommand: cmdAfterStart,
+	return outCallback{cmdAfterStart, cbAfterStart{CallbackCommand: cmdAfterStart,
 		CallInfo: cbCallInfo{CallId: c.rec.CallId, CallMediaType: c.rec.MediaType, RoomId: c.rec.RoomId, RoomIdType: c.rec.RoomIdType},
 		UserList: c.userList(), EventTime: min(c.vnow, c.startMs+200)}}
 }
 
 // finish ends c with result; the caller holds s.mu.
-func (s *Sandbox) finish(c *playedCall, result string) callback {
+func (s *Sandbox) finish(c *playedCall, result string) outCallback {
 	c.ended = true
 	c.rec.CallResult = result
 	c.rec.EndTime = max(c.vnow/1000, c.rec.StartTime)
 	rec := c.rec
 	rec.CalleeList_Account = slices.Clone(rec.CalleeList_Account)
-	return callback{cmdAfterEnd, cbAfterEnd{CallbackCommand: cmdAfterEnd, CallRecord: rec, EventTime: c.vnow}}
+	return outCallback{cmdAfterEnd, cbAfterEnd{CallbackCommand: cmdAfterEnd, CallRecord: rec, EventTime: c.vnow}}
 }
 
 // userList is who is in the call now; the caller holds s.mu.
@@ -502,7 +504,8 @@ type cbAfterEnd struct {
 	EventTime       int64
 }
 
-type callback struct {
+// outCallback is one callback to send: its command and body.
+type outCallback struct {
 	command string
 	body    any
 }
@@ -530,7 +533,7 @@ const maxDeliveries = 10000
 // deliver posts one callback as Tencent does: query SdkAppid,
 // CallbackCommand, contenttype, ClientIP, OptPlatform, plus RequestTime and
 // Sign with a token; a 2 s timeout and no retry.
-func (s *Sandbox) deliver(callID, clientIP string, cb callback) {
+func (s *Sandbox) deliver(callID, clientIP string, cb outCallback) {
 	s.mu.Lock()
 	conf := s.callback
 	s.mu.Unlock()
@@ -550,7 +553,7 @@ func (s *Sandbox) deliver(callID, clientIP string, cb callback) {
 	if s.o.CallbackToken != "" {
 		rt := strconv.FormatInt(s.o.Clock().Unix(), 10)
 		q.Set("RequestTime", rt)
-		q.Set("Sign", tencent.CallbackSign(s.o.CallbackToken, rt))
+		q.Set("Sign", callback.Sign(s.o.CallbackToken, rt))
 	}
 	sep := "?"
 	if strings.Contains(conf.url, "?") {

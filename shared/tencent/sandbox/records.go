@@ -7,13 +7,14 @@ import (
 	"strings"
 
 	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/tencent/rest"
 )
 
 // The records commands of both generations (spec §1.1, §1.2), answered from
 // the calls the sandbox has played:
 //
 //   - a call has a record once it has ended, and keeps it for 7 days from
-//     its start (tencent.RecordRetention, at the sandbox's clock);
+//     its start (rest.RecordRetention, at the sandbox's clock);
 //   - filters select by start time, in seconds, both ends inclusive; the
 //     start defaults to, and is clamped to, now − 7 days; the end defaults
 //     to now. Records come oldest first (then by call id).
@@ -29,10 +30,10 @@ import (
 
 // addRecordCommands registers the records commands (called by New).
 func (s *Sandbox) addRecordCommands() {
-	s.v4[tencent.V4GetRecordByCallID.Path] = s.v4RecordByCallID
-	s.v4[tencent.V4GetRecordByFilter.Path] = s.v4RecordsByFilter
-	s.v1[tencent.V1GetRecordByCallID.Path] = s.v1RecordByCallID
-	s.v1[tencent.V1GetRecordsByFilter.Path] = s.v1RecordsByFilter
+	s.v4[rest.V4GetRecordByCallID.Path] = s.v4RecordByCallID
+	s.v4[rest.V4GetRecordByFilter.Path] = s.v4RecordsByFilter
+	s.v1[rest.V1GetRecordByCallID.Path] = s.v1RecordByCallID
+	s.v1[rest.V1GetRecordsByFilter.Path] = s.v1RecordsByFilter
 }
 
 // AddPlayed adds calls as if the sandbox had played them to their end, for
@@ -71,7 +72,7 @@ type recordQuery struct {
 
 // records answers q: the page's records and the total.
 func (s *Sandbox) records(q recordQuery) ([]Record, int) {
-	oldest := s.o.Clock().Add(-tencent.RecordRetention).Unix()
+	oldest := s.o.Clock().Add(-rest.RecordRetention).Unix()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var all []*Record
@@ -101,7 +102,7 @@ func (s *Sandbox) records(q recordQuery) ([]Record, int) {
 
 // record is one call's record, if it has one.
 func (s *Sandbox) record(callID string) (Record, bool) {
-	oldest := s.o.Clock().Add(-tencent.RecordRetention).Unix()
+	oldest := s.o.Clock().Add(-rest.RecordRetention).Unix()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.calls[callID]
@@ -116,7 +117,7 @@ func (s *Sandbox) record(callID string) (Record, bool) {
 // window applies the documented defaults and clamp to a filter's times.
 func (s *Sandbox) window(start, end int64) (int64, int64) {
 	now := s.o.Clock()
-	oldest := now.Add(-tencent.RecordRetention).Unix()
+	oldest := now.Add(-rest.RecordRetention).Unix()
 	if start < oldest {
 		start = oldest
 	}
@@ -160,7 +161,7 @@ func (s *Sandbox) v4RecordsByFilter(q *v4Request) (any, int, string) {
 	case b.CallType != "" && b.CallType != "SingleCall" && b.CallType != "MultiCall":
 		return nil, 101002, "bad parameter: CallType " + b.CallType
 	}
-	rq := recordQuery{result: b.CallResult, callType: b.CallType, perPage: cmp.Or(b.NumberPerPage, tencent.V4DefaultPerPage), page: cmp.Or(b.Page, 1)}
+	rq := recordQuery{result: b.CallResult, callType: b.CallType, perPage: cmp.Or(b.NumberPerPage, rest.V4DefaultPerPage), page: cmp.Or(b.Page, 1)}
 	rq.start, rq.end = s.window(b.StartTime, b.EndTime)
 	recs, total := s.records(rq)
 	page := rq.page
@@ -237,7 +238,7 @@ func (s *Sandbox) v1RecordsByFilter(q *v1Request) (any, int, string) {
 	if err := json.Unmarshal(q.body, &b); err != nil {
 		return nil, 70009, "the request body could not be parsed: " + err.Error()
 	}
-	rq := recordQuery{perPage: cmp.Or(b.NumberPerPage, tencent.V1DefaultPerPage), page: cmp.Or(b.Page, 1)}
+	rq := recordQuery{perPage: cmp.Or(b.NumberPerPage, rest.V1DefaultPerPage), page: cmp.Or(b.Page, 1)}
 	switch {
 	case b.StartTimestamp == nil:
 		return nil, 70001, "invalid parameters: startTimestamp is required"

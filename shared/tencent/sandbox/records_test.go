@@ -6,45 +6,34 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/callfn/callfn/shared/api/upstream"
 	"github.com/callfn/callfn/shared/call"
 	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/tencent/rest"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
+	"github.com/callfn/callfn/testkit"
 )
-
-// clock is a settable clock shared by the sandbox and the client.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type env struct {
 	sb  *sandbox.Sandbox
-	tc  *tencent.Client
-	clk *clock
-	now int64 // the clock's start, Unix seconds
+	tc  *rest.Client
+	clk *testkit.Clock // shared by the sandbox and the client
+	now int64          // the clock's start, Unix seconds
 }
 
 func newEnv(t *testing.T, o sandbox.Options) *env {
 	t.Helper()
-	clk := &clock{t: time.Now().Truncate(time.Second)}
+	clk := testkit.NewClock(time.Now().Truncate(time.Second))
 	o.Clock = clk.Now
 	o.Scale = sandbox.Instant
 	sb := sandbox.New(o)
 	srv := httptest.NewServer(sb)
 	t.Cleanup(func() { srv.Close(); sb.Close() })
-	tc, err := tencent.New(tencent.Options{SDKAppID: sb.SDKAppID(), Key: sandbox.DefaultKey, Endpoint: srv.URL, Now: clk.Now,
-		Retry: tencent.Retry{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond}})
+	tc, err := rest.New(rest.Options{SDKAppID: sb.SDKAppID(), Key: sandbox.DefaultKey, Endpoint: srv.URL, Now: clk.Now,
+		Retry: rest.Retry{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,11 +79,11 @@ func TestRecordByCallIDBothGenerations(t *testing.T) {
 			}
 			for _, id := range []string{"no-such-call", "old-000"} {
 				_, _, err = e.tc.GetRecordByCallID(ctx, api, id)
-				if !errors.Is(err, tencent.ErrRecordNotFound) || tencent.HTTPStatus(err) != http.StatusNotFound {
+				if !errors.Is(err, rest.ErrRecordNotFound) || upstream.Status(err) != http.StatusNotFound {
 					t.Errorf("%s: %v, want ErrRecordNotFound", id, err)
 				}
 			}
-			var te *tencent.Error
+			var te *rest.Error
 			if api == tencent.V4 && (!errors.As(err, &te) || te.Code != 101050) {
 				t.Errorf("v4 unknown record: %v, want code 101050", err)
 			}
@@ -111,7 +100,7 @@ func TestRecordByFilterPaging(t *testing.T) {
 		t.Run(api, func(t *testing.T) {
 			var ids []string
 			for page := 1; ; page++ {
-				p, _, err := e.tc.GetRecordByFilter(ctx, api, tencent.RecordFilter{PerPage: 10, Page: page})
+				p, _, err := e.tc.GetRecordByFilter(ctx, api, rest.RecordFilter{PerPage: 10, Page: page})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -138,30 +127,30 @@ func TestRecordByFilterPaging(t *testing.T) {
 				t.Errorf("ids %v", ids)
 			}
 			// A page past the end: Page 0, no records.
-			p, _, err := e.tc.GetRecordByFilter(ctx, api, tencent.RecordFilter{PerPage: 10, Page: 4})
+			p, _, err := e.tc.GetRecordByFilter(ctx, api, rest.RecordFilter{PerPage: 10, Page: 4})
 			if err != nil || p.Page != 0 || len(p.Records) != 0 || !p.Last(4, 10) {
 				t.Errorf("past the end: %+v %v", p, err)
 			}
 			// Filters by result, type and time.
-			p, _, err = e.tc.GetRecordByFilter(ctx, api, tencent.RecordFilter{Result: call.ResultReject, CallType: call.TypeGroup, PerPage: 100})
+			p, _, err = e.tc.GetRecordByFilter(ctx, api, rest.RecordFilter{Result: call.ResultReject, CallType: call.TypeGroup, PerPage: 100})
 			if err != nil || p.Total != 12 {
 				t.Fatalf("reject/group: %+v %v", p, err)
 			}
-			p, _, err = e.tc.GetRecordByFilter(ctx, api, tencent.RecordFilter{Result: call.ResultNormalEnd, CallType: call.TypeGroup})
+			p, _, err = e.tc.GetRecordByFilter(ctx, api, rest.RecordFilter{Result: call.ResultNormalEnd, CallType: call.TypeGroup})
 			if err != nil || p.Total != 0 || p.Page != 0 {
 				t.Fatalf("normal_end/group: %+v %v", p, err)
 			}
-			p, _, err = e.tc.GetRecordByFilter(ctx, api, tencent.RecordFilter{StartTime: e.now - 5*3600 + 60, EndTime: e.now - 5*3600 + 180})
+			p, _, err = e.tc.GetRecordByFilter(ctx, api, rest.RecordFilter{StartTime: e.now - 5*3600 + 60, EndTime: e.now - 5*3600 + 180})
 			if err != nil || p.Total != 3 || p.Records[0].CallID != "c-001" {
 				t.Fatalf("time range: %+v %v", p, err)
 			}
 			// Bad parameters never reach Tencent.
-			_, _, err = e.tc.GetRecordByFilter(ctx, api, tencent.RecordFilter{Result: "maybe"})
-			if !errors.Is(err, tencent.ErrBadRequest) {
+			_, _, err = e.tc.GetRecordByFilter(ctx, api, rest.RecordFilter{Result: "maybe"})
+			if !errors.Is(err, rest.ErrBadRequest) {
 				t.Errorf("unknown result: %v", err)
 			}
-			_, _, err = e.tc.GetRecordByFilter(ctx, api, tencent.RecordFilter{StartTime: 10, EndTime: 5})
-			if !errors.Is(err, tencent.ErrBadRequest) {
+			_, _, err = e.tc.GetRecordByFilter(ctx, api, rest.RecordFilter{StartTime: 10, EndTime: 5})
+			if !errors.Is(err, rest.ErrBadRequest) {
 				t.Errorf("inverted range: %v", err)
 			}
 		})
@@ -171,7 +160,7 @@ func TestRecordByFilterPaging(t *testing.T) {
 // Records last 7 days from their start; the window moves with the clock.
 func TestRecordsSevenDayWindow(t *testing.T) {
 	e := newEnv(t, sandbox.Options{})
-	week := int64(tencent.RecordRetention / time.Second)
+	week := int64(rest.RecordRetention / time.Second)
 	e.sb.AddPlayed(
 		sandbox.Record{CallId: "out", StartTime: e.now - week - 30, EndTime: e.now - week, CallResult: "Cancel"},
 		sandbox.Record{CallId: "in", StartTime: e.now - week + 30, EndTime: e.now - week + 60, CallResult: "Cancel"},
@@ -180,7 +169,7 @@ func TestRecordsSevenDayWindow(t *testing.T) {
 	ctx := context.Background()
 	for _, api := range []string{tencent.V4, tencent.V1} {
 		count := func() int {
-			p, _, err := e.tc.GetRecordByFilter(ctx, api, tencent.RecordFilter{StartTime: 1, PerPage: 100})
+			p, _, err := e.tc.GetRecordByFilter(ctx, api, rest.RecordFilter{StartTime: 1, PerPage: 100})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -196,7 +185,7 @@ func TestRecordsSevenDayWindow(t *testing.T) {
 		if n := count(); n != 1 {
 			t.Errorf("%s: a minute later, %d records, want 1", api, n)
 		}
-		if _, _, err := e.tc.GetRecordByCallID(ctx, api, "in"); !errors.Is(err, tencent.ErrRecordNotFound) {
+		if _, _, err := e.tc.GetRecordByCallID(ctx, api, "in"); !errors.Is(err, rest.ErrRecordNotFound) {
 			t.Errorf("%s: in, a minute later: %v, want not found", api, err)
 		}
 		e.clk.Add(-time.Minute)
@@ -207,8 +196,8 @@ func TestRecordsSevenDayWindow(t *testing.T) {
 func TestPlayedCallHasRecord(t *testing.T) {
 	e := newEnv(t, sandbox.Options{})
 	ctx := context.Background()
-	req := &tencent.StartCallRequest{Robot_Account: "robot", CalleeList_Account: []string{"bob"}, Timeout: 30000,
-		UserData: "[sandbox outcome=Reject ring=1s]", CallInfo: tencent.CallInfo{MediaType: "Video"}}
+	req := &rest.StartCallRequest{Robot_Account: "robot", CalleeList_Account: []string{"bob"}, Timeout: 30000,
+		UserData: "[sandbox outcome=Reject ring=1s]", CallInfo: rest.CallInfo{MediaType: "Video"}}
 	if err := req.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -237,11 +226,11 @@ func TestRecordsRateLimited(t *testing.T) {
 	for _, api := range []string{tencent.V4, tencent.V1} {
 		var err error
 		for range 10 {
-			if _, _, err = e.tc.GetRecordByFilter(ctx, api, tencent.RecordFilter{}); err != nil {
+			if _, _, err = e.tc.GetRecordByFilter(ctx, api, rest.RecordFilter{}); err != nil {
 				break
 			}
 		}
-		if !errors.Is(err, tencent.ErrRateLimited) || tencent.HTTPStatus(err) != http.StatusTooManyRequests {
+		if !errors.Is(err, rest.ErrRateLimited) || upstream.Status(err) != http.StatusTooManyRequests {
 			t.Errorf("%s: %v, want rate limited", api, err)
 		}
 	}
@@ -257,7 +246,7 @@ func TestRecordEventIsStable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, _, err := e.tc.GetRecordByFilter(ctx, api, tencent.RecordFilter{PerPage: 1, Page: 3})
+		p, _, err := e.tc.GetRecordByFilter(ctx, api, rest.RecordFilter{PerPage: 1, Page: 3})
 		if err != nil || len(p.Records) != 1 {
 			t.Fatal(p, err)
 		}

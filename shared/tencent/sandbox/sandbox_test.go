@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/callfn/callfn/shared/call"
 	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/tencent/callback"
+	"github.com/callfn/callfn/shared/tencent/rest"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
 	"github.com/tencentyun/tls-sig-api-v2-golang/tencentyun"
 )
@@ -158,9 +161,9 @@ type step struct {
 // own callback parser reads them.
 func TestPlaysEachOutcome(t *testing.T) {
 	const (
-		start   = tencent.CmdAfterStartCall
-		changed = tencent.CmdAfterMemberChanged
-		end     = tencent.CmdAfterEndCall
+		start   = callback.CmdAfterStartCall
+		changed = callback.CmdAfterMemberChanged
+		end     = callback.CmdAfterEndCall
 	)
 	cases := []struct {
 		name    string
@@ -198,13 +201,16 @@ func TestPlaysEachOutcome(t *testing.T) {
 				if q.Get("CallbackCommand") != c.steps[i].command || q.Get("contenttype") != "json" || q.Get("OptPlatform") != "RESTAPI" || q.Get("ClientIP") == "" {
 					t.Errorf("callback %d: query %v", i, q)
 				}
-				if err := tencent.VerifyAppID(q, sandbox.DefaultSDKAppID); err != nil {
+				// The app id, then the signature, then the body, as the
+				// webhook checks them.
+				cb, err := callback.Construct(q, d.body, callback.Options{AppID: sandbox.DefaultSDKAppID, Token: token, Now: time.Now})
+				if errors.Is(err, callback.ErrWrongApp) {
 					t.Errorf("callback %d: %v", i, err)
 				}
-				if err := tencent.VerifyCallbackURL(q, token, time.Now()); err != nil {
+				if errors.Is(err, callback.ErrNotSigned) || errors.Is(err, callback.ErrBadSign) || errors.Is(err, callback.ErrSignExpired) {
 					t.Errorf("callback %d: signature: %v", i, err)
 				}
-				ev, err := tencent.ParseCallback(tencent.Generation(q, d.body), q, d.body)
+				ev := cb.Event
 				if err != nil || ev.CallID != callID || ev.Command != c.steps[i].command {
 					t.Fatalf("callback %d does not parse as call %s: %+v, %v\n%s", i, callID, ev, err, d.body)
 				}
@@ -274,7 +280,7 @@ func TestEndCallWhileRinging(t *testing.T) {
 	for _, d := range got {
 		cmds = append(cmds, d.query.Get("CallbackCommand"))
 	}
-	want := []string{tencent.CmdAfterStartCall, tencent.CmdAfterMemberChanged, tencent.CmdAfterEndCall}
+	want := []string{callback.CmdAfterStartCall, callback.CmdAfterMemberChanged, callback.CmdAfterEndCall}
 	if !slices.Equal(cmds, want) {
 		t.Fatalf("callbacks %v, want %v", cmds, want)
 	}
@@ -367,7 +373,7 @@ func TestCallbackConfiguration(t *testing.T) {
 		t.Fatalf("get_callback with none: %+v, want 100301", env)
 	}
 	other := newHook(t)
-	body := fmt.Sprintf(`{"Url":%q,"CallbackCommandList":[%q]}`, other.srv.URL, tencent.CmdAfterEndCall)
+	body := fmt.Sprintf(`{"Url":%q,"CallbackCommandList":[%q]}`, other.srv.URL, callback.CmdAfterEndCall)
 	if env := e.post("/v4/call_config/set_callback", body, nil); env.ErrorCode != 0 {
 		t.Fatal(env)
 	}
@@ -380,7 +386,7 @@ func TestCallbackConfiguration(t *testing.T) {
 		t.Error("the old callback URL still receives callbacks")
 	}
 	got := other.deliveries()
-	if len(got) != 1 || got[0].query.Get("CallbackCommand") != tencent.CmdAfterEndCall {
+	if len(got) != 1 || got[0].query.Get("CallbackCommand") != callback.CmdAfterEndCall {
 		t.Fatalf("the new URL got %d callbacks, want only the end", len(got))
 	}
 	if env := e.post("/v4/call_config/set_callback", `{"Url":""}`, nil); env.ErrorCode != 100002 {
@@ -501,25 +507,25 @@ func TestCloudAPIChecks(t *testing.T) {
 // the wire: the sandbox must notice.
 func TestSignatureCoversTheBody(t *testing.T) {
 	e := newBox(t, sandbox.Options{})
-	signer, _ := tencent.NewSigner(sandbox.DefaultSDKAppID, sandbox.DefaultKey, tencent.SignerOptions{})
+	signer, _ := rest.NewSigner(sandbox.DefaultSDKAppID, sandbox.DefaultKey, rest.SignerOptions{})
 	tamper := roundTripper(func(r *http.Request) (*http.Response, error) {
 		b, _ := io.ReadAll(r.Body)
 		b = bytes.Replace(b, []byte(`"Volume":50`), []byte(`"Volume":99`), 1)
 		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
 		return http.DefaultTransport.RoundTrip(r)
 	})
-	g, err := tencent.NewIngester(signer, tencent.IngestOptions{SecretID: sandbox.DefaultCloudSecretID, SecretKey: sandbox.DefaultCloudSecretKey,
+	g, err := rest.NewIngester(signer, rest.IngestOptions{SecretID: sandbox.DefaultCloudSecretID, SecretKey: sandbox.DefaultCloudSecretKey,
 		Endpoint: e.srv.URL, HTTPClient: &http.Client{Transport: tamper}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	v := int64(50)
-	_, err = g.Start(context.Background(), "robot", "room-1", tencent.RoomIdTypeString, &tencent.StreamIngest{StreamUrl: "https://a.b/c.mp4", Volume: &v})
+	_, err = g.Start(context.Background(), "robot", "room-1", rest.RoomIdTypeString, &rest.StreamIngest{StreamUrl: "https://a.b/c.mp4", Volume: &v})
 	if err == nil || !strings.Contains(err.Error(), "AuthFailure.SignatureFailure") {
 		t.Fatalf("a tampered body: %v", err)
 	}
 	v = 40 // untouched: accepted
-	if _, err := g.Start(context.Background(), "robot", "room-1", tencent.RoomIdTypeString, &tencent.StreamIngest{StreamUrl: "https://a.b/c.mp4", Volume: &v}); err != nil {
+	if _, err := g.Start(context.Background(), "robot", "room-1", rest.RoomIdTypeString, &rest.StreamIngest{StreamUrl: "https://a.b/c.mp4", Volume: &v}); err != nil {
 		t.Fatal(err)
 	}
 }

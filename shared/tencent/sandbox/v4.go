@@ -7,7 +7,7 @@ import (
 	"net"
 	"net/http"
 
-	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/tencent/rest"
 )
 
 // v4Request is one authenticated v4 request.
@@ -130,7 +130,7 @@ func decodeBody(body []byte, v any) (int, string) {
 }
 
 func (s *Sandbox) startCallByRobot(q *v4Request) (any, int, string) {
-	var req tencent.StartCallRequest
+	var req rest.StartCallRequest
 	if code, info := decodeBody(q.body, &req); code != 0 {
 		return nil, code, info
 	}

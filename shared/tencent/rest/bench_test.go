@@ -1,4 +1,4 @@
-package tencent_test
+package rest_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/tencent/rest"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
 )
 
@@ -16,7 +16,7 @@ import (
 // the connections opened, and the client's own time per call as a ratio to
 // the sandbox's answer time.
 func BenchmarkStartCallByRobot(b *testing.B) {
-	e := newEnv(b, sandbox.Options{Scale: sandbox.Instant, RateLimit: -1}, tencent.Options{})
+	e := newEnv(b, sandbox.Options{Scale: sandbox.Instant, RateLimit: -1}, rest.Options{})
 	var sbTime atomic.Int64
 	inner := e.srv.Config.Handler
 	e.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -1,4 +1,4 @@
-package tencent_test
+package rest_test
 
 import (
 	"context"
@@ -14,12 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callfn/callfn/shared/api/upstream"
 	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/tencent/rest"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
 )
 
 func TestStartAndEndCall(t *testing.T) {
-	e := newEnv(t, sandbox.Options{}, tencent.Options{})
+	e := newEnv(t, sandbox.Options{}, rest.Options{})
 	resp := e.mustStart(callReq("jack", "rose"))
 	if resp.CallId == "" || len(resp.CallResult) != 2 {
 		t.Fatalf("reply %+v: want a CallId and two CallResults", resp)
@@ -41,14 +43,14 @@ func TestStartAndEndCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = e.client.EndCall(context.Background(), string(resp.CallId))
-	if !errors.Is(err, tencent.ErrCallNotFound) || tencent.HTTPStatus(err) != http.StatusNotFound {
-		t.Fatalf("ending an ended call: %v (status %d), want ErrCallNotFound, 404", err, tencent.HTTPStatus(err))
+	if !errors.Is(err, rest.ErrCallNotFound) || upstream.Status(err) != http.StatusNotFound {
+		t.Fatalf("ending an ended call: %v (status %d), want ErrCallNotFound, 404", err, upstream.Status(err))
 	}
-	var te *tencent.Error
+	var te *rest.Error
 	if !errors.As(err, &te) || te.Code != 101004 {
 		t.Fatalf("want code 101004, got %+v", te)
 	}
-	if _, err := e.client.EndCall(context.Background(), "no-such-call"); !errors.Is(err, tencent.ErrCallNotFound) {
+	if _, err := e.client.EndCall(context.Background(), "no-such-call"); !errors.Is(err, rest.ErrCallNotFound) {
 		t.Fatalf("ending an unknown call: %v", err)
 	}
 	e.distinctRandoms()
@@ -59,19 +61,19 @@ func TestUserSigMadeOnceAndRefreshedBeforeExpiry(t *testing.T) {
 	t0 := time.Now()
 	now.Store(t0.UnixNano())
 	clock := func() time.Time { return time.Unix(0, now.Load()) }
-	e := newEnv(t, sandbox.Options{RateLimit: -1}, tencent.Options{Now: clock})
+	e := newEnv(t, sandbox.Options{RateLimit: -1}, rest.Options{Now: clock})
 	for range 50 {
 		e.mustStart(callReq())
 	}
 	if g := e.client.Signer().Generations(); g != 1 {
 		t.Fatalf("50 calls made %d UserSigs, want 1", g)
 	}
-	now.Store(t0.Add(tencent.DefaultSigTTL - tencent.DefaultSigRefresh - time.Second).UnixNano())
+	now.Store(t0.Add(rest.DefaultSigTTL - rest.DefaultSigRefresh - time.Second).UnixNano())
 	e.mustStart(callReq())
 	if g := e.client.Signer().Generations(); g != 1 {
 		t.Fatalf("a call just before the refresh point made a new UserSig (%d)", g)
 	}
-	now.Store(t0.Add(tencent.DefaultSigTTL - tencent.DefaultSigRefresh + time.Second).UnixNano())
+	now.Store(t0.Add(rest.DefaultSigTTL - rest.DefaultSigRefresh + time.Second).UnixNano())
 	e.mustStart(callReq())
 	e.mustStart(callReq())
 	if g := e.client.Signer().Generations(); g != 2 {
@@ -81,7 +83,7 @@ func TestUserSigMadeOnceAndRefreshedBeforeExpiry(t *testing.T) {
 }
 
 func TestConnectionsReused(t *testing.T) {
-	e := newEnv(t, sandbox.Options{RateLimit: -1}, tencent.Options{})
+	e := newEnv(t, sandbox.Options{RateLimit: -1}, rest.Options{})
 	for range 100 {
 		e.mustStart(callReq())
 	}
@@ -92,7 +94,7 @@ func TestConnectionsReused(t *testing.T) {
 
 func TestRetriesRateLimitCodesWithoutRingingTwice(t *testing.T) {
 	for _, code := range []int{60007, 60011, 60018, 60019} {
-		e := newEnv(t, sandbox.Options{}, tencent.Options{})
+		e := newEnv(t, sandbox.Options{}, rest.Options{})
 		e.sb.Inject(sandbox.Fault{Command: "start_call_by_robot", Code: code, Times: 2})
 		resp, meta, err := e.start(callReq("jack"))
 		if err != nil {
@@ -108,32 +110,32 @@ func TestRetriesRateLimitCodesWithoutRingingTwice(t *testing.T) {
 }
 
 func TestRateLimitBudgetIsBounded(t *testing.T) {
-	e := newEnv(t, sandbox.Options{}, tencent.Options{})
+	e := newEnv(t, sandbox.Options{}, rest.Options{})
 	e.sb.Inject(sandbox.Fault{Command: "start_call_by_robot", Code: 60007, Times: 100})
 	_, meta, err := e.start(callReq())
-	if !errors.Is(err, tencent.ErrRateLimited) || tencent.HTTPStatus(err) != http.StatusTooManyRequests {
-		t.Fatalf("got %v (status %d), want ErrRateLimited, 429", err, tencent.HTTPStatus(err))
+	if !errors.Is(err, rest.ErrRateLimited) || upstream.Status(err) != http.StatusTooManyRequests {
+		t.Fatalf("got %v (status %d), want ErrRateLimited, 429", err, upstream.Status(err))
 	}
 	if meta.Attempts != fastRetry.Attempts || e.sb.Requests("start_call_by_robot") != fastRetry.Attempts {
 		t.Fatalf("%d attempts, %d requests; want %d", meta.Attempts, e.sb.Requests("start_call_by_robot"), fastRetry.Attempts)
 	}
 	// A budget smaller than any backoff allows no retry at all.
-	e2 := newEnv(t, sandbox.Options{}, tencent.Options{Retry: tencent.Retry{Attempts: 10, Base: time.Hour, Max: time.Hour, Budget: time.Nanosecond}})
+	e2 := newEnv(t, sandbox.Options{}, rest.Options{Retry: rest.Retry{Attempts: 10, Base: time.Hour, Max: time.Hour, Budget: time.Nanosecond}})
 	e2.sb.Inject(sandbox.Fault{Command: "start_call_by_robot", Code: 60007, Times: 100})
-	if _, meta, err := e2.start(callReq()); !errors.Is(err, tencent.ErrRateLimited) || meta.Attempts != 1 {
+	if _, meta, err := e2.start(callReq()); !errors.Is(err, rest.ErrRateLimited) || meta.Attempts != 1 {
 		t.Fatalf("tiny budget: %d attempts, %v", meta.Attempts, err)
 	}
 }
 
 func TestNoRetryAfterTencentMayHaveActed(t *testing.T) {
 	// Tencent acts (the callee rings), then the answer never comes in time.
-	hc := tencent.NewHTTPClient()
+	hc := rest.NewHTTPClient()
 	hc.Timeout = 300 * time.Millisecond
-	e := newEnv(t, sandbox.Options{}, tencent.Options{HTTPClient: hc})
+	e := newEnv(t, sandbox.Options{}, rest.Options{HTTPClient: hc})
 	e.sb.Inject(sandbox.Fault{Command: "start_call_by_robot", Stall: time.Minute})
 	_, meta, err := e.start(callReq("jack"))
-	if !errors.Is(err, tencent.ErrUnavailable) || tencent.HTTPStatus(err) != http.StatusGatewayTimeout {
-		t.Fatalf("got %v (status %d), want ErrUnavailable, 504", err, tencent.HTTPStatus(err))
+	if !errors.Is(err, rest.ErrUnavailable) || upstream.Status(err) != http.StatusGatewayTimeout {
+		t.Fatalf("got %v (status %d), want ErrUnavailable, 504", err, upstream.Status(err))
 	}
 	if !strings.Contains(err.Error(), "may have acted") {
 		t.Errorf("the error should warn that Tencent may have acted: %v", err)
@@ -145,18 +147,18 @@ func TestNoRetryAfterTencentMayHaveActed(t *testing.T) {
 	// Internal errors and gateway failures are not retried either: Tencent
 	// may have acted.
 	for _, f := range []sandbox.Fault{{Code: 101001}, {Code: 60008}, {HTTPStatus: http.StatusBadGateway}, {HTTPStatus: http.StatusServiceUnavailable}} {
-		e := newEnv(t, sandbox.Options{}, tencent.Options{})
+		e := newEnv(t, sandbox.Options{}, rest.Options{})
 		f.Command = "start_call_by_robot"
 		e.sb.Inject(f)
 		_, meta, err := e.start(callReq())
-		if !errors.Is(err, tencent.ErrUnavailable) || tencent.HTTPStatus(err) != http.StatusGatewayTimeout || meta.Attempts != 1 {
-			t.Errorf("fault %+v: %v (status %d), %d attempts; want ErrUnavailable, 504, 1 attempt", f, err, tencent.HTTPStatus(err), meta.Attempts)
+		if !errors.Is(err, rest.ErrUnavailable) || upstream.Status(err) != http.StatusGatewayTimeout || meta.Attempts != 1 {
+			t.Errorf("fault %+v: %v (status %d), %d attempts; want ErrUnavailable, 504, 1 attempt", f, err, upstream.Status(err), meta.Attempts)
 		}
 	}
 }
 
 func TestIdempotentCommandsRetryInternalErrors(t *testing.T) {
-	e := newEnv(t, sandbox.Options{}, tencent.Options{})
+	e := newEnv(t, sandbox.Options{}, rest.Options{})
 	resp := e.mustStart(callReq())
 	e.sb.Inject(sandbox.Fault{Command: "get_call_info", Code: 101001})
 	_, meta, err := e.client.GetCallInfo(context.Background(), string(resp.CallId))
@@ -168,7 +170,7 @@ func TestIdempotentCommandsRetryInternalErrors(t *testing.T) {
 func TestRetriesConnectionsThatFailedBeforeSending(t *testing.T) {
 	var fails atomic.Int32
 	fails.Store(2)
-	tr := tencent.NewHTTPClient().Transport.(*http.Transport)
+	tr := rest.NewHTTPClient().Transport.(*http.Transport)
 	var d net.Dialer
 	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if fails.Add(-1) >= 0 {
@@ -176,7 +178,7 @@ func TestRetriesConnectionsThatFailedBeforeSending(t *testing.T) {
 		}
 		return d.DialContext(ctx, network, addr)
 	}
-	e := newEnv(t, sandbox.Options{}, tencent.Options{HTTPClient: &http.Client{Transport: tr, Timeout: 5 * time.Second}})
+	e := newEnv(t, sandbox.Options{}, rest.Options{HTTPClient: &http.Client{Transport: tr, Timeout: 5 * time.Second}})
 	_, meta, err := e.start(callReq("jack"))
 	if err != nil {
 		t.Fatal(err)
@@ -193,10 +195,10 @@ func TestRetriesConnectionsThatFailedBeforeSending(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	e2 := newEnv(t, sandbox.Options{}, tencent.Options{Endpoint: "http://" + addr})
+	e2 := newEnv(t, sandbox.Options{}, rest.Options{Endpoint: "http://" + addr})
 	_, meta, err = e2.start(callReq())
-	if !errors.Is(err, tencent.ErrUnavailable) || tencent.HTTPStatus(err) != http.StatusGatewayTimeout {
-		t.Fatalf("refused: %v (status %d)", err, tencent.HTTPStatus(err))
+	if !errors.Is(err, rest.ErrUnavailable) || upstream.Status(err) != http.StatusGatewayTimeout {
+		t.Fatalf("refused: %v (status %d)", err, upstream.Status(err))
 	}
 	if meta.Attempts != fastRetry.Attempts || !strings.Contains(err.Error(), "could not connect") {
 		t.Fatalf("refused: %d attempts (want %d), %v", meta.Attempts, fastRetry.Attempts, err)
@@ -218,7 +220,7 @@ func regionEnv(t *testing.T, region string, appID uint64, refuse func(host strin
 	}))
 	srv.StartTLS()
 	t.Cleanup(func() { srv.Close(); sb.Close() })
-	tr := tencent.NewHTTPClient().Transport.(*http.Transport)
+	tr := rest.NewHTTPClient().Transport.(*http.Transport)
 	tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} // the test server's certificate names no Tencent domain
 	var d net.Dialer
 	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -230,7 +232,7 @@ func regionEnv(t *testing.T, region string, appID uint64, refuse func(host strin
 	if appID == 0 {
 		appID = sb.SDKAppID()
 	}
-	c, err := tencent.New(tencent.Options{SDKAppID: appID, Key: sandbox.DefaultKey, Region: region,
+	c, err := rest.New(rest.Options{SDKAppID: appID, Key: sandbox.DefaultKey, Region: region,
 		HTTPClient: &http.Client{Transport: tr, Timeout: 5 * time.Second}, Retry: fastRetry})
 	if err != nil {
 		t.Fatal(err)
@@ -255,8 +257,8 @@ func TestRegionDomainAndBackup(t *testing.T) {
 func TestWrongRegionNamesTheRegionTried(t *testing.T) {
 	e, _ := regionEnv(t, "frankfurt", 1400009999, nil)
 	_, _, err := e.start(callReq())
-	if !errors.Is(err, tencent.ErrWrongRegion) || tencent.HTTPStatus(err) != http.StatusBadGateway {
-		t.Fatalf("got %v (status %d), want ErrWrongRegion, 502", err, tencent.HTTPStatus(err))
+	if !errors.Is(err, rest.ErrWrongRegion) || upstream.Status(err) != http.StatusBadGateway {
+		t.Fatalf("got %v (status %d), want ErrWrongRegion, 502", err, upstream.Status(err))
 	}
 	for _, want := range []string{"frankfurt", "adminapiger.im.qcloud.com", "1400009999", "CALLFN_TENCENT_REGION"} {
 		if !strings.Contains(err.Error(), want) {
@@ -272,30 +274,30 @@ func TestSandboxAuthErrors(t *testing.T) {
 	cases := []struct {
 		name  string
 		so    sandbox.Options
-		co    tencent.Options
+		co    rest.Options
 		kind  error
 		code  int
 		words string
 	}{
 		{"expired", sandbox.Options{Key: secretKey, Clock: func() time.Time { return time.Now().Add(25 * time.Hour) }},
-			tencent.Options{Key: secretKey}, tencent.ErrSigExpired, 70001, "expired"},
-		{"another app's key", sandbox.Options{Key: secretKey}, tencent.Options{Key: "some-other-apps-key"},
-			tencent.ErrSigOtherApp, 70009, "another app's key"},
-		{"unknown SDKAppID", sandbox.Options{Key: secretKey}, tencent.Options{Key: secretKey, SDKAppID: 1400001111},
-			tencent.ErrWrongRegion, 70020, "not known in endpoint"},
-		{"not an administrator", sandbox.Options{Key: secretKey}, tencent.Options{Key: secretKey, Admin: "bob"},
-			tencent.ErrNotAdmin, 60010, "administrator"},
+			rest.Options{Key: secretKey}, rest.ErrSigExpired, 70001, "expired"},
+		{"another app's key", sandbox.Options{Key: secretKey}, rest.Options{Key: "some-other-apps-key"},
+			rest.ErrSigOtherApp, 70009, "another app's key"},
+		{"unknown SDKAppID", sandbox.Options{Key: secretKey}, rest.Options{Key: secretKey, SDKAppID: 1400001111},
+			rest.ErrWrongRegion, 70020, "not known in endpoint"},
+		{"not an administrator", sandbox.Options{Key: secretKey}, rest.Options{Key: secretKey, Admin: "bob"},
+			rest.ErrNotAdmin, 60010, "administrator"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t, c.so, c.co)
 			_, meta, err := e.start(callReq("jack"))
-			var te *tencent.Error
+			var te *rest.Error
 			if !errors.Is(err, c.kind) || !errors.As(err, &te) || te.Code != c.code {
 				t.Fatalf("got %v, want kind %v code %d", err, c.kind, c.code)
 			}
-			if tencent.HTTPStatus(err) != http.StatusBadGateway {
-				t.Errorf("status %d, want 502", tencent.HTTPStatus(err))
+			if upstream.Status(err) != http.StatusBadGateway {
+				t.Errorf("status %d, want 502", upstream.Status(err))
 			}
 			if !strings.Contains(err.Error(), c.words) {
 				t.Errorf("%q does not say %q", err, c.words)
@@ -307,7 +309,7 @@ func TestSandboxAuthErrors(t *testing.T) {
 			if sig == "" || strings.Contains(err.Error(), sig) || strings.Contains(err.Error(), secretKey) {
 				t.Errorf("the error reveals a secret: %v", err)
 			}
-			if c.kind == tencent.ErrSigExpired && (meta.Attempts != 2 || e.client.Signer().Generations() < 2) {
+			if c.kind == rest.ErrSigExpired && (meta.Attempts != 2 || e.client.Signer().Generations() < 2) {
 				t.Errorf("an expired UserSig should be remade and sent once more: %d attempts, %d UserSigs", meta.Attempts, e.client.Signer().Generations())
 			}
 		})
@@ -320,45 +322,45 @@ func TestErrorCodeMapping(t *testing.T) {
 		kind   error
 		status int
 	}{
-		{101002, tencent.ErrBadRequest, 400},
-		{70402, tencent.ErrBadRequest, 400},
-		{101004, tencent.ErrCallNotFound, 404},
-		{101050, tencent.ErrRecordNotFound, 404},
-		{60007, tencent.ErrRateLimited, 429},
-		{60011, tencent.ErrRateLimited, 429},
-		{60018, tencent.ErrRateLimited, 429},
-		{60019, tencent.ErrRateLimited, 429},
-		{60008, tencent.ErrUnavailable, 504},
-		{101001, tencent.ErrUnavailable, 504},
-		{70500, tencent.ErrUnavailable, 504},
-		{70001, tencent.ErrSigExpired, 502},
-		{70052, tencent.ErrSigExpired, 502},
-		{70002, tencent.ErrSigInvalid, 502},
-		{70003, tencent.ErrSigInvalid, 502},
-		{70005, tencent.ErrSigInvalid, 502},
-		{70050, tencent.ErrSigInvalid, 502},
-		{60004, tencent.ErrSigInvalid, 502},
-		{70009, tencent.ErrSigOtherApp, 502},
-		{70013, tencent.ErrSigOtherApp, 502},
-		{70014, tencent.ErrSigOtherApp, 502},
-		{70016, tencent.ErrWrongRegion, 502},
-		{70020, tencent.ErrWrongRegion, 502},
-		{60006, tencent.ErrWrongRegion, 502},
-		{60010, tencent.ErrNotAdmin, 502},
-		{70403, tencent.ErrNotAdmin, 502},
-		{60020, tencent.ErrDenied, 502},
-		{60021, tencent.ErrDenied, 502},
-		{60003, tencent.ErrFailed, 502},
-		{100301, tencent.ErrNotConfigured, 502},
-		{123456, tencent.ErrFailed, 502},
+		{101002, rest.ErrBadRequest, 400},
+		{70402, rest.ErrBadRequest, 400},
+		{101004, rest.ErrCallNotFound, 404},
+		{101050, rest.ErrRecordNotFound, 404},
+		{60007, rest.ErrRateLimited, 429},
+		{60011, rest.ErrRateLimited, 429},
+		{60018, rest.ErrRateLimited, 429},
+		{60019, rest.ErrRateLimited, 429},
+		{60008, rest.ErrUnavailable, 504},
+		{101001, rest.ErrUnavailable, 504},
+		{70500, rest.ErrUnavailable, 504},
+		{70001, rest.ErrSigExpired, 502},
+		{70052, rest.ErrSigExpired, 502},
+		{70002, rest.ErrSigInvalid, 502},
+		{70003, rest.ErrSigInvalid, 502},
+		{70005, rest.ErrSigInvalid, 502},
+		{70050, rest.ErrSigInvalid, 502},
+		{60004, rest.ErrSigInvalid, 502},
+		{70009, rest.ErrSigOtherApp, 502},
+		{70013, rest.ErrSigOtherApp, 502},
+		{70014, rest.ErrSigOtherApp, 502},
+		{70016, rest.ErrWrongRegion, 502},
+		{70020, rest.ErrWrongRegion, 502},
+		{60006, rest.ErrWrongRegion, 502},
+		{60010, rest.ErrNotAdmin, 502},
+		{70403, rest.ErrNotAdmin, 502},
+		{60020, rest.ErrDenied, 502},
+		{60021, rest.ErrDenied, 502},
+		{60003, rest.ErrFailed, 502},
+		{100301, rest.ErrNotConfigured, 502},
+		{123456, rest.ErrFailed, 502},
 	}
-	e := newEnv(t, sandbox.Options{}, tencent.Options{})
+	e := newEnv(t, sandbox.Options{}, rest.Options{})
 	for _, c := range cases {
 		e.sb.Inject(sandbox.Fault{Command: "end_call", Code: c.code, Info: "injected", Times: 10})
 		_, err := e.client.EndCall(context.Background(), "any")
-		var te *tencent.Error
-		if !errors.Is(err, c.kind) || tencent.HTTPStatus(err) != c.status || !errors.As(err, &te) || te.Code != c.code {
-			t.Errorf("code %d: got %v (status %d), want %v, %d", c.code, err, tencent.HTTPStatus(err), c.kind, c.status)
+		var te *rest.Error
+		if !errors.Is(err, c.kind) || upstream.Status(err) != c.status || !errors.As(err, &te) || te.Code != c.code {
+			t.Errorf("code %d: got %v (status %d), want %v, %d", c.code, err, upstream.Status(err), c.kind, c.status)
 		}
 		if !strings.Contains(err.Error(), "injected") || !strings.Contains(err.Error(), "end_call") {
 			t.Errorf("code %d: the error should carry Tencent's message and the command: %v", c.code, err)
@@ -367,25 +369,10 @@ func TestErrorCodeMapping(t *testing.T) {
 	}
 }
 
-func TestHTTPStatusOfOtherErrors(t *testing.T) {
-	if s := tencent.HTTPStatus(nil); s != 200 {
-		t.Errorf("nil: %d", s)
-	}
-	if s := tencent.HTTPStatus(context.DeadlineExceeded); s != 504 {
-		t.Errorf("deadline: %d", s)
-	}
-	if s := tencent.HTTPStatus(errors.New("boom")); s != 500 {
-		t.Errorf("other: %d", s)
-	}
-	if s := tencent.HTTPStatus(&tencent.ParamError{Field: "Timeout", Msg: "x"}); s != 400 {
-		t.Errorf("ParamError: %d", s)
-	}
-}
-
 func TestV1Envelope(t *testing.T) {
-	e := newEnv(t, sandbox.Options{RateLimit: -1}, tencent.Options{})
-	set := tencent.Cmd{API: tencent.V1, Path: "callback/set"}
-	get := tencent.Cmd{API: tencent.V1, Path: "callback/get", Idempotent: true}
+	e := newEnv(t, sandbox.Options{RateLimit: -1}, rest.Options{})
+	set := rest.Cmd{API: tencent.V1, Path: "callback/set"}
+	get := rest.Cmd{API: tencent.V1, Path: "callback/get", Idempotent: true}
 	if _, err := e.client.Do(context.Background(), set, map[string]any{"address": "https://example.com/cb", "actions": []string{"caller_start_call"}}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -398,8 +385,8 @@ func TestV1Envelope(t *testing.T) {
 	}
 	// v1 codes mean other things than IM's: 70003 is an expired UserSig,
 	// 70005 a rate limit, 70001 bad parameters.
-	for code, kind := range map[int]error{70003: tencent.ErrSigExpired, 70005: tencent.ErrRateLimited,
-		70001: tencent.ErrBadRequest, 70002: tencent.ErrSigInvalid, 70004: tencent.ErrNotAdmin, 50001: tencent.ErrDenied, 99: tencent.ErrUnavailable} {
+	for code, kind := range map[int]error{70003: rest.ErrSigExpired, 70005: rest.ErrRateLimited,
+		70001: rest.ErrBadRequest, 70002: rest.ErrSigInvalid, 70004: rest.ErrNotAdmin, 50001: rest.ErrDenied, 99: rest.ErrUnavailable} {
 		e.sb.Inject(sandbox.Fault{Command: "callback/get", Code: code, Times: 10})
 		_, err := e.client.Do(context.Background(), get, nil, &got)
 		if !errors.Is(err, kind) {
@@ -421,30 +408,30 @@ func TestDomains(t *testing.T) {
 		"jakarta":       {"adminapiidn.im.qcloud.com", "adminapiidn.my-imcloud.com"},
 	}
 	for region, w := range want {
-		p, b, err := tencent.IMDomain(region)
+		p, b, err := rest.IMDomain(region)
 		if err != nil || p != w[0] || b != w[1] {
 			t.Errorf("%s: %s, %s, %v", region, p, b, err)
 		}
-		r, d, err := tencent.TRTCRegion(region)
-		if err != nil || r == "" || (region == "china") != (d == tencent.TRTCDomain) {
+		r, d, err := rest.TRTCRegion(region)
+		if err != nil || r == "" || (region == "china") != (d == rest.TRTCDomain) {
 			t.Errorf("%s: TRTC %s %s %v", region, r, d, err)
 		}
 	}
-	if _, _, err := tencent.IMDomain("mars"); err == nil {
+	if _, _, err := rest.IMDomain("mars"); err == nil {
 		t.Error("unknown region accepted")
 	}
-	if tencent.CallKitDomain("china") != "callkit.trtc.tencent-cloud.com" || tencent.CallKitDomain("tokyo") != "callkit-intl.trtc.tencent-cloud.com" {
+	if rest.CallKitDomain("china") != "callkit.trtc.tencent-cloud.com" || rest.CallKitDomain("tokyo") != "callkit-intl.trtc.tencent-cloud.com" {
 		t.Error("callkit domains")
 	}
 }
 
 func TestBadEndpoint(t *testing.T) {
 	for _, ep := range []string{"ftp://x", "not a url", "http://", "http://h/p?q=1"} {
-		if _, err := tencent.New(tencent.Options{SDKAppID: 1, Key: "k", Endpoint: ep}); err == nil {
+		if _, err := rest.New(rest.Options{SDKAppID: 1, Key: "k", Endpoint: ep}); err == nil {
 			t.Errorf("endpoint %q accepted", ep)
 		}
 	}
-	if _, err := tencent.New(tencent.Options{SDKAppID: 1}); err == nil {
+	if _, err := rest.New(rest.Options{SDKAppID: 1}); err == nil {
 		t.Error("no key accepted")
 	}
 }

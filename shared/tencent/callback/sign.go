@@ -1,4 +1,4 @@
-package tencent
+package callback
 
 import (
 	"crypto/sha256"
@@ -14,30 +14,30 @@ import (
 // Sign = hex(sha256(Token + RequestTime)) to the callback URL. The sign does
 // not cover the body.
 
-// Errors from VerifyCallbackSign, for mapping to HTTP statuses with errors.Is.
+// Why a callback's Sign was refused (with a callback token configured).
 var (
-	ErrNotSigned  = errors.New("tencent: callback carries no Sign or RequestTime")
-	ErrBadSign    = errors.New("tencent: callback Sign does not match")
-	ErrSignTooOld = errors.New("tencent: callback RequestTime is outside the accepted window")
-	ErrBadAppID   = errors.New("tencent: callback SDKAppID is missing or not this app's")
+	ErrNotSigned   = errors.New("tencent: callback carries no Sign or RequestTime")
+	ErrBadSign     = errors.New("tencent: callback Sign does not match")
+	ErrSignExpired = errors.New("tencent: callback RequestTime is outside the accepted window")
 )
 
 // SignWindow is how far RequestTime may be from now, either way.
 const SignWindow = 5 * time.Minute
 
-// CallbackSign computes the Sign Tencent sends for token and requestTime.
-func CallbackSign(token, requestTime string) string {
+// Sign computes the Sign Tencent sends for token and requestTime: what the
+// sandbox and tests put on the callbacks they send.
+func Sign(token, requestTime string) string {
 	sum := sha256.Sum256([]byte(token + requestTime))
 	return hex.EncodeToString(sum[:])
 }
 
-// VerifyCallbackSign checks sign and requestTime (the URL's Sign and
+// verifySign checks sign and requestTime (the URL's Sign and
 // RequestTime) against token at now, in constant time.
-func VerifyCallbackSign(token, requestTime, sign string, now time.Time) error {
+func verifySign(token, requestTime, sign string, now time.Time) error {
 	if sign == "" || requestTime == "" {
 		return ErrNotSigned
 	}
-	want := CallbackSign(token, requestTime)
+	want := Sign(token, requestTime)
 	if subtle.ConstantTimeCompare([]byte(want), []byte(sign)) != 1 {
 		return ErrBadSign
 	}
@@ -46,7 +46,7 @@ func VerifyCallbackSign(token, requestTime, sign string, now time.Time) error {
 		return ErrBadSign
 	}
 	if d := now.Sub(time.Unix(sec, 0)); d > SignWindow || d < -SignWindow {
-		return ErrSignTooOld
+		return ErrSignExpired
 	}
 	return nil
 }

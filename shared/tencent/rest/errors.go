@@ -1,16 +1,17 @@
-package tencent
+package rest
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
+
+	"github.com/callfn/callfn/shared/tencent"
 )
 
 // Kinds of failure the Tencent clients report. Every error from Client and
-// Ingester wraps exactly one of these, so a caller maps it to an HTTP status
-// with errors.Is (or HTTPStatus) and never needs Tencent's numbers.
+// Ingester wraps exactly one of these, so a caller decides what it means
+// (an HTTP status, a retry) with errors.Is and never needs Tencent's
+// numbers.
 var (
 	ErrBadRequest     = errors.New("Tencent rejected the request's parameters")
 	ErrSigExpired     = errors.New("the administrator's UserSig has expired")
@@ -95,31 +96,6 @@ func (e *Error) Unwrap() []error {
 	return []error{e.Kind}
 }
 
-// HTTPStatus is the status callfn answers with for err: bad parameters 400,
-// a call or record that does not exist 404, rate limited 429, Tencent
-// unreachable or timed out 504, and every other Tencent failure
-// (credentials, region, package...) 502. A non-Tencent error is 500, or
-// 504 when it is a deadline.
-func HTTPStatus(err error) int {
-	switch {
-	case err == nil:
-		return http.StatusOK
-	case errors.Is(err, ErrBadRequest):
-		return http.StatusBadRequest
-	case errors.Is(err, ErrCallNotFound), errors.Is(err, ErrRecordNotFound):
-		return http.StatusNotFound
-	case errors.Is(err, ErrRateLimited):
-		return http.StatusTooManyRequests
-	case errors.Is(err, ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-		return http.StatusGatewayTimeout
-	}
-	var te *Error
-	if errors.As(err, &te) {
-		return http.StatusBadGateway
-	}
-	return http.StatusInternalServerError
-}
-
 // codeInfo says what one numeric code means.
 type codeInfo struct {
 	kind   error
@@ -185,16 +161,16 @@ var v1Codes = map[int]codeInfo{
 	70009: {ErrFailed, "Tencent could not parse the body", false},
 }
 
-// lookupCode classifies a non-zero code of api (V4 or V1).
+// lookupCode classifies a non-zero code of api (tencent.V4 or tencent.V1).
 func lookupCode(api string, code int) codeInfo {
 	table := v4Codes
-	if api == V1 {
+	if api == tencent.V1 {
 		table = v1Codes
 	}
 	if ci, ok := table[code]; ok {
 		return ci
 	}
-	if api == V1 {
+	if api == tencent.V1 {
 		return codeInfo{ErrUnavailable, "Tencent internal error; it may have acted on the request", false}
 	}
 	return codeInfo{ErrFailed, "", false}

@@ -1,4 +1,4 @@
-package tencent_test
+package rest_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/tencent/rest"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
 )
 
@@ -21,16 +21,16 @@ type env struct {
 	sb     *sandbox.Sandbox
 	srv    *httptest.Server
 	conns  atomic.Int64 // TCP connections the server accepted
-	client *tencent.Client
+	client *rest.Client
 
 	mu      sync.Mutex
 	randoms []string // every request's random query parameter
 }
 
 // fastRetry keeps retry tests quick; the logic is the same.
-var fastRetry = tencent.Retry{Attempts: 4, Base: time.Millisecond, Max: 5 * time.Millisecond, Budget: time.Second}
+var fastRetry = rest.Retry{Attempts: 4, Base: time.Millisecond, Max: 5 * time.Millisecond, Budget: time.Second}
 
-func newEnv(t testing.TB, so sandbox.Options, co tencent.Options) *env {
+func newEnv(t testing.TB, so sandbox.Options, co rest.Options) *env {
 	t.Helper()
 	e := &env{t: t, sb: sandbox.New(so)}
 	e.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -58,10 +58,10 @@ func newEnv(t testing.TB, so sandbox.Options, co tencent.Options) *env {
 	if co.Endpoint == "" && co.Region == "" {
 		co.Endpoint = e.srv.URL
 	}
-	if co.Retry == (tencent.Retry{}) {
+	if co.Retry == (rest.Retry{}) {
 		co.Retry = fastRetry
 	}
-	c, err := tencent.New(co)
+	c, err := rest.New(co)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,15 +73,15 @@ func intp(v int) *int       { return &v }
 func int64p(v int64) *int64 { return &v }
 
 // callReq is a valid start_call_by_robot body.
-func callReq(callees ...string) *tencent.StartCallRequest {
+func callReq(callees ...string) *rest.StartCallRequest {
 	if len(callees) == 0 {
 		callees = []string{"jack"}
 	}
-	return &tencent.StartCallRequest{Robot_Account: "robot", CalleeList_Account: callees, Timeout: 30000,
-		CallInfo: tencent.CallInfo{MediaType: "Video", RoomId: []byte(`"roomid-test"`), RoomIdType: intp(2)}}
+	return &rest.StartCallRequest{Robot_Account: "robot", CalleeList_Account: callees, Timeout: 30000,
+		CallInfo: rest.CallInfo{MediaType: "Video", RoomId: []byte(`"roomid-test"`), RoomIdType: intp(2)}}
 }
 
-func (e *env) start(req *tencent.StartCallRequest) (*tencent.StartCallResponse, tencent.Meta, error) {
+func (e *env) start(req *rest.StartCallRequest) (*rest.StartCallResponse, rest.Meta, error) {
 	e.t.Helper()
 	if err := req.Validate(); err != nil {
 		e.t.Fatal(err)
@@ -89,7 +89,7 @@ func (e *env) start(req *tencent.StartCallRequest) (*tencent.StartCallResponse, 
 	return e.client.StartCallByRobot(context.Background(), req)
 }
 
-func (e *env) mustStart(req *tencent.StartCallRequest) *tencent.StartCallResponse {
+func (e *env) mustStart(req *rest.StartCallRequest) *rest.StartCallResponse {
 	e.t.Helper()
 	resp, _, err := e.start(req)
 	if err != nil {

@@ -1,4 +1,4 @@
-package tencent
+package callback
 
 import (
 	"errors"
@@ -16,11 +16,11 @@ const (
 )
 
 func TestCallbackSignPublishedVector(t *testing.T) {
-	if got := CallbackSign(vectorToken, vectorTime); got != vectorSign {
-		t.Fatalf("CallbackSign = %s, want %s", got, vectorSign)
+	if got := Sign(vectorToken, vectorTime); got != vectorSign {
+		t.Fatalf("Sign = %s, want %s", got, vectorSign)
 	}
-	if err := VerifyCallbackSign(vectorToken, vectorTime, vectorSign, time.Unix(1669872112, 0)); err != nil {
-		t.Fatalf("VerifyCallbackSign(vector) = %v", err)
+	if err := verifySign(vectorToken, vectorTime, vectorSign, time.Unix(1669872112, 0)); err != nil {
+		t.Fatalf("verifySign(vector) = %v", err)
 	}
 }
 
@@ -33,14 +33,14 @@ func TestCallbackSignWindowEdges(t *testing.T) {
 		{rt, nil},
 		{rt.Add(SignWindow), nil},
 		{rt.Add(-SignWindow), nil},
-		{rt.Add(SignWindow + time.Second), ErrSignTooOld},
-		{rt.Add(-SignWindow - time.Second), ErrSignTooOld},
-		{rt.Add(SignWindow + time.Millisecond), ErrSignTooOld},
-		{rt.Add(-SignWindow - time.Millisecond), ErrSignTooOld},
-		{rt.Add(24 * time.Hour), ErrSignTooOld},
-		{time.Unix(0, 0), ErrSignTooOld},
+		{rt.Add(SignWindow + time.Second), ErrSignExpired},
+		{rt.Add(-SignWindow - time.Second), ErrSignExpired},
+		{rt.Add(SignWindow + time.Millisecond), ErrSignExpired},
+		{rt.Add(-SignWindow - time.Millisecond), ErrSignExpired},
+		{rt.Add(24 * time.Hour), ErrSignExpired},
+		{time.Unix(0, 0), ErrSignExpired},
 	} {
-		err := VerifyCallbackSign(vectorToken, vectorTime, vectorSign, tc.now)
+		err := verifySign(vectorToken, vectorTime, vectorSign, tc.now)
 		if !errors.Is(err, tc.err) || (tc.err == nil && err != nil) {
 			t.Errorf("now = RequestTime%+v: err = %v, want %v", tc.now.Sub(rt), err, tc.err)
 		}
@@ -62,13 +62,13 @@ func TestCallbackSignRefusals(t *testing.T) {
 		{"wrong token", "xxxxyyyz", vectorTime, vectorSign, ErrBadSign},
 		{"time not the signed one", vectorToken, "1669872113", vectorSign, ErrBadSign},
 		{"sign truncated", vectorToken, vectorTime, vectorSign[:63], ErrBadSign},
-		{"sign of the token alone", vectorToken, vectorTime, CallbackSign(vectorToken, ""), ErrBadSign},
+		{"sign of the token alone", vectorToken, vectorTime, Sign(vectorToken, ""), ErrBadSign},
 		// An HMAC is not what Tencent sends: a plain hash of the concatenation.
-		{"sign of time+token", vectorToken, vectorTime, CallbackSign(vectorTime, vectorToken), ErrBadSign},
+		{"sign of time+token", vectorToken, vectorTime, Sign(vectorTime, vectorToken), ErrBadSign},
 		// A correctly signed but non-numeric time is still refused.
-		{"non-numeric time", vectorToken, "soon", CallbackSign(vectorToken, "soon"), ErrBadSign},
+		{"non-numeric time", vectorToken, "soon", Sign(vectorToken, "soon"), ErrBadSign},
 	} {
-		if err := VerifyCallbackSign(tc.token, tc.rt, tc.sign, now); !errors.Is(err, tc.want) {
+		if err := verifySign(tc.token, tc.rt, tc.sign, now); !errors.Is(err, tc.want) {
 			t.Errorf("%s: err = %v, want %v", tc.name, err, tc.want)
 		}
 	}
@@ -80,18 +80,18 @@ func TestCallbackVerifyURL(t *testing.T) {
 		{"RequestTime": {vectorTime}, "Sign": {vectorSign}},
 		{"requesttime": {vectorTime}, "sign": {vectorSign}},
 	} {
-		if err := VerifyCallbackURL(q, vectorToken, now); err != nil {
+		if err := verifyURL(q, vectorToken, now); err != nil {
 			t.Errorf("%v: %v", q, err)
 		}
 	}
-	if err := VerifyCallbackURL(url.Values{"SdkAppid": {"1"}}, vectorToken, now); !errors.Is(err, ErrNotSigned) {
+	if err := verifyURL(url.Values{"SdkAppid": {"1"}}, vectorToken, now); !errors.Is(err, ErrNotSigned) {
 		t.Errorf("unsigned URL: %v", err)
 	}
 	// A fresh RequestTime with a fresh Sign, as a retry carries.
 	later := now.Add(time.Hour)
 	rt := strconv.FormatInt(later.Unix(), 10)
-	q := url.Values{"RequestTime": {rt}, "Sign": {CallbackSign(vectorToken, rt)}}
-	if err := VerifyCallbackURL(q, vectorToken, later); err != nil {
+	q := url.Values{"RequestTime": {rt}, "Sign": {Sign(vectorToken, rt)}}
+	if err := verifyURL(q, vectorToken, later); err != nil {
 		t.Errorf("retry: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package tencent_test
+package rest_test
 
 import (
 	"context"
@@ -7,7 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/api/upstream"
+	"github.com/callfn/callfn/shared/tencent/rest"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
 )
 
@@ -15,21 +16,21 @@ import (
 // numberings: the call API's 1 integer / 2 string, StartStreamIngest's
 // reference 1 integer / 0 string.
 func TestIngestRoomIdType(t *testing.T) {
-	for call, ingest := range map[int]int{tencent.RoomIdTypeInt: 1, tencent.RoomIdTypeString: 0} {
-		if got, err := tencent.IngestRoomIdType(call); err != nil || got != ingest {
+	for call, ingest := range map[int]int{rest.RoomIdTypeInt: 1, rest.RoomIdTypeString: 0} {
+		if got, err := rest.IngestRoomIdType(call); err != nil || got != ingest {
 			t.Errorf("IngestRoomIdType(%d) = %d, %v; want %d", call, got, err, ingest)
 		}
 	}
 	for _, bad := range []int{0, 3, -1} {
-		if _, err := tencent.IngestRoomIdType(bad); err == nil {
+		if _, err := rest.IngestRoomIdType(bad); err == nil {
 			t.Errorf("IngestRoomIdType(%d) accepted", bad)
 		}
 	}
 }
 
-func newIngester(t *testing.T, e *env, id, key string) *tencent.Ingester {
+func newIngester(t *testing.T, e *env, id, key string) *rest.Ingester {
 	t.Helper()
-	g, err := tencent.NewIngester(e.client.Signer(), tencent.IngestOptions{SecretID: id, SecretKey: key,
+	g, err := rest.NewIngester(e.client.Signer(), rest.IngestOptions{SecretID: id, SecretKey: key,
 		Endpoint: e.srv.URL, HTTPClient: e.client.HTTPClient()})
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +42,7 @@ func newIngester(t *testing.T, e *env, id, key string) *tencent.Ingester {
 // room; the sandbox says which call's room the robot joined, which is right
 // only if the room id type was translated.
 func TestIngestJoinsTheCallsRoom(t *testing.T) {
-	e := newEnv(t, sandbox.Options{}, tencent.Options{})
+	e := newEnv(t, sandbox.Options{}, rest.Options{})
 	g := newIngester(t, e, sandbox.DefaultCloudSecretID, sandbox.DefaultCloudSecretKey)
 	rooms := []struct {
 		raw   string
@@ -54,7 +55,7 @@ func TestIngestJoinsTheCallsRoom(t *testing.T) {
 		req.CallInfo.RoomId, req.CallInfo.RoomIdType = []byte(room.raw), intp(room.typ)
 		resp := e.mustStart(req)
 		res, err := g.Start(context.Background(), "robot", room.id, room.typ,
-			&tencent.StreamIngest{StreamUrl: "https://media.example.com/hello.mp4", RepeatNum: int64p(-1), MaxDuration: int64p(10), Volume: int64p(80)})
+			&rest.StreamIngest{StreamUrl: "https://media.example.com/hello.mp4", RepeatNum: int64p(-1), MaxDuration: int64p(10), Volume: int64p(80)})
 		if err != nil || res.TaskId == "" || res.RequestId == "" {
 			t.Fatalf("room %s: %+v, %v", room.raw, res, err)
 		}
@@ -76,13 +77,13 @@ func TestIngestJoinsTheCallsRoom(t *testing.T) {
 }
 
 func TestIngestErrors(t *testing.T) {
-	e := newEnv(t, sandbox.Options{}, tencent.Options{})
-	p := &tencent.StreamIngest{StreamUrl: "rtmp://media.example.com/live/x"}
+	e := newEnv(t, sandbox.Options{}, rest.Options{})
+	p := &rest.StreamIngest{StreamUrl: "rtmp://media.example.com/live/x"}
 
 	const secret = "cloud-secret-never-shown-9876"
 	bad := newIngester(t, e, sandbox.DefaultCloudSecretID, secret)
 	_, err := bad.Start(context.Background(), "robot", "roomid-test", 2, p)
-	if !errors.Is(err, tencent.ErrCloudAuth) || tencent.HTTPStatus(err) != http.StatusBadGateway ||
+	if !errors.Is(err, rest.ErrCloudAuth) || upstream.Status(err) != http.StatusBadGateway ||
 		!strings.Contains(err.Error(), "AuthFailure.SignatureFailure") || !strings.Contains(err.Error(), "TENCENTCLOUD_SECRET_KEY") {
 		t.Errorf("wrong secret key: %v", err)
 	}
@@ -90,7 +91,7 @@ func TestIngestErrors(t *testing.T) {
 		t.Errorf("the error reveals the secret key: %v", err)
 	}
 	unknown := newIngester(t, e, "AKIDnobody", sandbox.DefaultCloudSecretKey)
-	if _, err := unknown.Start(context.Background(), "robot", "roomid-test", 2, p); !errors.Is(err, tencent.ErrCloudAuth) ||
+	if _, err := unknown.Start(context.Background(), "robot", "roomid-test", 2, p); !errors.Is(err, rest.ErrCloudAuth) ||
 		!strings.Contains(err.Error(), "AuthFailure.SecretIdNotFound") {
 		t.Errorf("unknown secret id: %v", err)
 	}
@@ -103,10 +104,10 @@ func TestIngestErrors(t *testing.T) {
 		t.Errorf("after a rate limit: %v, %d requests, want 2", err, e.sb.Requests("StartStreamIngest")-before)
 	}
 	for code, kind := range map[string]error{
-		"FailedOperation.RestrictedConcurrency": tencent.ErrFailed,
-		"InternalError.InternalError":           tencent.ErrUnavailable,
-		"InvalidParameter.StreamUrl":            tencent.ErrBadRequest,
-		"InvalidParameter.UserSig":              tencent.ErrSigInvalid,
+		"FailedOperation.RestrictedConcurrency": rest.ErrFailed,
+		"InternalError.InternalError":           rest.ErrUnavailable,
+		"InvalidParameter.StreamUrl":            rest.ErrBadRequest,
+		"InvalidParameter.UserSig":              rest.ErrSigInvalid,
 	} {
 		e.sb.Inject(sandbox.Fault{Command: "StartStreamIngest", CloudCode: code})
 		_, err := g.Start(context.Background(), "robot", "roomid-test", 2, p)
@@ -115,45 +116,45 @@ func TestIngestErrors(t *testing.T) {
 		}
 	}
 	// The sandbox itself checks the room against its type.
-	if _, err := g.Start(context.Background(), "robot", "not-a-number", 1, p); !errors.Is(err, tencent.ErrBadRequest) ||
+	if _, err := g.Start(context.Background(), "robot", "not-a-number", 1, p); !errors.Is(err, rest.ErrBadRequest) ||
 		!strings.Contains(err.Error(), "InvalidParameter.RoomId") {
 		t.Errorf("a string room sent as an integer room: %v", err)
 	}
-	if _, err := g.Start(context.Background(), "robot", "r", 7, p); !errors.Is(err, tencent.ErrBadRequest) {
+	if _, err := g.Start(context.Background(), "robot", "r", 7, p); !errors.Is(err, rest.ErrBadRequest) {
 		t.Errorf("bad room type: %v", err)
 	}
-	if _, err := tencent.NewIngester(e.client.Signer(), tencent.IngestOptions{}); err == nil {
+	if _, err := rest.NewIngester(e.client.Signer(), rest.IngestOptions{}); err == nil {
 		t.Error("an Ingester without credentials")
 	}
 }
 
 func TestStreamIngestValidate(t *testing.T) {
 	cases := []struct {
-		s     tencent.StreamIngest
+		s     rest.StreamIngest
 		field string
 	}{
-		{tencent.StreamIngest{StreamUrl: "https://a.b/x.mp4"}, ""},
-		{tencent.StreamIngest{}, "StreamIngest.StreamUrl"},
-		{tencent.StreamIngest{StreamUrl: "a.b/x.mp4"}, "StreamIngest.StreamUrl"},
-		{tencent.StreamIngest{StreamUrl: "file:///etc/passwd"}, "StreamIngest.StreamUrl"},
-		{tencent.StreamIngest{StreamUrl: "rtmp://a.b/live", RepeatNum: int64p(-1)}, ""},
-		{tencent.StreamIngest{StreamUrl: "rtmp://a.b/live", RepeatNum: int64p(-2)}, "StreamIngest.RepeatNum"},
-		{tencent.StreamIngest{StreamUrl: "rtmp://a.b/live", RepeatNum: int64p(0)}, "StreamIngest.RepeatNum"},
-		{tencent.StreamIngest{StreamUrl: "rtmp://a.b/live", RepeatNum: int64p(1000)}, ""},
-		{tencent.StreamIngest{StreamUrl: "rtmp://a.b/live", RepeatNum: int64p(1001)}, "StreamIngest.RepeatNum"},
-		{tencent.StreamIngest{StreamUrl: "rtmp://a.b/live", MaxDuration: int64p(0)}, "StreamIngest.MaxDuration"},
-		{tencent.StreamIngest{StreamUrl: "rtmp://a.b/live", MaxDuration: int64p(1)}, ""},
-		{tencent.StreamIngest{StreamUrl: "rtmp://a.b/live", MaxDuration: int64p(10080)}, ""},
-		{tencent.StreamIngest{StreamUrl: "rtmp://a.b/live", MaxDuration: int64p(10081)}, "StreamIngest.MaxDuration"},
-		{tencent.StreamIngest{StreamUrl: "rtmp://a.b/live", Volume: int64p(0)}, ""},
-		{tencent.StreamIngest{StreamUrl: "rtmp://a.b/live", Volume: int64p(100)}, ""},
-		{tencent.StreamIngest{StreamUrl: "rtmp://a.b/live", Volume: int64p(101)}, "StreamIngest.Volume"},
-		{tencent.StreamIngest{StreamUrl: "rtmp://a.b/live", Volume: int64p(-1)}, "StreamIngest.Volume"},
-		{tencent.StreamIngest{StreamUrl: "rtmp://a.b/live", SeekSecond: int64p(-1)}, "StreamIngest.SeekSecond"},
+		{rest.StreamIngest{StreamUrl: "https://a.b/x.mp4"}, ""},
+		{rest.StreamIngest{}, "StreamIngest.StreamUrl"},
+		{rest.StreamIngest{StreamUrl: "a.b/x.mp4"}, "StreamIngest.StreamUrl"},
+		{rest.StreamIngest{StreamUrl: "file:///etc/passwd"}, "StreamIngest.StreamUrl"},
+		{rest.StreamIngest{StreamUrl: "rtmp://a.b/live", RepeatNum: int64p(-1)}, ""},
+		{rest.StreamIngest{StreamUrl: "rtmp://a.b/live", RepeatNum: int64p(-2)}, "StreamIngest.RepeatNum"},
+		{rest.StreamIngest{StreamUrl: "rtmp://a.b/live", RepeatNum: int64p(0)}, "StreamIngest.RepeatNum"},
+		{rest.StreamIngest{StreamUrl: "rtmp://a.b/live", RepeatNum: int64p(1000)}, ""},
+		{rest.StreamIngest{StreamUrl: "rtmp://a.b/live", RepeatNum: int64p(1001)}, "StreamIngest.RepeatNum"},
+		{rest.StreamIngest{StreamUrl: "rtmp://a.b/live", MaxDuration: int64p(0)}, "StreamIngest.MaxDuration"},
+		{rest.StreamIngest{StreamUrl: "rtmp://a.b/live", MaxDuration: int64p(1)}, ""},
+		{rest.StreamIngest{StreamUrl: "rtmp://a.b/live", MaxDuration: int64p(10080)}, ""},
+		{rest.StreamIngest{StreamUrl: "rtmp://a.b/live", MaxDuration: int64p(10081)}, "StreamIngest.MaxDuration"},
+		{rest.StreamIngest{StreamUrl: "rtmp://a.b/live", Volume: int64p(0)}, ""},
+		{rest.StreamIngest{StreamUrl: "rtmp://a.b/live", Volume: int64p(100)}, ""},
+		{rest.StreamIngest{StreamUrl: "rtmp://a.b/live", Volume: int64p(101)}, "StreamIngest.Volume"},
+		{rest.StreamIngest{StreamUrl: "rtmp://a.b/live", Volume: int64p(-1)}, "StreamIngest.Volume"},
+		{rest.StreamIngest{StreamUrl: "rtmp://a.b/live", SeekSecond: int64p(-1)}, "StreamIngest.SeekSecond"},
 	}
 	for _, c := range cases {
 		err := c.s.Validate()
-		var pe *tencent.ParamError
+		var pe *rest.ParamError
 		if (c.field == "") != (err == nil) || (err != nil && (!errors.As(err, &pe) || pe.Field != c.field)) {
 			t.Errorf("%+v: %v, want field %q", c.s, err, c.field)
 		}

@@ -1,4 +1,4 @@
-package tencent
+package rest
 
 import (
 	"bytes"
@@ -9,13 +9,14 @@ import (
 	"strings"
 
 	"github.com/callfn/callfn/shared/jsonx"
+	"github.com/callfn/callfn/shared/tencent"
 )
 
 // The v4 call engine's commands (spec §1.1).
 var (
-	V4StartCallByRobot = Cmd{API: V4, Path: "call_engine_http_srv/start_call_by_robot"}
-	V4EndCall          = Cmd{API: V4, Path: "call_engine_http_srv/end_call"}
-	V4GetCallInfo      = Cmd{API: V4, Path: "call_engine_http_srv/get_call_info", Idempotent: true}
+	V4StartCallByRobot = Cmd{API: tencent.V4, Path: "call_engine_http_srv/start_call_by_robot"}
+	V4EndCall          = Cmd{API: tencent.V4, Path: "call_engine_http_srv/end_call"}
+	V4GetCallInfo      = Cmd{API: tencent.V4, Path: "call_engine_http_srv/get_call_info", Idempotent: true}
 )
 
 // Limits of start_call_by_robot's body, as Tencent documents them.

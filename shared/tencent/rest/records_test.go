@@ -1,4 +1,4 @@
-package tencent
+package rest_test
 
 import (
 	"context"
@@ -10,12 +10,22 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/callfn/callfn/shared/api/upstream"
 	"github.com/callfn/callfn/shared/call"
+	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/shared/tencent/rest"
+	"github.com/callfn/callfn/testkit"
 )
+
+// recordFixture is one of Tencent's sample records, kept once beside the
+// record shapes, in shared/tencent/testdata.
+func recordFixture(t testing.TB, name string) []byte {
+	return testkit.Fixture(t, "..", "..", "testdata", name)
+}
 
 // rcServer answers every request with reply and records the last request
 // body and path.
-func rcServer(t *testing.T, reply string) (*Client, *string, *string) {
+func rcServer(t *testing.T, reply string) (*rest.Client, *string, *string) {
 	t.Helper()
 	var body, path string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -24,7 +34,7 @@ func rcServer(t *testing.T, reply string) (*Client, *string, *string) {
 		w.Write([]byte(reply))
 	}))
 	t.Cleanup(srv.Close)
-	c, err := New(Options{SDKAppID: 1400000000, Key: "k", Endpoint: srv.URL, Retry: Retry{Attempts: 1}})
+	c, err := rest.New(rest.Options{SDKAppID: 1400000000, Key: "k", Endpoint: srv.URL, Retry: rest.Retry{Attempts: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,30 +44,30 @@ func rcServer(t *testing.T, reply string) (*Client, *string, *string) {
 // Records as Tencent's samples send them: numbers as strings, a callee as
 // an unquoted 18-digit number, the caller among the callees.
 func TestGetRecordByCallIDShapes(t *testing.T) {
-	v4 := `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","RequestId":"r1","Response":{"CallRecord":` + string(fixture(t, "v4_record.json")) + `}}`
+	v4 := `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","RequestId":"r1","Response":{"CallRecord":` + string(recordFixture(t, "v4_record.json")) + `}}`
 	c, body, path := rcServer(t, v4)
-	rec, meta, err := c.GetRecordByCallID(context.Background(), V4, "6ef1ce6d-8bd4-4b1c-9c3a-a6e8e7c1c0a1")
+	rec, meta, err := c.GetRecordByCallID(context.Background(), tencent.V4, "6ef1ce6d-8bd4-4b1c-9c3a-a6e8e7c1c0a1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if *path != "/v4/call_record_http_srv/get_record_by_callid" || *body != `{"CallId":"6ef1ce6d-8bd4-4b1c-9c3a-a6e8e7c1c0a1"}` || meta.RequestID != "r1" {
 		t.Errorf("request %s %s", *path, *body)
 	}
-	if rec.CallID != "6ef1ce6d-8bd4-4b1c-9c3a-a6e8e7c1c0a1" || rec.API != V4 || strings.Join(rec.Facts.Callees, ",") != "bob,144115212948889925" ||
+	if rec.CallID != "6ef1ce6d-8bd4-4b1c-9c3a-a6e8e7c1c0a1" || rec.API != tencent.V4 || strings.Join(rec.Facts.Callees, ",") != "bob,144115212948889925" ||
 		rec.Facts.Result != call.ResultCancel || !json.Valid(rec.Raw) || !strings.Contains(string(rec.Raw), "144115212948889925") {
 		t.Errorf("record %+v", rec)
 	}
 
-	v1 := `{"errorCode":0,"errorMessage":"Success","requestId":"r2","data":` + string(fixture(t, "v1_record.json")) + `}`
+	v1 := `{"errorCode":0,"errorMessage":"Success","requestId":"r2","data":` + string(recordFixture(t, "v1_record.json")) + `}`
 	c, body, path = rcServer(t, v1)
-	rec, _, err = c.GetRecordByCallID(context.Background(), V1, "2ae7d549-c441-4a9b-87c0-61810fe19582")
+	rec, _, err = c.GetRecordByCallID(context.Background(), tencent.V1, "2ae7d549-c441-4a9b-87c0-61810fe19582")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if *path != "/v1/records/get_record_by_callId" || *body != `{"callId":"2ae7d549-c441-4a9b-87c0-61810fe19582"}` {
 		t.Errorf("request %s %s", *path, *body)
 	}
-	if rec.Facts.Result != call.ResultNormalEnd || rec.Facts.AcceptTime != 1688705641000 || rec.API != V1 {
+	if rec.Facts.Result != call.ResultNormalEnd || rec.Facts.AcceptTime != 1688705641000 || rec.API != tencent.V1 {
 		t.Errorf("record %+v", rec)
 	}
 }
@@ -65,32 +75,32 @@ func TestGetRecordByCallIDShapes(t *testing.T) {
 // An answer with no record is ErrRecordNotFound, whatever its shape.
 func TestGetRecordByCallIDEmpty(t *testing.T) {
 	for api, replies := range map[string][]string{
-		V4: {`{"ActionStatus":"OK","ErrorCode":0,"RequestId":"r"}`, `{"ActionStatus":"OK","ErrorCode":0,"Response":{}}`,
+		tencent.V4: {`{"ActionStatus":"OK","ErrorCode":0,"RequestId":"r"}`, `{"ActionStatus":"OK","ErrorCode":0,"Response":{}}`,
 			`{"ActionStatus":"OK","ErrorCode":0,"Response":{"CallRecord":{}}}`, `{"ActionStatus":"OK","ErrorCode":0,"Response":{"CallRecord":null}}`,
 			`{"ActionStatus":"FAIL","ErrorCode":101050,"ErrorInfo":"record not exist"}`},
-		V1: {`{"errorCode":0,"errorMessage":"Success","requestId":"r"}`, `{"errorCode":0,"data":null}`, `{"errorCode":0,"data":{}}`,
+		tencent.V1: {`{"errorCode":0,"errorMessage":"Success","requestId":"r"}`, `{"errorCode":0,"data":null}`, `{"errorCode":0,"data":{}}`,
 			`{"errorCode":0,"data":{"callId":""}}`},
 	} {
 		for _, reply := range replies {
 			c, _, _ := rcServer(t, reply)
 			_, _, err := c.GetRecordByCallID(context.Background(), api, "x")
-			if !errors.Is(err, ErrRecordNotFound) || HTTPStatus(err) != http.StatusNotFound {
+			if !errors.Is(err, rest.ErrRecordNotFound) || upstream.Status(err) != http.StatusNotFound {
 				t.Errorf("%s %s: %v", api, reply, err)
 			}
 		}
 	}
 	// A record of the wrong shape is a failure, not a missing record.
 	c, _, _ := rcServer(t, `{"ActionStatus":"OK","ErrorCode":0,"Response":{"CallRecord":{"CallId":["x"]}}}`)
-	if _, _, err := c.GetRecordByCallID(context.Background(), V4, "x"); err == nil || errors.Is(err, ErrRecordNotFound) {
+	if _, _, err := c.GetRecordByCallID(context.Background(), tencent.V4, "x"); err == nil || errors.Is(err, rest.ErrRecordNotFound) {
 		t.Errorf("bad shape: %v", err)
 	}
 }
 
 // Filters are spelled as each generation spells them.
 func TestGetRecordByFilterBodies(t *testing.T) {
-	f := RecordFilter{StartTime: 100, EndTime: 200, Result: call.ResultNotAnswer, CallType: call.TypeGroup, PerPage: 50, Page: 2}
+	f := rest.RecordFilter{StartTime: 100, EndTime: 200, Result: call.ResultNotAnswer, CallType: call.TypeGroup, PerPage: 50, Page: 2}
 	c, body, path := rcServer(t, `{"ActionStatus":"OK","ErrorCode":0,"Response":{"TotalNum":"51","Page":2,"CallRecordList":[{"CallId":"a","StartTime":"150"}]}}`)
-	p, _, err := c.GetRecordByFilter(context.Background(), V4, f)
+	p, _, err := c.GetRecordByFilter(context.Background(), tencent.V4, f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +112,7 @@ func TestGetRecordByFilterBodies(t *testing.T) {
 		t.Errorf("v4 page %+v", p)
 	}
 	c, body, path = rcServer(t, `{"errorCode":0,"data":{"totalNum":0,"page":0,"callRecordList":[]}}`)
-	p, _, err = c.GetRecordByFilter(context.Background(), V1, f)
+	p, _, err = c.GetRecordByFilter(context.Background(), tencent.V1, f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,16 +124,16 @@ func TestGetRecordByFilterBodies(t *testing.T) {
 		t.Errorf("v1 page %+v", p)
 	}
 	// v1 requires a start: the client supplies Tencent's 7 days.
-	if _, _, err := c.GetRecordByFilter(context.Background(), V1, RecordFilter{}); err != nil || !strings.Contains(*body, `"startTimestamp":1`) {
+	if _, _, err := c.GetRecordByFilter(context.Background(), tencent.V1, rest.RecordFilter{}); err != nil || !strings.Contains(*body, `"startTimestamp":1`) {
 		t.Errorf("v1 default start: %s %v", *body, err)
 	}
 	// v4 sends {} when nothing is set.
 	c, body, _ = rcServer(t, `{"ActionStatus":"OK","ErrorCode":0,"Response":{"TotalNum":0,"Page":0}}`)
-	if _, _, err := c.GetRecordByFilter(context.Background(), V4, RecordFilter{}); err != nil || *body != `{}` {
+	if _, _, err := c.GetRecordByFilter(context.Background(), tencent.V4, rest.RecordFilter{}); err != nil || *body != `{}` {
 		t.Errorf("v4 empty filter: %s %v", *body, err)
 	}
-	for _, bad := range []RecordFilter{{Result: "hung_up"}, {CallType: "triple"}, {StartTime: 5, EndTime: 4}, {PerPage: -1}, {StartTime: -1}} {
-		if _, _, err := c.GetRecordByFilter(context.Background(), V4, bad); !errors.Is(err, ErrBadRequest) {
+	for _, bad := range []rest.RecordFilter{{Result: "hung_up"}, {CallType: "triple"}, {StartTime: 5, EndTime: 4}, {PerPage: -1}, {StartTime: -1}} {
+		if _, _, err := c.GetRecordByFilter(context.Background(), tencent.V4, bad); !errors.Is(err, rest.ErrBadRequest) {
 			t.Errorf("%+v: %v", bad, err)
 		}
 	}
@@ -131,7 +141,7 @@ func TestGetRecordByFilterBodies(t *testing.T) {
 
 // The same record, however it was spaced, is the same archived event.
 func TestRecordEventDeliveryID(t *testing.T) {
-	a := Record{API: V4, CallID: "c", Raw: json.RawMessage(`{"CallId":"c","EndTime":5}`), Facts: call.Facts{EndTime: 5000, StartTime: 1000}}
+	a := rest.Record{API: tencent.V4, CallID: "c", Raw: json.RawMessage(`{"CallId":"c","EndTime":5}`), Facts: call.Facts{EndTime: 5000, StartTime: 1000}}
 	b := a
 	b.Raw = json.RawMessage("{ \"CallId\": \"c\",\n \"EndTime\": 5 }")
 	ea, eb := a.Event(), b.Event()

@@ -1,4 +1,4 @@
-package tencent
+package rest
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/callfn/callfn/shared/jsonx"
+	"github.com/callfn/callfn/shared/tencent"
 )
 
 // The REST client for Tencent's call APIs (spec §1): v4 commands on the
@@ -30,7 +31,7 @@ import (
 
 // Cmd is one Tencent REST command.
 type Cmd struct {
-	API  string // V4 or V1
+	API  string // tencent.V4 or tencent.V1
 	Path string // v4 "SERVICE/COMMAND", v1 "KIND/COMMAND"
 	// Idempotent commands (reads) may be sent again even when Tencent may
 	// have acted on the first attempt: after an internal error, a 5xx or a
@@ -195,7 +196,7 @@ func (c *Client) Do(ctx context.Context, cmd Cmd, body, out any) (Meta, error) {
 // DoRaw is Do with a body already encoded.
 func (c *Client) DoRaw(ctx context.Context, cmd Cmd, payload []byte, out any) (Meta, error) {
 	bases := c.v4
-	if cmd.API == V1 {
+	if cmd.API == tencent.V1 {
 		bases = c.v1
 	}
 	var (
@@ -381,7 +382,7 @@ func (c *Client) send(ctx context.Context, cmd Cmd, reqURL string, payload []byt
 		return envelope{}, c.fail(cmd, ErrFailed, "HTTP "+resp.Status+" from "+c.where, nil)
 	}
 	var env envelope
-	if cmd.API == V1 {
+	if cmd.API == tencent.V1 {
 		var e v1Envelope
 		if err := json.Unmarshal(body, &e); err != nil {
 			return env, c.fail(cmd, ErrFailed, "Tencent's reply is not the v1 envelope", err)

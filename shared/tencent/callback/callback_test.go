@@ -1,27 +1,24 @@
-package tencent
+package callback
 
 import (
 	"encoding/json"
 	"errors"
 	"net/url"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/callfn/callfn/shared/call"
+	"github.com/callfn/callfn/shared/tencent"
+	"github.com/callfn/callfn/testkit"
 )
 
-func fixture(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+// The generations, short.
+const (
+	V4 = tencent.V4
+	V1 = tencent.V1
+)
 
 // v4Query and v1Query are the query strings each generation's callbacks
 // carry (spec §1.3): v4 in mixed case, v1 in lower case.
@@ -35,9 +32,9 @@ func v1Query(command string) url.Values {
 
 func mustParse(t *testing.T, gen string, q url.Values, body []byte) call.Event {
 	t.Helper()
-	ev, err := ParseCallback(gen, q, body)
+	ev, err := parse(gen, q, body)
 	if err != nil {
-		t.Fatalf("ParseCallback(%s, %s): %v", gen, body, err)
+		t.Fatalf("parse(%s, %s): %v", gen, body, err)
 	}
 	if ev.Provider != call.Tencent || ev.Channel != gen {
 		t.Errorf("provider/channel = %q/%q, want %q/%q", ev.Provider, ev.Channel, call.Tencent, gen)
@@ -49,8 +46,8 @@ func mustParse(t *testing.T, gen string, q url.Values, body []byte) call.Event {
 }
 
 func TestCallbackGeneration(t *testing.T) {
-	v4Body := fixture(t, "v4_after_start.json")
-	v1Body := fixture(t, "v1_caller_start_call.json")
+	v4Body := testkit.Fixture(t, "v4_after_start.json")
+	v1Body := testkit.Fixture(t, "v1_caller_start_call.json")
 	for _, tc := range []struct {
 		name string
 		q    url.Values
@@ -65,20 +62,20 @@ func TestCallbackGeneration(t *testing.T) {
 		{"v1 URL, odd case", url.Values{"sdkappid": {"1"}, "Command": {"cancel"}}, v1Body, V1},
 		{"nothing to go by", url.Values{}, []byte(`{}`), V4},
 	} {
-		if got := Generation(tc.q, tc.body); got != tc.want {
-			t.Errorf("%s: Generation = %q, want %q", tc.name, got, tc.want)
+		if got := generation(tc.q, tc.body); got != tc.want {
+			t.Errorf("%s: generation = %q, want %q", tc.name, got, tc.want)
 		}
 	}
 }
 
 func TestCallbackCommand(t *testing.T) {
-	if got := Command(V4, v4Query(CmdAfterEndCall)); got != CmdAfterEndCall {
+	if got := command(V4, v4Query(CmdAfterEndCall)); got != CmdAfterEndCall {
 		t.Errorf("v4: %q", got)
 	}
-	if got := Command(V1, v1Query("callee_reject_call")); got != "callee_reject_call" {
+	if got := command(V1, v1Query("callee_reject_call")); got != "callee_reject_call" {
 		t.Errorf("v1: %q", got)
 	}
-	if got := Command(V4, url.Values{"callbackcommand": {"X"}}); got != "X" {
+	if got := command(V4, url.Values{"callbackcommand": {"X"}}); got != "X" {
 		t.Errorf("v4 lower case: %q", got)
 	}
 }
@@ -103,12 +100,12 @@ func TestCallbackVerifyAppID(t *testing.T) {
 		{url.Values{"SdkAppid": {"0"}}, 0, false},
 		{url.Values{}, 0, false},
 	} {
-		err := VerifyAppID(tc.q, tc.appID)
+		err := verifyAppID(tc.q, tc.appID)
 		if (err == nil) != tc.ok {
-			t.Errorf("VerifyAppID(%v, %d) = %v, want ok=%v", tc.q, tc.appID, err, tc.ok)
+			t.Errorf("verifyAppID(%v, %d) = %v, want ok=%v", tc.q, tc.appID, err, tc.ok)
 		}
-		if err != nil && !errors.Is(err, ErrBadAppID) {
-			t.Errorf("error %v is not ErrBadAppID", err)
+		if err != nil && !errors.Is(err, ErrWrongApp) {
+			t.Errorf("error %v is not ErrWrongApp", err)
 		}
 	}
 }
@@ -116,7 +113,7 @@ func TestCallbackVerifyAppID(t *testing.T) {
 // The published sample (seed 001), byte for byte: the unquoted 18-digit
 // accounts must come through exactly, not rounded by a float64.
 func TestCallbackV4AfterStartSample(t *testing.T) {
-	body := fixture(t, "v4_after_start.json")
+	body := testkit.Fixture(t, "v4_after_start.json")
 	ev := mustParse(t, V4, v4Query(CmdAfterStartCall), body)
 	want := call.Event{
 		Provider: call.Tencent, Channel: V4, Command: CmdAfterStartCall, Event: "call_started",
@@ -139,7 +136,7 @@ func TestCallbackV4AfterStartSample(t *testing.T) {
 func TestCallbackV4AfterStartFieldTableSpelling(t *testing.T) {
 	// MediaType (the field table) instead of CallMediaType (the sample),
 	// numbers as strings, a chat group: a group call.
-	ev := mustParse(t, V4, v4Query(CmdAfterStartCall), fixture(t, "v4_after_start_mediatype.json"))
+	ev := mustParse(t, V4, v4Query(CmdAfterStartCall), testkit.Fixture(t, "v4_after_start_mediatype.json"))
 	f := ev.Facts
 	if ev.CallID != "call-mt" || ev.EventTime != 1740464128807 {
 		t.Errorf("callId/eventTime = %q/%d", ev.CallID, ev.EventTime)
@@ -163,7 +160,7 @@ func TestCallbackV4AfterStartFieldTableSpelling(t *testing.T) {
 }
 
 func TestCallbackV4AfterEnd(t *testing.T) {
-	body := fixture(t, "v4_after_end.json")
+	body := testkit.Fixture(t, "v4_after_end.json")
 	ev := mustParse(t, V4, v4Query(CmdAfterEndCall), body)
 	want := call.Event{
 		Provider: call.Tencent, Channel: V4, Command: CmdAfterEndCall, Event: "call_ended",
@@ -183,7 +180,7 @@ func TestCallbackV4AfterEnd(t *testing.T) {
 }
 
 func TestCallbackV4AfterEndRoomIDTypeAsString(t *testing.T) {
-	ev := mustParse(t, V4, v4Query(CmdAfterEndCall), fixture(t, "v4_after_end_roomidtype_string.json"))
+	ev := mustParse(t, V4, v4Query(CmdAfterEndCall), testkit.Fixture(t, "v4_after_end_roomidtype_string.json"))
 	f := ev.Facts
 	if ev.CallID != "call-str-room" || f.RoomID != "room-abc" || f.CallType != call.TypeGroup || f.MediaType != call.MediaVideo {
 		t.Errorf("event %+v", ev)
@@ -212,7 +209,7 @@ func TestCallbackV4MemberChangedActionTypes(t *testing.T) {
 		body := `{"CallbackCommand":"Call.CallbackAfterMemberChanged","CallId":"c1",` +
 			`"UserList":[{"User_Account":"alice","Status":"Calling"},{"User_Account":144115212948889925,"Status":"Calling"}],` +
 			`"ChangedUserList":[{"User_Account":144115212948889925,"ActionType":` + quote(tc.action) + `}],"EventTime":1740464131000}`
-		ev, err := ParseCallback(V4, v4Query(CmdAfterMemberChanged), []byte(body))
+		ev, err := parse(V4, v4Query(CmdAfterMemberChanged), []byte(body))
 		if err != nil {
 			t.Errorf("%q: %v", tc.action, err)
 			continue
@@ -239,7 +236,7 @@ func TestCallbackV4MemberChangedActionTypes(t *testing.T) {
 }
 
 func TestCallbackV4MemberChangedSeveralChanges(t *testing.T) {
-	ev := mustParse(t, V4, v4Query(CmdAfterMemberChanged), fixture(t, "v4_member_changed.json"))
+	ev := mustParse(t, V4, v4Query(CmdAfterMemberChanged), testkit.Fixture(t, "v4_member_changed.json"))
 	if ev.Facts.Status != call.StatusOngoing || ev.Facts.AcceptTime != 1740464131000 {
 		t.Errorf("facts %+v", ev.Facts)
 	}
@@ -373,7 +370,7 @@ func TestCallbackV1EventCommands(t *testing.T) {
 }
 
 func TestCallbackV1SeedSample(t *testing.T) {
-	body := fixture(t, "v1_caller_start_call.json")
+	body := testkit.Fixture(t, "v1_caller_start_call.json")
 	ev := mustParse(t, V1, v1Query("caller_start_call"), body)
 	f := ev.Facts
 	if ev.CallID != "aheahfo-eqwnknoihfsd-qweqf" || ev.Event != "call_started" || ev.EventTime != 1704695566000 {
@@ -411,7 +408,7 @@ func TestCallbackV1CallResultCase(t *testing.T) {
 }
 
 func TestCallbackV1NumbersAsStrings(t *testing.T) {
-	ev := mustParse(t, V1, v1Query("callee_call_end"), fixture(t, "v1_normal_end.json"))
+	ev := mustParse(t, V1, v1Query("callee_call_end"), testkit.Fixture(t, "v1_normal_end.json"))
 	f := ev.Facts
 	if ev.EventTime != 1704695600000 || f.StartTime != 1704695500000 || f.AcceptTime != 1704695510000 || f.EndTime != 1704695600000 {
 		t.Errorf("times: %d %+v", ev.EventTime, f)
@@ -446,7 +443,7 @@ func TestCallbackEventTimeUnits(t *testing.T) {
 }
 
 func TestCallbackMalformed(t *testing.T) {
-	good := string(fixture(t, "v4_after_start.json"))
+	good := string(testkit.Fixture(t, "v4_after_start.json"))
 	for _, body := range []string{
 		``, ` `, `{`, `not json`, `[]`, `null`, `"x"`, `42`,
 		good + `x`, good + `}`, good + `]`, good + `{}`, good + `,`,
@@ -462,7 +459,7 @@ func TestCallbackMalformed(t *testing.T) {
 			if gen == V1 && (strings.Contains(body, "UserList") || strings.Contains(body, "CallInfo") || strings.Contains(body, "CallRecord")) {
 				continue // v1 has no such fields; they are ignored
 			}
-			_, err := ParseCallback(gen, q, []byte(body))
+			_, err := parse(gen, q, []byte(body))
 			if !errors.Is(err, ErrMalformed) {
 				t.Errorf("%s %q: err = %v, want ErrMalformed", gen, body, err)
 			}

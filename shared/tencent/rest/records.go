@@ -1,4 +1,4 @@
-package tencent
+package rest
 
 import (
 	"bytes"
@@ -9,16 +9,17 @@ import (
 
 	"github.com/callfn/callfn/shared/call"
 	"github.com/callfn/callfn/shared/jsonx"
+	"github.com/callfn/callfn/shared/tencent"
 )
 
 // The records commands of both generations (spec §1.1, §1.2). Both keep a
 // call's record for 7 days after it ends and answer filters on the records'
 // start time; each command is limited to 200 requests/s.
 var (
-	V4GetRecordByCallID  = Cmd{API: V4, Path: "call_record_http_srv/get_record_by_callid", Idempotent: true}
-	V4GetRecordByFilter  = Cmd{API: V4, Path: "call_record_http_srv/get_record_by_filter", Idempotent: true}
-	V1GetRecordByCallID  = Cmd{API: V1, Path: "records/get_record_by_callId", Idempotent: true}
-	V1GetRecordsByFilter = Cmd{API: V1, Path: "records/get_records_by_filter", Idempotent: true}
+	V4GetRecordByCallID  = Cmd{API: tencent.V4, Path: "call_record_http_srv/get_record_by_callid", Idempotent: true}
+	V4GetRecordByFilter  = Cmd{API: tencent.V4, Path: "call_record_http_srv/get_record_by_filter", Idempotent: true}
+	V1GetRecordByCallID  = Cmd{API: tencent.V1, Path: "records/get_record_by_callId", Idempotent: true}
+	V1GetRecordsByFilter = Cmd{API: tencent.V1, Path: "records/get_records_by_filter", Idempotent: true}
 )
 
 // Records facts both generations share.
@@ -35,23 +36,23 @@ const (
 
 // Record is one call record as either generation answered it.
 type Record struct {
-	API    string          // V4 or V1: the generation that answered
+	API    string          // tencent.V4 or tencent.V1: the generation that answered
 	Raw    json.RawMessage // the record exactly as Tencent sent it
 	CallID string
-	Facts  call.Facts // normalized (V4Record.Facts, V1Record.Facts)
+	Facts  call.Facts // normalized (tencent.V4Record.Facts, tencent.V1Record.Facts)
 }
 
 // decodeRecord reads one record of api from raw.
 func decodeRecord(api string, raw json.RawMessage) (Record, error) {
 	rec := Record{API: api, Raw: raw}
-	if api == V1 {
-		var r V1Record
+	if api == tencent.V1 {
+		var r tencent.V1Record
 		if err := json.Unmarshal(raw, &r); err != nil {
 			return rec, err
 		}
 		rec.CallID, rec.Facts = string(r.CallID), r.Facts()
 	} else {
-		var r V4Record
+		var r tencent.V4Record
 		if err := json.Unmarshal(raw, &r); err != nil {
 			return rec, err
 		}
@@ -88,11 +89,11 @@ func (r *Record) Event() call.Event {
 	}
 }
 
-// GetRecordByCallID asks api (V4 or V1) for one call's record. A record
-// Tencent does not have (v4 101050, or an empty v1 answer) is
+// GetRecordByCallID asks api (tencent.V4 or tencent.V1) for one call's
+// record. A record Tencent does not have (v4 101050, or an empty v1 answer) is
 // ErrRecordNotFound.
 func (c *Client) GetRecordByCallID(ctx context.Context, api, callID string) (*Record, Meta, error) {
-	if api == V1 {
+	if api == tencent.V1 {
 		return c.v1GetRecordByCallID(ctx, callID)
 	}
 	return c.v4GetRecordByCallID(ctx, callID)
@@ -157,9 +158,10 @@ func (p *RecordPage) Last(page, perPage int) bool {
 	return p.Page == 0 || len(p.Records) == 0 || len(p.Records) < perPage || page*perPage >= p.Total
 }
 
-// GetRecordByFilter asks api (V4 or V1) for one page of records.
+// GetRecordByFilter asks api (tencent.V4 or tencent.V1) for one page of
+// records.
 func (c *Client) GetRecordByFilter(ctx context.Context, api string, f RecordFilter) (*RecordPage, Meta, error) {
-	if api == V1 {
+	if api == tencent.V1 {
 		return c.v1GetRecordsByFilter(ctx, f)
 	}
 	return c.v4GetRecordByFilter(ctx, f)
@@ -187,7 +189,7 @@ func filterCheck(f RecordFilter, spell func(string) string) (result string, err 
 }
 
 func (c *Client) v4GetRecordByFilter(ctx context.Context, f RecordFilter) (*RecordPage, Meta, error) {
-	result, err := filterCheck(f, V4Result)
+	result, err := filterCheck(f, tencent.V4Result)
 	if err != nil {
 		return nil, Meta{}, err
 	}
@@ -218,7 +220,7 @@ func (c *Client) v4GetRecordByFilter(ctx context.Context, f RecordFilter) (*Reco
 }
 
 func (c *Client) v1GetRecordsByFilter(ctx context.Context, f RecordFilter) (*RecordPage, Meta, error) {
-	result, err := filterCheck(f, V1Result)
+	result, err := filterCheck(f, tencent.V1Result)
 	if err != nil {
 		return nil, Meta{}, err
 	}

@@ -1,97 +1,21 @@
-package tencent
+package callback
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/callfn/callfn/shared/call"
 	"github.com/callfn/callfn/shared/jsonx"
+	"github.com/callfn/callfn/shared/tencent"
 )
 
-// Tencent's call callbacks (spec §1.3). Two generations reach the same URL:
-//
-//	v4 (IM call engine): query SdkAppid, CallbackCommand, ...; body carries
-//	   CallbackCommand (Call.CallbackAfterStartCall, ...AfterEndCall,
-//	   ...AfterMemberChanged); EventTime in ms.
-//	v1 (CallKit backend): query sdkappid, command (lower case); body UserId,
-//	   Role, Event, CallResult, EventTime in seconds.
-//
-// Each is answered in its own generation's reply format (Reply).
-
-// Generations.
-const (
-	V4 = "v4"
-	V1 = "v1"
-)
-
-// ErrMalformed wraps every parse failure of a callback body.
-var ErrMalformed = errors.New("tencent: malformed callback")
-
-// query looks a parameter up by name in any case: v4 sends SdkAppid, v1 sdkappid.
-func query(q url.Values, name string) string {
-	if v, ok := q[name]; ok && len(v) > 0 {
-		return v[0]
-	}
-	for k, v := range q {
-		if strings.EqualFold(k, name) && len(v) > 0 {
-			return v[0]
-		}
-	}
-	return ""
-}
-
-// Generation tells a callback's generation from its URL: v1 carries
-// "command", v4 "CallbackCommand". With neither in the URL, a body that has
-// CallbackCommand is v4.
-func Generation(q url.Values, body []byte) string {
-	if _, ok := q["command"]; ok {
-		return V1
-	}
-	if query(q, "CallbackCommand") != "" || bytes.Contains(body, []byte(`"CallbackCommand"`)) {
-		return V4
-	}
-	if query(q, "command") != "" {
-		return V1
-	}
-	return V4
-}
-
-// Command is the callback's command: v4's CallbackCommand, v1's command.
-func Command(gen string, q url.Values) string {
-	if gen == V1 {
-		return query(q, "command")
-	}
-	return query(q, "CallbackCommand")
-}
-
-// VerifyAppID checks the URL's SDKAppID against ours; appID 0 (not
-// configured) accepts nothing.
-func VerifyAppID(q url.Values, appID uint64) error {
-	got, err := strconv.ParseUint(query(q, "SdkAppid"), 10, 64)
-	if err != nil || appID == 0 || got != appID {
-		return ErrBadAppID
-	}
-	return nil
-}
-
-// VerifyCallbackURL checks the URL's Sign and RequestTime against token.
-func VerifyCallbackURL(q url.Values, token string, now time.Time) error {
-	return VerifyCallbackSign(token, query(q, "RequestTime"), query(q, "Sign"), now)
-}
-
-// ParseCallback normalizes a callback of generation gen into an Event. The
-// caller sets DeliveryID, ReceivedAt and RequestID; EventTime is 0 when the
-// callback has none. Unknown commands are kept (Event is the command).
-func ParseCallback(gen string, q url.Values, body []byte) (call.Event, error) {
+// parse normalizes a callback of generation gen into an Event (see
+// Callback.Event).
+func parse(gen string, q url.Values, body []byte) (call.Event, error) {
 	ev := call.Event{Provider: call.Tencent, Channel: gen, Raw: string(body)}
 	var err error
-	if gen == V1 {
+	if gen == tencent.V1 {
 		err = parseV1(&ev, query(q, "command"), body)
 	} else {
 		err = parseV4(&ev, query(q, "CallbackCommand"), body)
@@ -125,7 +49,7 @@ type v4Callback struct {
 		RoomId        jsonx.String
 		RoomIdType    jsonx.Int
 	}
-	CallRecord      *V4Record
+	CallRecord      *tencent.V4Record
 	CallId          jsonx.String
 	UserList        []v4User
 	ChangedUserList []v4User
@@ -143,16 +67,16 @@ func parseV4(ev *call.Event, urlCommand string, body []byte) error {
 	if ev.Command == "" {
 		ev.Command = urlCommand
 	}
-	ev.EventTime = Millis(int64(b.EventTime))
+	ev.EventTime = tencent.Millis(int64(b.EventTime))
 	ev.CallID = string(b.CallId)
 	f := &ev.Facts
 	if ci := b.CallInfo; ci != nil {
 		if ev.CallID == "" {
 			ev.CallID = string(ci.CallId)
 		}
-		f.MediaType = Media(string(ci.CallMediaType))
+		f.MediaType = tencent.Media(string(ci.CallMediaType))
 		if f.MediaType == "" {
-			f.MediaType = Media(string(ci.MediaType))
+			f.MediaType = tencent.Media(string(ci.MediaType))
 		}
 		f.RoomID = string(ci.RoomId)
 		if ci.ChatGroupId != "" {
@@ -276,19 +200,19 @@ func parseV1(ev *call.Event, command string, body []byte) error {
 	}
 	ev.Command = command
 	ev.CallID = string(b.CallId)
-	ev.EventTime = Millis(int64(b.EventTime))
+	ev.EventTime = tencent.Millis(int64(b.EventTime))
 	f := &ev.Facts
-	f.MediaType = Media(string(b.MediaType))
-	f.CallType = CallType(string(b.CallType))
+	f.MediaType = tencent.Media(string(b.MediaType))
+	f.CallType = tencent.CallType(string(b.CallType))
 	f.RoomID = string(b.RoomId)
 	if strings.EqualFold(string(b.Role), "caller") {
 		f.Caller = string(b.UserId)
 	} else if b.UserId != "" {
 		f.Callees = []string{string(b.UserId)}
 	}
-	f.StartTime = Millis(int64(b.StartCallTs))
-	f.AcceptTime = Millis(int64(b.AcceptTs))
-	f.EndTime = Millis(int64(b.EndTs))
+	f.StartTime = tencent.Millis(int64(b.StartCallTs))
+	f.AcceptTime = tencent.Millis(int64(b.AcceptTs))
+	f.EndTime = tencent.Millis(int64(b.EndTs))
 	m, known := v1Commands[strings.ToLower(command)]
 	if !known {
 		ev.Event = eventName(command)
@@ -298,7 +222,7 @@ func parseV1(ev *call.Event, command string, body []byte) error {
 		return nil
 	}
 	ev.Event, f.Status, f.Result = m.event, m.status, m.result
-	if r := Result(string(b.CallResult)); r != "" && f.Status == call.StatusEnded {
+	if r := tencent.Result(string(b.CallResult)); r != "" && f.Status == call.StatusEnded {
 		f.Result = r
 	}
 	switch f.Status {
@@ -316,37 +240,4 @@ func parseV1(ev *call.Event, command string, body []byte) error {
 		}
 	}
 	return nil
-}
-
-// Reply is a callback answer in generation gen's own format: v4
-// {"ActionStatus","ErrorInfo","ErrorCode"}, v1 {"ErrorCode","ErrorMessage"}.
-// A nil err is success.
-func Reply(gen string, err error) []byte {
-	var v any
-	switch {
-	case gen == V1 && err == nil:
-		v = struct {
-			ErrorCode    int
-			ErrorMessage string
-		}{0, "Success"}
-	case gen == V1:
-		v = struct {
-			ErrorCode    int
-			ErrorMessage string
-		}{1, err.Error()}
-	case err == nil:
-		v = struct {
-			ActionStatus string
-			ErrorInfo    string
-			ErrorCode    int
-		}{"OK", "", 0}
-	default:
-		v = struct {
-			ActionStatus string
-			ErrorInfo    string
-			ErrorCode    int
-		}{"FAIL", err.Error(), 1}
-	}
-	b, _ := json.Marshal(v)
-	return b
 }
