@@ -397,12 +397,12 @@ func (a *archiver) store(ctx context.Context, recs []rest.Record) error {
 	return errors.Join(errs...)
 }
 
-// recordEvent is r as the table stores it (tencent.Record.Event), dated at
+// recordEvent is r as the table stores it (rest.Record.Event), dated at
 // the end of the second its call ended in when Tencent counted whole
 // seconds: a callback of that same second (an answer in a call that lasted
 // under a second, a member change) carries milliseconds and would
 // otherwise be newer than the record, and keep the call open in the fold.
-func recordEvent(r *tencent.Record) call.Event {
+func recordEvent(r *rest.Record) call.Event {
 	ev := r.Event()
 	if ev.EventTime%1000 == 0 {
 		ev.EventTime += 999
