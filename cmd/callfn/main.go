@@ -4,6 +4,7 @@
 //	callfn events [--call ID]     the stored events, one JSON object a line
 //	callfn send URL FILE          POST a sample callback, signed as its provider signs
 //	callfn create-table [--table NAME]  create the DynamoDB table (AWS_ENDPOINT_URL_DYNAMODB)
+//	callfn usersig [--ttl D] USER a UserSig for USER, for GET /me/calls
 //	callfn zip -o OUT FILE...     package binaries for upload (used by the Makefile)
 //
 // Configuration comes from the environment, as in the functions (README).
@@ -25,12 +26,13 @@ var commands = map[string]func(ctx context.Context, args []string) error{
 	"create-table": createTable,
 	"zip":          zipCmd,
 	"archive":      archive,
+	"usersig":      usersig,
 }
 
 func main() {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	if len(os.Args) < 2 || commands[os.Args[1]] == nil {
-		fmt.Fprintln(os.Stderr, "usage: callfn serve | events [--call ID] | send URL FILE | create-table [--table NAME] | zip -o OUT FILE...")
+		fmt.Fprintln(os.Stderr, "usage: callfn serve | events [--call ID] | send URL FILE | create-table [--table NAME] | archive [--since D] | usersig USER | zip -o OUT FILE...")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
