@@ -158,12 +158,19 @@ func deployables(t testing.TB) []deployable {
 		ScheduleState: "ENABLED",
 		Sandbox:       true,
 		Seed:          seedRecords,
-		Samples:       []string{"get-record", "list-records", "schedule-archive"},
+		Samples:       []string{"get-record", "list-records", "list-tencent-records", "list-user-calls", "my-calls", "stats", "schedule-archive"},
 		Expect: map[string]expect{
 			// Neither Tencent nor the table knows Tencent's documented CallId.
 			"get-record": {Status: 404, Check: checkErrorReply},
 			// Queries store nothing; result=normal_end picks one of the two.
-			"list-records": {Status: 200, Check: checkListed},
+			"list-tencent-records": {Status: 200, Check: checkListed},
+			// Lists of the table, which holds nothing of the seeded calls
+			// (they are Tencent's, not archived yet); my-calls' UserSig is
+			// jack's, for the sample app with the sandbox's key.
+			"list-records":    {Status: 200, Check: checkEmptyHistory},
+			"list-user-calls": {Status: 200, Check: checkEmptyHistory},
+			"my-calls":        {Status: 200, Check: checkEmptyHistory},
+			"stats":           {Status: 200, Check: checkStats},
 			// The archive stores both of Tencent's records, then nothing new.
 			"schedule-archive": {Stored: [2]int{2, 2}, Check: checkArchived},
 		},
@@ -899,7 +906,12 @@ func checkSample(t *testing.T, mux *http.ServeMux, s sample, now time.Time) []st
 		header.Set(k, v)
 	}
 	switch {
-	case strings.HasPrefix(s.path, "/calls") || strings.HasPrefix(s.path, "/records"):
+	case s.path == "/me/calls":
+		if !strings.HasPrefix(header.Get("Authorization"), "UserSig ") || header.Get("X-User-Id") == "" {
+			bad("Authorization %q, X-User-Id %q: want a UserSig and the user it is for", header.Get("Authorization"), header.Get("X-User-Id"))
+		}
+	case strings.HasPrefix(s.path, "/calls") || strings.HasPrefix(s.path, "/records") ||
+		strings.HasPrefix(s.path, "/users/") || s.path == "/stats":
 		if got, want := header.Get("Authorization"), "Bearer "+deploy.SampleAPIToken; got != want {
 			bad("Authorization %q, want %q", got, want)
 		}
