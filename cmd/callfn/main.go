@@ -5,6 +5,7 @@
 //	callfn send URL FILE          POST a sample callback, signed as its provider signs
 //	callfn create-table [--table NAME]  create the DynamoDB table (AWS_ENDPOINT_URL_DYNAMODB)
 //	callfn zip -o OUT FILE...     package binaries for upload (used by the Makefile)
+//	callfn tencent set-callback --url URL | get-callback | delete-callback  Tencent's callback configuration
 //
 // Configuration comes from the environment, as in the functions (README).
 package main
@@ -25,6 +26,7 @@ var commands = map[string]func(ctx context.Context, args []string) error{
 	"create-table": createTable,
 	"zip":          zipCmd,
 	"archive":      archive,
+	"tencent":      tencentCmd,
 }
 
 func main() {
