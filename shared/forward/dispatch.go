@@ -202,7 +202,9 @@ func (s *Stats) add(o Stats) {
 // of the schedule (NextAttempt, counted from now plus the time the drain
 // has taken) or Failed after the last attempt. Deliveries leased but not
 // attempted when ctx ends are given back; an attempt cut short by ctx is
-// not counted. The error joins the Outbox's errors and ctx's.
+// not counted. Deliveries owed to an endpoint that is no longer
+// configured are left alone until it is configured again. The error joins
+// the Outbox's errors and ctx's.
 func (d *Dispatcher) Drain(ctx context.Context, now time.Time) (Stats, error) {
 	if !d.Enabled() {
 		return Stats{}, nil
