@@ -6,6 +6,7 @@
 //	callfn create-table [--table NAME]  create the DynamoDB table (AWS_ENDPOINT_URL_DYNAMODB)
 //	callfn usersig [--ttl D] USER a UserSig for USER, for GET /me/calls
 //	callfn zip -o OUT FILE...     package binaries for upload (used by the Makefile)
+//	callfn tencent set-callback --url URL | get-callback | delete-callback  Tencent's callback configuration
 //
 // Configuration comes from the environment, as in the functions (README).
 package main
@@ -27,6 +28,7 @@ var commands = map[string]func(ctx context.Context, args []string) error{
 	"zip":          zipCmd,
 	"archive":      archive,
 	"usersig":      usersig,
+	"tencent":      tencentCmd,
 }
 
 func main() {

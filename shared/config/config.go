@@ -29,6 +29,10 @@ type Config struct {
 	CloudSecretKey  string // TENCENTCLOUD_SECRET_KEY
 	YunxinAppKey    string // CALLFN_YUNXIN_APPKEY
 	YunxinSecret    string // CALLFN_YUNXIN_APPSECRET
+	// ForwardURLs are the endpoints every stored event is forwarded to,
+	// canonical (ParseForwardURL); none turns forwarding off.
+	ForwardURLs   []string // CALLFN_FORWARD_URL, comma-separated
+	ForwardSecret string   // CALLFN_FORWARD_SECRET: whsec_ + base64 key
 }
 
 // Vars are the environment variables callfn reads; deployment descriptors
@@ -39,6 +43,7 @@ var Vars = []string{
 	"CALLFN_TENCENT_REGION", "CALLFN_TENCENT_ENDPOINT", "CALLFN_TENCENT_API_VERSION",
 	"CALLFN_TENCENT_CALLBACK_TOKEN", "TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY",
 	"CALLFN_YUNXIN_APPKEY", "CALLFN_YUNXIN_APPSECRET",
+	"CALLFN_FORWARD_URL", "CALLFN_FORWARD_SECRET",
 }
 
 // DefaultStore is the local default: the embedded table.
@@ -68,6 +73,7 @@ func Load(getenv func(string) string) (Config, error) {
 		CloudSecretKey:  get("TENCENTCLOUD_SECRET_KEY"),
 		YunxinAppKey:    get("CALLFN_YUNXIN_APPKEY"),
 		YunxinSecret:    get("CALLFN_YUNXIN_APPSECRET"),
+		ForwardSecret:   get("CALLFN_FORWARD_SECRET"),
 	}
 	if c.Store == "" {
 		c.Store = DefaultStore
@@ -107,11 +113,27 @@ func Load(getenv func(string) string) (Config, error) {
 	if (c.YunxinAppKey == "") != (c.YunxinSecret == "") {
 		return c, fmt.Errorf("config: CALLFN_YUNXIN_APPKEY and CALLFN_YUNXIN_APPSECRET go together")
 	}
+	urls, err := ParseForwardURLs(get("CALLFN_FORWARD_URL"))
+	if err != nil {
+		return c, err
+	}
+	c.ForwardURLs = urls
+	if c.ForwardSecret != "" {
+		if err := CheckForwardSecret(c.ForwardSecret); err != nil {
+			return c, err
+		}
+	} else if len(c.ForwardURLs) > 0 {
+		return c, fmt.Errorf("config: CALLFN_FORWARD_URL is set but CALLFN_FORWARD_SECRET is not: deliveries are signed")
+	}
 	return c, nil
 }
 
 // Retention is CALLFN_RETENTION_DAYS as a duration; 0 keeps events.
 func (c Config) Retention() time.Duration { return time.Duration(c.RetentionDays) * 24 * time.Hour }
+
+// Forwarding reports whether stored events are forwarded (CALLFN_FORWARD_URL
+// names at least one endpoint).
+func (c Config) Forwarding() bool { return len(c.ForwardURLs) > 0 }
 
 // LogValue lets slog print a Config without its secrets.
 func (c Config) LogValue() slog.Value {
@@ -127,6 +149,9 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("apiTokenSet", set(c.APIToken)),
 		slog.Bool("yunxinSet", set(c.YunxinAppKey)),
 		slog.Int("retentionDays", c.RetentionDays),
+		// Endpoints by scheme and host: a path or query may hold a token.
+		slog.Any("forwardTo", forwardOrigins(c.ForwardURLs)),
+		slog.Bool("forwardSecretSet", set(c.ForwardSecret)),
 	)
 }
 

@@ -496,3 +496,30 @@ func quote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+// Commands lists what a callback configuration should ask for: every
+// command the webhook reads, of one generation, and none it cannot ask for.
+func TestCallbackCommands(t *testing.T) {
+	if got := Commands(V4); !slices.Equal(got, []string{CmdAfterStartCall, CmdAfterEndCall, CmdAfterMemberChanged}) {
+		t.Fatalf("v4: %v", got)
+	}
+	if got := Commands(""); len(got) != 3 {
+		t.Fatalf("the default generation is v4: %v", got)
+	}
+	v1 := Commands(V1)
+	// Tencent's command list: 6 status, 9 caller, 8 callee and 2 midway
+	// commands; call_end, from an example, is in none.
+	if len(v1) != 25 || slices.Contains(v1, "call_end") || !slices.IsSorted(v1) {
+		t.Fatalf("v1: %d commands %v", len(v1), v1)
+	}
+	for _, c := range v1 {
+		ev := mustParse(t, V1, v1Query(c), []byte(`{"CallId":"c","UserId":"u","Role":"caller","EventTime":1700000000}`))
+		if _, known := v1Commands[c]; !known || ev.Event == "" || ev.Event == eventName(c) {
+			t.Errorf("v1 %s is listed but not read: event %q", c, ev.Event)
+		}
+	}
+	v1[0] = "changed"
+	if Commands(V1)[0] == "changed" {
+		t.Error("Commands returned its own slice")
+	}
+}

@@ -2,7 +2,9 @@ package callback
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/callfn/callfn/shared/call"
@@ -190,7 +192,32 @@ var v1Commands = map[string]struct{ event, status, result string }{
 	"invite_user":        {"member_changed", "", ""},
 	"join_in_group_call": {"member_changed", "", ""},
 	// in Tencent's own example, in no list
-	"call_end": {"call_ended", call.StatusEnded, ""},
+	v1CallEnd: {"call_ended", call.StatusEnded, ""},
+}
+
+// v1CallEnd is the command of Tencent's own v1 example that no command list
+// holds: the webhook reads it, but no callback configuration can ask for it.
+const v1CallEnd = "call_end"
+
+// v4Commands are the v4 commands, in the order of Tencent's list.
+var v4Commands = []string{CmdAfterStartCall, CmdAfterEndCall, CmdAfterMemberChanged}
+
+// Commands are the callback commands of generation gen (tencent.V4, else
+// tencent.V1) that Construct reads, spelled as a callback configuration
+// names them (v4 CallbackCommandList, v1 actions): every command the
+// webhook handles, so configuring them all loses nothing callfn can use.
+// v1's are sorted. The slice is the caller's.
+func Commands(gen string) []string {
+	if gen != tencent.V1 {
+		return slices.Clone(v4Commands)
+	}
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(v1Commands)) {
+		if k != v1CallEnd {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 func parseV1(ev *call.Event, command string, body []byte) error {

@@ -3,10 +3,11 @@
 // Cmd, Retry, Options, Meta) for both generations' commands, the UserSig
 // signer (Signer, over tls-sig-api-v2), the regional domains, the commands
 // themselves (start_call_by_robot, end_call, get_call_info and
-// StartCallRequest's validation; the records commands of v4 and v1), the
-// kinds of failure every error wraps (ErrBadRequest, ErrRateLimited, ...),
-// and TRTC's StartStreamIngest over the Tencent Cloud API (Ingester), this
-// module's only user of tencentcloud-sdk-go.
+// StartCallRequest's validation; the records commands of v4 and v1; both
+// generations' callback configuration: SetCallback, GetCallback,
+// DeleteCallback), the kinds of failure every error wraps (ErrBadRequest,
+// ErrRateLimited, ...), and TRTC's StartStreamIngest over the Tencent Cloud
+// API (Ingester), this module's only user of tencentcloud-sdk-go.
 //
 // It reports failures as kinds, not HTTP statuses: what callfn answers is
 // the functions' decision (shared/api/upstream). Callbacks coming in are

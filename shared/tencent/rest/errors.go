@@ -159,6 +159,8 @@ var v1Codes = map[int]codeInfo{
 	70004: {ErrNotAdmin, "the command needs an app administrator (CALLFN_TENCENT_ADMIN)", false},
 	70005: {ErrRateLimited, "rate limited", true},
 	70009: {ErrFailed, "Tencent could not parse the body", false},
+	// documented for callback/update: there is no configuration to update
+	999: {ErrNotConfigured, "", false},
 }
 
 // lookupCode classifies a non-zero code of api (tencent.V4 or tencent.V1).

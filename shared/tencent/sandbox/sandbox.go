@@ -161,7 +161,7 @@ func New(o Options) *Sandbox {
 	}
 	s.v1 = map[string]v1Handler{
 		"callback/set":    s.v1SetCallback,
-		"callback/update": s.v1SetCallback,
+		"callback/update": s.v1UpdateCallback,
 		"callback/get":    s.v1GetCallback,
 		"callback/delete": s.v1DeleteCallback,
 	}

@@ -389,8 +389,48 @@ func TestCallbackConfiguration(t *testing.T) {
 	if len(got) != 1 || got[0].query.Get("CallbackCommand") != callback.CmdAfterEndCall {
 		t.Fatalf("the new URL got %d callbacks, want only the end", len(got))
 	}
-	if env := e.post("/v4/call_config/set_callback", `{"Url":""}`, nil); env.ErrorCode != 100002 {
-		t.Fatalf("set_callback without Url: %+v", env)
+	for name, body := range map[string]string{
+		"without Url":                  `{"Url":"","CallbackCommandList":[]}`,
+		"with a Url that is not http":  `{"Url":"ftp://example.com/cb","CallbackCommandList":[]}`,
+		"with a relative Url":          `{"Url":"/webhook/tencent","CallbackCommandList":[]}`,
+		"without CallbackCommandList":  fmt.Sprintf(`{"Url":%q}`, other.srv.URL),
+		"with a Url of the wrong type": `{"Url":1,"CallbackCommandList":[]}`,
+	} {
+		if env := e.post("/v4/call_config/set_callback", body, nil); env.ErrorCode != 100002 {
+			t.Errorf("set_callback %s: %+v, want 100002", name, env)
+		}
+	}
+	// An empty list is a configuration asking for nothing.
+	if env := e.post("/v4/call_config/set_callback", fmt.Sprintf(`{"Url":%q,"CallbackCommandList":[]}`, other.srv.URL), nil); env.ErrorCode != 0 {
+		t.Fatal(env)
+	}
+	if env := e.post("/v4/call_config/get_callback", `{}`, nil); env.ErrorCode != 0 || !strings.Contains(string(env.Response), `"CallbackCommandList":[]`) {
+		t.Fatalf("get_callback after an empty list: %+v %s", env, env.Response)
+	}
+	e.start(startBody([]string{"jack"}, "[sandbox outcome=Reject]", 20000))
+	e.wait()
+	if len(other.deliveries()) != 1 {
+		t.Error("a configuration asking for no command still gets callbacks")
+	}
+	if env := e.post("/v4/call_config/delete_callback", `{}`, nil); env.ErrorCode != 0 {
+		t.Fatal(env)
+	}
+	if env := e.post("/v4/call_config/get_callback", `{}`, nil); env.ErrorCode != 100301 {
+		t.Fatalf("get_callback after delete: %+v, want 100301", env)
+	}
+}
+
+// A URL given in Options, as the console sets it, asks for every command.
+func TestCallbackConfigurationFromOptions(t *testing.T) {
+	e := newBox(t, sandbox.Options{})
+	env := e.post("/v4/call_config/get_callback", `{}`, nil)
+	var got struct {
+		Url                 string
+		CallbackCommandList []string
+	}
+	if env.ErrorCode != 0 || json.Unmarshal(env.Response, &got) != nil || got.Url != e.hook.srv.URL+"/webhook/tencent" ||
+		!slices.Equal(got.CallbackCommandList, callback.Commands(tencent.V4)) {
+		t.Fatalf("get_callback: %+v %s", env, env.Response)
 	}
 }
 
@@ -427,12 +467,37 @@ func TestV1(t *testing.T) {
 		}
 		return env.ErrorCode, env.Data
 	}
-	if code, _ := post("/v1/callback/set", `{"address":"https://example.com/v1","actions":["caller_start_call"]}`, nil); code != 0 {
-		t.Fatal(code)
+	if code, data := post("/v1/callback/get", `{}`, nil); code != 0 || string(data) != `{"address":"","actions":[]}` {
+		t.Fatalf("get with nothing configured: %d %s", code, data)
+	}
+	if code, _ := post("/v1/callback/update", `{"address":"https://example.com/v1","actions":["cancel"]}`, nil); code != 999 {
+		t.Fatalf("update with nothing configured: %d, want 999", code)
+	}
+	if code, data := post("/v1/callback/set", `{"address":"https://example.com/v1","actions":["caller_start_call"]}`, nil); code != 0 || string(data) != `"https://example.com/v1"` {
+		t.Fatalf("set: %d %s, want the address as data", code, data)
 	}
 	if code, data := post("/v1/callback/get", `{}`, nil); code != 0 || !strings.Contains(string(data), "example.com/v1") {
 		t.Fatalf("%d %s", code, data)
 	}
+	for _, body := range []string{`{"address":"www.example.com","actions":[]}`, `{"address":"","actions":[]}`,
+		`{"address":"https://example.com/v1"}`, `{"address":7,"actions":[]}`} {
+		if code, _ := post("/v1/callback/set", body, nil); code != 70001 {
+			t.Errorf("set %s: %d, want 70001", body, code)
+		}
+	}
+	if code, data := post("/v1/callback/update", `{"address":"https://example.com/v1b","actions":["cancel"]}`, nil); code != 0 || string(data) != `"https://example.com/v1b"` {
+		t.Fatalf("update: %d %s", code, data)
+	}
+	if code, data := post("/v1/callback/get", `{}`, nil); code != 0 || string(data) != `{"address":"https://example.com/v1b","actions":["cancel"]}` {
+		t.Fatalf("get after update: %d %s", code, data)
+	}
+	if code, data := post("/v1/callback/delete", `{}`, nil); code != 0 || string(data) != `""` {
+		t.Fatalf("delete: %d %s", code, data)
+	}
+	if code, data := post("/v1/callback/get", `{}`, nil); code != 0 || !strings.Contains(string(data), `"address":""`) {
+		t.Fatalf("get after delete: %d %s", code, data)
+	}
+	post("/v1/callback/set", `{"address":"https://example.com/v1","actions":["caller_start_call"]}`, nil)
 	if code, _ := post("/v1/callback/get", `{}`, func(q url.Values) { q.Set("usersig", "garbage") }); code != 70002 {
 		t.Errorf("bad UserSig: %d, want 70002", code)
 	}

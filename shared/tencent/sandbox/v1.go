@@ -64,17 +64,50 @@ type v1CallbackConfig struct {
 	Actions []string `json:"actions"`
 }
 
+// v1NotConfigured is the code callback/update answers when there is no
+// configuration to update ("没有配置信息").
+const v1NotConfigured = 999
+
+// v1SetCallback is callback/set: address (http or https) and actions, both
+// mandatory, replace the configuration ("the last result prevails"); the
+// reply's data is the address.
 func (s *Sandbox) v1SetCallback(q *v1Request) (any, int, string) {
-	var b v1CallbackConfig
-	if err := json.Unmarshal(q.body, &b); err != nil || b.Address == "" {
-		return nil, 70001, "invalid parameters: address is required"
-	}
-	s.mu.Lock()
-	s.v1callback = &b
-	s.mu.Unlock()
-	return nil, 0, ""
+	return s.v1StoreCallback(q, false)
 }
 
+// v1UpdateCallback is callback/update: as set, but only over an existing
+// configuration (999 otherwise).
+func (s *Sandbox) v1UpdateCallback(q *v1Request) (any, int, string) {
+	return s.v1StoreCallback(q, true)
+}
+
+func (s *Sandbox) v1StoreCallback(q *v1Request, update bool) (any, int, string) {
+	var b struct {
+		Address string    `json:"address"`
+		Actions *[]string `json:"actions"`
+	}
+	if err := json.Unmarshal(q.body, &b); err != nil {
+		return nil, 70001, "invalid parameters: " + err.Error()
+	}
+	switch {
+	case b.Address == "":
+		return nil, 70001, "invalid parameters: address is required"
+	case !httpURL(b.Address):
+		return nil, 70001, "Callback address must start with http or https"
+	case b.Actions == nil:
+		return nil, 70001, "invalid parameters: actions is required"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if update && s.v1callback == nil {
+		return nil, v1NotConfigured, "no callback configuration"
+	}
+	s.v1callback = &v1CallbackConfig{Address: b.Address, Actions: append([]string{}, *b.Actions...)}
+	return b.Address, 0, ""
+}
+
+// v1GetCallback is callback/get. With nothing configured it answers an
+// empty address and no actions (Tencent documents no error for that case).
 func (s *Sandbox) v1GetCallback(q *v1Request) (any, int, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -84,9 +117,10 @@ func (s *Sandbox) v1GetCallback(q *v1Request) (any, int, string) {
 	return *s.v1callback, 0, ""
 }
 
+// v1DeleteCallback is callback/delete; its data is "".
 func (s *Sandbox) v1DeleteCallback(q *v1Request) (any, int, string) {
 	s.mu.Lock()
 	s.v1callback = nil
 	s.mu.Unlock()
-	return nil, 0, ""
+	return "", 0, ""
 }

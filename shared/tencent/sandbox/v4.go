@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
+	"slices"
 
 	"github.com/callfn/callfn/shared/tencent/rest"
 )
@@ -203,40 +205,49 @@ func (s *Sandbox) getCallInfo(q *v4Request) (any, int, string) {
 
 // callbackConfig is the v4 callback configuration (one per SDKAppID).
 type callbackConfig struct {
-	url      string
-	commands []string // nil: every command
+	url string
+	// commands are the commands asked for; nil (a URL from Options, as the
+	// console sets it) is every command, an empty list none.
+	commands []string
 }
 
 func (c callbackConfig) wants(command string) bool {
 	if c.url == "" {
 		return false
 	}
-	if len(c.commands) == 0 {
-		return true
-	}
-	for _, k := range c.commands {
-		if k == command {
-			return true
-		}
-	}
-	return false
+	return c.commands == nil || slices.Contains(c.commands, command)
 }
 
+// setCallback is call_config/set_callback: Url (http or https, Tencent's
+// rule) and CallbackCommandList (mandatory) replace the configuration.
 func (s *Sandbox) setCallback(q *v4Request) (any, int, string) {
 	var b struct {
 		Url                 string
-		CallbackCommandList []string
+		CallbackCommandList *[]string
 	}
 	if code, info := decodeBody(q.body, &b); code != 0 {
 		return nil, 100002, info
 	}
-	if b.Url == "" {
+	switch {
+	case b.Url == "":
 		return nil, 100002, "bad parameter: Url is required"
+	case !httpURL(b.Url):
+		return nil, 100002, "bad parameter: Url must start with http:// or https://"
+	case b.CallbackCommandList == nil:
+		return nil, 100002, "bad parameter: CallbackCommandList is required"
 	}
+	cmds := append([]string{}, *b.CallbackCommandList...)
 	s.mu.Lock()
-	s.callback = callbackConfig{url: b.Url, commands: b.CallbackCommandList}
+	s.callback = callbackConfig{url: b.Url, commands: cmds}
 	s.mu.Unlock()
 	return nil, 0, ""
+}
+
+// httpURL reports whether u is an absolute http or https URL, as both
+// generations require of a callback address.
+func httpURL(u string) bool {
+	p, err := url.Parse(u)
+	return err == nil && (p.Scheme == "http" || p.Scheme == "https") && p.Host != ""
 }
 
 func (s *Sandbox) getCallback(q *v4Request) (any, int, string) {
@@ -247,7 +258,7 @@ func (s *Sandbox) getCallback(q *v4Request) (any, int, string) {
 		return nil, 100301, "callback not configured"
 	}
 	cmds := cb.commands
-	if len(cmds) == 0 {
+	if cmds == nil {
 		cmds = []string{cmdAfterStart, cmdAfterEnd, cmdMemberChanged}
 	}
 	return struct {
