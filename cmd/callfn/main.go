@@ -34,7 +34,7 @@ var commands = map[string]func(ctx context.Context, args []string) error{
 func main() {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	if len(os.Args) < 2 || commands[os.Args[1]] == nil {
-		fmt.Fprintln(os.Stderr, "usage: callfn serve | events [--call ID] | send URL FILE | create-table [--table NAME] | archive [--since D] | usersig USER | zip -o OUT FILE...")
+		fmt.Fprintln(os.Stderr, "usage: callfn serve | events [--call ID] | send URL FILE | create-table [--table NAME] | archive [--since D] | usersig USER | tencent set-callback|get-callback|delete-callback | zip -o OUT FILE...")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
