@@ -13,14 +13,15 @@ import (
 	"time"
 
 	"github.com/callfn/callfn/shared/call"
-	"github.com/callfn/callfn/testkit/deploy"
 	"github.com/callfn/callfn/shared/platform"
 	"github.com/callfn/callfn/shared/platform/awslambda"
 	"github.com/callfn/callfn/shared/platform/scf"
 	"github.com/callfn/callfn/shared/records"
 	"github.com/callfn/callfn/shared/startcall"
 	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/shared/store/local"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
+	"github.com/callfn/callfn/testkit/deploy"
 )
 
 // gatewayResponse is what both adapters answer an API gateway event with
@@ -43,7 +44,7 @@ type sampleRun struct {
 
 func newSampleRun(t *testing.T, d deployable) *sampleRun {
 	t.Helper()
-	run := &sampleRun{st: store.NewMemory(store.Options{})}
+	run := &sampleRun{st: local.NewMemory(store.Options{})}
 	t.Cleanup(func() { run.st.Close() })
 	cfg := d.SampleConfig
 	if d.Sandbox {

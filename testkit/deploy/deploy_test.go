@@ -18,14 +18,15 @@ import (
 	"time"
 
 	"github.com/callfn/callfn/shared/config"
-	"github.com/callfn/callfn/testkit/deploy"
 	"github.com/callfn/callfn/shared/platform"
 	"github.com/callfn/callfn/shared/records"
 	"github.com/callfn/callfn/shared/startcall"
 	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/shared/store/local"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
 	"github.com/callfn/callfn/shared/webhook"
 	"github.com/callfn/callfn/shared/yunxin"
+	"github.com/callfn/callfn/testkit/deploy"
 )
 
 // deployable is one function as it is deployed: its resource in
@@ -169,7 +170,7 @@ func deployables(t testing.TB) []deployable {
 		},
 	}}
 	for i := range ds {
-		fn, err := ds[i].Build(ds[i].SampleConfig, store.NewMemory(store.Options{}))
+		fn, err := ds[i].Build(ds[i].SampleConfig, local.NewMemory(store.Options{}))
 		if err != nil {
 			t.Fatalf("%s: %v", ds[i].SAMID, err)
 		}

@@ -81,6 +81,10 @@ func TestBinaries(t *testing.T) {
 				if !mods[b.mustLink] {
 					t.Errorf("%s/%s does not link %s; is it built for %s at all?", b.name, fn, b.mustLink, b.name)
 				}
+				// The embedded table is local only (store/open).
+				if mods["go.etcd.io/bbolt"] {
+					t.Errorf("%s/%s links go.etcd.io/bbolt", b.name, fn)
+				}
 			}
 			// lambda.norpc: no net/rpc (aws-lambda-go's go1.x mode) in the bootstrap.
 			list := exec.Command(goTool(t), "list", "-deps", "-tags", "lambda,lambda.norpc", "./functions/"+fn)
