@@ -28,6 +28,9 @@ import (
 	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/platform"
 	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/shared/store/bolt"
+	"github.com/callfn/callfn/shared/store/local"
+	"github.com/callfn/callfn/shared/store/open"
 	"github.com/callfn/callfn/shared/webhook"
 )
 
@@ -52,7 +55,7 @@ func TestMain(m *testing.M) {
 		if err != nil {
 			fatal(err)
 		}
-		st, err := store.Open(context.Background(), cfg.Store, store.Options{})
+		st, err := open.Open(context.Background(), cfg.Store, store.Options{})
 		if err != nil {
 			fatal(err)
 		}
@@ -194,7 +197,7 @@ func BenchmarkIngestHTTP(b *testing.B) {
 	hook.cmd.Wait()
 
 	// Every acknowledged callback must be in the table once the server is gone.
-	st, err := store.OpenBolt(db, store.Options{})
+	st, err := bolt.Open(db, store.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -214,7 +217,7 @@ func BenchmarkIngestHTTP(b *testing.B) {
 // webhook handler with the memory table, as ratios to decoding the same
 // body with encoding/json alone.
 func BenchmarkHandlerCost(b *testing.B) {
-	st := store.NewMemory(store.Options{})
+	st := local.NewMemory(store.Options{})
 	h := platform.Handler(webhook.New(config.Config{TencentAppID: appID}, st, nil))
 	url := "/webhook/tencent?SdkAppid=" + strconv.Itoa(appID) + "&CallbackCommand=Call.CallbackAfterStartCall"
 	bodies := make([][]byte, b.N)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/records"
-	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/shared/store/bolt"
 )
 
 // archive runs the records archive by hand, as the records function's
@@ -56,7 +56,7 @@ func archiveTo(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	st, err := openTable(ctx, cfg)
-	if errors.Is(err, store.ErrLocked) {
+	if errors.Is(err, bolt.ErrLocked) {
 		return fmt.Errorf("%w: stop `callfn serve` first (the embedded table has one user at a time)", err)
 	}
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/shared/store/bolt"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
 )
 
@@ -56,7 +57,7 @@ func TestArchiveCommand(t *testing.T) {
 	if err := archiveTo(context.Background(), nil, &out, &errOut); err != nil || !strings.Contains(out.String(), "0 records") {
 		t.Errorf("third run: %q %v", out.String(), err)
 	}
-	st, err := store.OpenBolt(db, store.Options{})
+	st, err := bolt.Open(db, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

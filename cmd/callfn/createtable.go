@@ -11,6 +11,7 @@ import (
 
 	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/shared/store/dynamo"
 )
 
 // createTable creates the DynamoDB table, its index and TTL, on the server
@@ -33,7 +34,7 @@ func createTable(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := store.CreateDynamoTable(ctx, dynamodb.NewFromConfig(awsCfg), *table); err != nil {
+	if err := dynamo.CreateTable(ctx, dynamodb.NewFromConfig(awsCfg), *table); err != nil {
 		return err
 	}
 	fmt.Printf("table %s is ready (index %s, TTL on %s)\n", *table, store.DynamoIndexByTime, store.DynamoTTL)

@@ -16,6 +16,8 @@ import (
 	"github.com/callfn/callfn/shared/call"
 	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/shared/store/bolt"
+	"github.com/callfn/callfn/shared/store/open"
 )
 
 const eventsRoute = "/_callfn/events"
@@ -34,7 +36,7 @@ func events(ctx context.Context, args []string) error {
 		return err
 	}
 	st, err := openForRead(ctx, cfg)
-	if errors.Is(err, store.ErrLocked) {
+	if errors.Is(err, bolt.ErrLocked) {
 		return eventsFromServer(ctx, cfg.Addr, *callID, os.Stdout)
 	}
 	if err != nil {
@@ -56,13 +58,13 @@ func openForRead(ctx context.Context, cfg config.Config) (store.Store, error) {
 
 // openTable opens the configured table for a command run beside, or
 // instead of, `callfn serve`: an embedded table held by a running server is
-// reported as store.ErrLocked at once rather than waited on.
+// reported as bolt.ErrLocked at once rather than waited on.
 func openTable(ctx context.Context, cfg config.Config) (store.Store, error) {
 	opts := store.Options{Retention: cfg.Retention()}
 	if path, ok := strings.CutPrefix(cfg.Store, "bolt:"); ok && path != "" {
-		return store.OpenBoltWait(path, opts, 300*time.Millisecond)
+		return bolt.OpenWait(path, opts, 300*time.Millisecond)
 	}
-	return store.Open(ctx, cfg.Store, opts)
+	return open.Open(ctx, cfg.Store, opts)
 }
 
 // writeEvents writes callID's events (every event when "") as JSON lines.

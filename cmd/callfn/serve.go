@@ -19,6 +19,7 @@ import (
 	"github.com/callfn/callfn/shared/records"
 	"github.com/callfn/callfn/shared/startcall"
 	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/shared/store/open"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
 	"github.com/callfn/callfn/shared/webhook"
 )
@@ -40,7 +41,7 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.Store, store.Options{Retention: cfg.Retention()})
+	st, err := open.Open(ctx, cfg.Store, store.Options{Retention: cfg.Retention()})
 	if err != nil {
 		return err
 	}

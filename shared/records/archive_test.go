@@ -13,6 +13,7 @@ import (
 	"github.com/callfn/callfn/shared/platform"
 	"github.com/callfn/callfn/shared/records"
 	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/shared/store/local"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
 )
 
@@ -251,7 +252,7 @@ func TestParseSince(t *testing.T) {
 // Without Tencent configured, the table answers alone and the archive
 // refuses to run.
 func TestWithoutTencent(t *testing.T) {
-	st := store.NewMemory(store.Options{})
+	st := local.NewMemory(store.Options{})
 	defer st.Close()
 	svc, err := records.NewService(config.Config{APIToken: token}, st, records.Options{})
 	if err != nil {

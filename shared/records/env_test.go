@@ -16,6 +16,7 @@ import (
 	"github.com/callfn/callfn/shared/platform"
 	"github.com/callfn/callfn/shared/records"
 	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/shared/store/local"
 	"github.com/callfn/callfn/shared/tencent"
 	"github.com/callfn/callfn/shared/tencent/rest"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
@@ -66,7 +67,7 @@ func newEnv(t testing.TB, api string, o envOptions) *env {
 	tsrv := httptest.NewServer(hits.wrap(sb))
 	st := o.store
 	if st == nil {
-		st = store.NewMemory(store.Options{Now: clk.Now})
+		st = local.NewMemory(store.Options{Now: clk.Now})
 	}
 	tc, err := rest.New(rest.Options{SDKAppID: sb.SDKAppID(), Key: sandbox.DefaultKey, Endpoint: tsrv.URL, Now: clk.Now,
 		Retry: rest.Retry{Attempts: 2, Base: time.Millisecond, Max: 2 * time.Millisecond, Budget: 10 * time.Millisecond}})

@@ -183,7 +183,7 @@ type Options struct {
 // concurrent use.
 type Service struct {
 	cfg     config.Config
-	store   store.Store
+	store   Table
 	tc      *rest.Client // nil when Tencent is not configured
 	tcErr   error        // why tc is nil
 	api     string
@@ -192,8 +192,17 @@ type Service struct {
 	token   string
 }
 
+// Table is what the records function uses of the table: it reads calls,
+// stores the events of the records it fetches, and keeps the archive's
+// cursor.
+type Table interface {
+	store.CallReader
+	store.EventWriter
+	store.MetaStore
+}
+
 // New builds the records function over st.
-func New(cfg config.Config, st store.Store, opts Options) (platform.Function, error) {
+func New(cfg config.Config, st Table, opts Options) (platform.Function, error) {
 	s, err := NewService(cfg, st, opts)
 	if err != nil {
 		return platform.Function{Name: "records"}, err
@@ -203,7 +212,7 @@ func New(cfg config.Config, st store.Store, opts Options) (platform.Function, er
 
 // NewService builds the records service over st (the function, and
 // `callfn archive`, use it).
-func NewService(cfg config.Config, st store.Store, opts Options) (*Service, error) {
+func NewService(cfg config.Config, st Table, opts Options) (*Service, error) {
 	s := &Service{cfg: cfg, store: st, tc: opts.Client, api: opts.API, timeout: opts.TencentTimeout, now: opts.Now, token: cfg.APIToken}
 	if s.api == "" {
 		s.api = cfg.TencentAPI

@@ -17,6 +17,7 @@ import (
 	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/records"
 	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/shared/store/local"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
 )
 
@@ -248,7 +249,7 @@ func FuzzRoutes(f *testing.F) {
 	f.Add("c-1", "from=1714600000000&result=reject")
 	f.Add("%ff", "pageSize=%00")
 	f.Add("", "to=2024-05-01T00:00:00Z&from=0&page=100000&pageSize=100")
-	st := store.NewMemory(store.Options{})
+	st := local.NewMemory(store.Options{})
 	svc, err := records.NewService(config.Config{APIToken: token}, st, records.Options{})
 	if err != nil {
 		f.Fatal(err)

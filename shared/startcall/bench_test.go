@@ -13,6 +13,7 @@ import (
 	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/startcall"
 	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/shared/store/local"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
 )
 
@@ -42,7 +43,7 @@ func BenchmarkStartCall(b *testing.B) {
 	}
 	sbSrv.Start()
 	defer sbSrv.Close()
-	st := store.NewMemory(store.Options{})
+	st := local.NewMemory(store.Options{})
 	defer st.Close()
 	cfg := sb.Config(config.Config{APIToken: apiToken, TencentRegion: "china"}, sbSrv.URL)
 	fn, err := startcall.New(cfg, st, startcall.WithLogger(quiet))

@@ -18,6 +18,7 @@ import (
 	"github.com/callfn/callfn/shared/platform"
 	"github.com/callfn/callfn/shared/startcall"
 	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/shared/store/local"
 	"github.com/callfn/callfn/shared/tencent/rest"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
 )
@@ -73,7 +74,7 @@ func newFixture(t *testing.T, s setup) *fixture {
 	f.sbSrv.Start()
 	f.st = s.store
 	if f.st == nil {
-		f.st = store.NewMemory(store.Options{})
+		f.st = local.NewMemory(store.Options{})
 	}
 	base := f.sbSrv.URL + s.prefix
 	f.cfg = f.sb.Config(config.Config{APIToken: apiToken, TencentRegion: "china", Store: "memory:"}, base)

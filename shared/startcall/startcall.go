@@ -86,15 +86,22 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 type Handler struct {
 	client *rest.Client
 	ingest *rest.Ingester // nil without Tencent Cloud credentials
-	store  store.Store
+	store  Table
 	now    func() time.Time
 	log    *slog.Logger
+}
+
+// Table is what startcall uses of the table: it stores the events of the
+// calls it starts and claims each scheduled start, so that one run acts.
+type Table interface {
+	store.EventWriter
+	store.Claimer
 }
 
 // New builds the startcall function over st. It needs the Tencent app
 // (CALLFN_TENCENT_SDKAPPID, CALLFN_TENCENT_SECRET_KEY); pushing media also
 // needs TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY.
-func New(cfg config.Config, st store.Store, opts ...Option) (platform.Function, error) {
+func New(cfg config.Config, st Table, opts ...Option) (platform.Function, error) {
 	fn := platform.Function{Name: "startcall"}
 	o := options{now: time.Now, log: slog.Default()}
 	for _, opt := range opts {

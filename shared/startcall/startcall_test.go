@@ -16,6 +16,7 @@ import (
 	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/startcall"
 	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/shared/store/local"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
 	"github.com/callfn/callfn/shared/webhook"
 	"github.com/tencentyun/tls-sig-api-v2-golang/tencentyun"
@@ -383,7 +384,7 @@ func TestReuseAcrossRequests(t *testing.T) {
 // the sandbox delivers signed callbacks to the webhook function, and the
 // table holds one call with callfn's start and Tencent's events.
 func TestCallbacksJoinTheCall(t *testing.T) {
-	st := store.NewMemory(store.Options{})
+	st := local.NewMemory(store.Options{})
 	hookCfg := config.Config{TencentAppID: sandbox.DefaultSDKAppID, CallbackToken: "cb-token"}
 	hook := httptest.NewServer(webhook.New(hookCfg, st, nil).Handler())
 	defer hook.Close()

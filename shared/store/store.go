@@ -1,30 +1,30 @@
-// Package store is callfn's key-value table: every stored event, each call's
-// summary folded from its events, a per-user index of calls, schedule claims
-// and small bits of state (cursors). Three implementations sit behind Store:
-// DynamoDB (the cloud), bbolt (an embedded file, the local default) and
-// memory. Open picks one from a CALLFN_STORE spec.
+// Package store is the contract of callfn's key-value table: every stored
+// event, each call's summary folded from its events, a per-user index of
+// calls, schedule claims and small bits of state (cursors). It holds no
+// backend. Store is the whole table; each function depends only on the
+// role it plays (EventWriter, CallReader, Claimer, MetaStore).
+//
+// The backends, each in its own package, pass one behavioural suite
+// (testkit/storetest):
+//
+//   - store/local: the table over an ordered key-value engine, with the
+//     memory engine (local.NewMemory);
+//   - store/bolt: the embedded file (bbolt), the local default;
+//   - store/dynamo: DynamoDB, the cloud.
+//
+// store/open picks one from a CALLFN_STORE spec.
 package store
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/callfn/callfn/shared/call"
-)
-
-// The DynamoDB table's layout. template.yaml declares the same names (its
-// tests check), and CreateDynamoTable creates them for local use.
-const (
-	DynamoPK          = "pk"        // S
-	DynamoSK          = "sk"        // S
-	DynamoTTL         = "expiresAt" // N, Unix seconds; the table's TTL attribute
-	DynamoIndexByTime = "byTime"    // GSI listing call summaries by time
-	DynamoIndexPK     = "gsi1pk"    // S, "CALLS#YYYY-MM" (UTC month of SortTime)
-	DynamoIndexSK     = "gsi1sk"    // S, "%013d#callId" (SortTime ms, call id)
 )
 
 // ErrNotFound is returned for a call the table does not know.
@@ -33,14 +33,27 @@ var ErrNotFound = errors.New("store: not found")
 // ErrClosed is returned by every method of a Store after Close.
 var ErrClosed = errors.New("store: closed")
 
-// Store is the table. Every implementation passes the same behavioural suite
-// (store_test.go).
+// Store is the table: every role in one. Every implementation passes the
+// same behavioural suite (testkit/storetest).
 type Store interface {
+	EventWriter
+	CallReader
+	Claimer
+	MetaStore
+	io.Closer
+}
+
+// EventWriter stores events: the webhook's whole use of the table.
+type EventWriter interface {
 	// PutEvent persists ev exactly once, keyed by its call and delivery id,
 	// and folds it into the call's summary and user index in the same atomic
 	// write. It reports stored=false, and no error, when that delivery is
 	// already in the table. It returns only once the write is durable.
 	PutEvent(ctx context.Context, ev *call.Event) (stored bool, err error)
+}
+
+// CallReader reads calls: their summaries and events.
+type CallReader interface {
 	// GetCall returns a call's summary and its events in event-time order, in
 	// one read of the table; ErrNotFound when the call has no events.
 	GetCall(ctx context.Context, callID string) (*call.Summary, []call.Event, error)
@@ -69,14 +82,22 @@ type Store interface {
 	// under redelivered and reordered events and when a call's result or
 	// time changes; reading them costs the number of buckets, not calls.
 	Stats(ctx context.Context, from, to int64) ([]BucketCounts, error)
+}
+
+// Claimer claims keys, so that of several runs of a schedule one acts.
+type Claimer interface {
 	// Claim records key until the given time and reports whether this caller
 	// is the first to claim it (a conditional write, no read-then-write).
 	Claim(ctx context.Context, key string, until time.Time) (bool, error)
-	// GetMeta and PutMeta keep small named values, such as a resume cursor.
-	// GetMeta returns "" for a name never put.
+}
+
+// MetaStore keeps small named values, such as a resume cursor.
+type MetaStore interface {
+	// GetMeta returns the value last put under name; "" for a name never
+	// put.
 	GetMeta(ctx context.Context, name string) (string, error)
+	// PutMeta sets name's value.
 	PutMeta(ctx context.Context, name, value string) error
-	Close() error
 }
 
 // CallQuery selects calls by the time they are listed under
@@ -106,14 +127,20 @@ type CallPage struct {
 	Next  string
 }
 
-func (q CallQuery) limit() int {
+// DefaultLimit is the page size of a CallQuery without a Limit.
+const DefaultLimit = 100
+
+// PageSize is q.Limit, or DefaultLimit when q has none.
+func (q CallQuery) PageSize() int {
 	if q.Limit <= 0 {
-		return 100
+		return DefaultLimit
 	}
 	return q.Limit
 }
 
-func (q CallQuery) matches(s *call.Summary) bool {
+// Matches reports whether s is in q's time range and has every property
+// q asks for (the cursor aside).
+func (q CallQuery) Matches(s *call.Summary) bool {
 	t := s.SortTime()
 	return t >= q.From && (q.To == 0 || t < q.To) &&
 		(q.Provider == "" || s.Carrier() == q.Provider) &&
@@ -124,9 +151,10 @@ func (q CallQuery) matches(s *call.Summary) bool {
 		(q.CallType == "" || s.CallType == q.CallType)
 }
 
-// ListKey orders calls for ListCalls: "%013d#callId" of the call's
-// SortTime in ms. A page's Next is a ListKey; DynamoDB's indexes have it
-// as their sort key.
+// ListKey orders calls for ListCalls, "%013d#callId" of their SortTime in
+// ms; a page's Next is a ListKey (or a position between two), and the next
+// page starts after it (before it, newest first). DynamoDB's byTime and
+// byUser indexes have it as their sort key.
 func ListKey(s *call.Summary) string { return fmt.Sprintf("%013d#%s", s.SortTime(), s.CallID) }
 
 // Options apply to every implementation.
@@ -137,46 +165,87 @@ type Options struct {
 	Retention time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// ScanLimit bounds the index entries one ListCalls page examines; 0
+	// means MaxScan (tests set less, to see short pages).
+	ScanLimit int
 }
 
-func (o Options) now() time.Time {
+// ScanBudget is o.ScanLimit, or MaxScan when o has none.
+func (o Options) ScanBudget() int {
+	if o.ScanLimit <= 0 {
+		return MaxScan
+	}
+	return o.ScanLimit
+}
+
+// Time is the time by o's clock.
+func (o Options) Time() time.Time {
 	if o.Now != nil {
 		return o.Now()
 	}
 	return time.Now()
 }
 
-// expiresAt is the TTL attribute value (Unix seconds) for an item whose
+// ExpiresAt is the TTL attribute value (Unix seconds) for an item whose
 // newest event is at ms; 0 means it never expires.
-func (o Options) expiresAt(ms int64) int64 {
+func (o Options) ExpiresAt(ms int64) int64 {
 	if o.Retention <= 0 {
 		return 0
 	}
 	return time.UnixMilli(ms).Add(o.Retention).Unix()
 }
 
-func (o Options) expired(expiresAt int64) bool {
-	return expiresAt != 0 && expiresAt <= o.now().Unix()
+// Expired reports whether an item with that TTL value (0: none) has
+// expired by o's clock.
+func (o Options) Expired(expiresAt int64) bool {
+	return expiresAt != 0 && expiresAt <= o.Time().Unix()
 }
 
-// Open opens the store named by spec: "memory:", "bolt:PATH" or
-// "dynamodb:TABLE" (the AWS SDK finds the endpoint, region and credentials
-// in its usual places, AWS_ENDPOINT_URL_DYNAMODB included).
-func Open(ctx context.Context, spec string, opts Options) (Store, error) {
-	kind, arg, _ := strings.Cut(spec, ":")
-	switch kind {
-	case "memory":
-		return NewMemory(opts), nil
-	case "bolt":
-		if arg == "" {
-			return nil, fmt.Errorf("store: %q: bolt needs a file path, as bolt:PATH", spec)
+// EventKey is an event's key within its call: its delivery id alone, so a
+// redelivery lands on the same key whatever else differs (an event with no
+// time of its own is stamped with its arrival, which a redelivery does not
+// share). Every implementation uses it; readers order events with SortEvents.
+func EventKey(ev *call.Event) string { return ev.DeliveryID }
+
+// SortEvents orders a call's events by event time, then delivery id.
+func SortEvents(evs []call.Event) {
+	slices.SortFunc(evs, func(a, b call.Event) int {
+		if a.EventTime != b.EventTime {
+			if a.EventTime < b.EventTime {
+				return -1
+			}
+			return 1
 		}
-		return OpenBolt(arg, opts)
-	case "dynamodb":
-		if arg == "" {
-			return nil, fmt.Errorf("store: %q: dynamodb needs a table name, as dynamodb:TABLE", spec)
+		return strings.Compare(a.DeliveryID, b.DeliveryID)
+	})
+}
+
+// SortNewestFirst orders summaries by SortTime, newest first, then call id.
+func SortNewestFirst(s []call.Summary) {
+	slices.SortFunc(s, func(a, b call.Summary) int {
+		if c := b.SortTime() - a.SortTime(); c != 0 {
+			if c > 0 {
+				return 1
+			}
+			return -1
 		}
-		return OpenDynamo(ctx, arg, opts)
+		return strings.Compare(a.CallID, b.CallID)
+	})
+}
+
+// SortByListKey orders summaries as ListCalls lists them: by ListKey.
+func SortByListKey(s []call.Summary) {
+	slices.SortFunc(s, func(a, b call.Summary) int { return strings.Compare(ListKey(&a), ListKey(&b)) })
+}
+
+// Page cuts calls, already in ListKey order and past the cursor, to q's
+// page size: the page, with Next set when calls had more.
+func Page(calls []call.Summary, q CallQuery) CallPage {
+	var page CallPage
+	if limit := q.PageSize(); len(calls) > limit {
+		calls = calls[:limit]
+		page.Next = ListKey(&calls[len(calls)-1])
 	}
-	return nil, fmt.Errorf("store: unknown store %q: want memory:, bolt:PATH or dynamodb:TABLE", spec)
+	page.Calls = calls
+	return page
 }

@@ -33,13 +33,14 @@ const MaxBody = 1 << 20
 // Handler holds the webhook's configuration and table.
 type Handler struct {
 	cfg              config.Config
-	store            store.Store
+	store            store.EventWriter
 	now              func() time.Time
 	tencentCallbacks callback.Options // what a Tencent callback must prove
 }
 
-// New builds the webhook function over st. now is the clock (time.Now when nil).
-func New(cfg config.Config, st store.Store, now func() time.Time) platform.Function {
+// New builds the webhook function over st, to which it only writes
+// events. now is the clock (time.Now when nil).
+func New(cfg config.Config, st store.EventWriter, now func() time.Time) platform.Function {
 	if now == nil {
 		now = time.Now
 	}

@@ -22,6 +22,8 @@ import (
 	"github.com/callfn/callfn/shared/call"
 	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/shared/store/bolt"
+	"github.com/callfn/callfn/shared/store/local"
 	"github.com/callfn/callfn/shared/tencent"
 	"github.com/callfn/callfn/shared/tencent/callback"
 	"github.com/callfn/callfn/shared/webhook"
@@ -90,7 +92,7 @@ type env struct {
 func newEnv(t testing.TB, cfg config.Config, st store.Store) *env {
 	t.Helper()
 	if st == nil {
-		st = store.NewMemory(store.Options{})
+		st = local.NewMemory(store.Options{})
 	}
 	e := &env{t: t, cfg: cfg, st: &countingStore{Store: st}, clock: testkit.NewClock(t0)}
 	e.h = webhook.New(cfg, e.st, e.clock.Now).Handler()
@@ -99,7 +101,7 @@ func newEnv(t testing.TB, cfg config.Config, st store.Store) *env {
 
 func boltStore(t testing.TB) store.Store {
 	t.Helper()
-	st, err := store.OpenBolt(t.TempDir()+"/x.db", store.Options{})
+	st, err := bolt.Open(t.TempDir()+"/x.db", store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +111,7 @@ func boltStore(t testing.TB) store.Store {
 
 // stores runs f against both real local stores.
 func stores(t *testing.T, f func(t *testing.T, st store.Store)) {
-	t.Run("memory", func(t *testing.T) { f(t, store.NewMemory(store.Options{})) })
+	t.Run("memory", func(t *testing.T) { f(t, local.NewMemory(store.Options{})) })
 	t.Run("bolt", func(t *testing.T) { f(t, boltStore(t)) })
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/callfn/callfn/shared/records"
 	"github.com/callfn/callfn/shared/startcall"
 	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/shared/store/local"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
 	"github.com/callfn/callfn/testkit/deploy"
 )
@@ -43,7 +44,7 @@ type sampleRun struct {
 
 func newSampleRun(t *testing.T, d deployable) *sampleRun {
 	t.Helper()
-	run := &sampleRun{st: store.NewMemory(store.Options{})}
+	run := &sampleRun{st: local.NewMemory(store.Options{})}
 	t.Cleanup(func() { run.st.Close() })
 	cfg := d.SampleConfig
 	if d.Sandbox {

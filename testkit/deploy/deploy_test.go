@@ -22,6 +22,7 @@ import (
 	"github.com/callfn/callfn/shared/records"
 	"github.com/callfn/callfn/shared/startcall"
 	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/shared/store/local"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
 	"github.com/callfn/callfn/shared/webhook"
 	"github.com/callfn/callfn/shared/yunxin"
@@ -176,7 +177,7 @@ func deployables(t testing.TB) []deployable {
 		},
 	}}
 	for i := range ds {
-		fn, err := ds[i].Build(ds[i].SampleConfig, store.NewMemory(store.Options{}))
+		fn, err := ds[i].Build(ds[i].SampleConfig, local.NewMemory(store.Options{}))
 		if err != nil {
 			t.Fatalf("%s: %v", ds[i].SAMID, err)
 		}

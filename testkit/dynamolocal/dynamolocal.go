@@ -8,6 +8,11 @@
 // Start therefore runs it through a small launcher, LoopbackDynamoDBLocal.java
 // (embedded here, run in Java's source-file mode), that binds it to
 // 127.0.0.1 only and exits when the Go process that started it goes away.
+//
+// A machine without Java or without DynamoDB Local skips the tests that
+// need it (Shared and SkipOrFail say which is missing) unless the
+// environment requires them, as CI does: CI=true or
+// CALLFN_REQUIRE_DYNAMODB=1 makes a missing server a failure.
 package dynamolocal
 
 import (
@@ -32,6 +37,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
+
+// EnvRequire, set to 1 (or true), makes tests that need DynamoDB Local fail
+// rather than skip on a machine that lacks it; CI=true does the same.
+const EnvRequire = "CALLFN_REQUIRE_DYNAMODB"
+
+// ErrMissing is matched (errors.Is) by the errors of Start and FindDir that
+// name something the machine lacks: Java, or the DynamoDB Local jar.
+var ErrMissing = errors.New("dynamolocal: DynamoDB Local cannot run on this machine")
+
+// missing is an error naming what the machine lacks; it is ErrMissing.
+type missing string
+
+func (m missing) Error() string      { return string(m) }
+func (missing) Is(target error) bool { return target == ErrMissing }
 
 // EnvDir names the directory that holds DynamoDBLocal.jar and
 // DynamoDBLocal_lib, overriding the search for node_modules.
@@ -91,7 +110,7 @@ func Start(ctx context.Context) (*Server, error) { return Config{}.Start(ctx) }
 func (c Config) Start(ctx context.Context) (*Server, error) {
 	java, err := exec.LookPath("java")
 	if err != nil {
-		return nil, errors.New("dynamolocal: java is not on PATH: DynamoDB Local needs a Java 17 or newer JDK " +
+		return nil, missing("dynamolocal: java is not on PATH: DynamoDB Local needs a Java 17 or newer JDK " +
 			"(`make deps` installs the DynamoDB Local jar, not Java)")
 	}
 	dir := c.Dir
@@ -268,15 +287,15 @@ func FindDir() (string, error) {
 		}
 		d = parent
 	}
-	return "", fmt.Errorf("dynamolocal: DynamoDB Local is not installed: no %s/%s in %s or any parent; %s (or set %s)",
-		npmGlob, jarName, wd, depsHint, EnvDir)
+	return "", missing(fmt.Sprintf("dynamolocal: DynamoDB Local is not installed: no %s/%s in %s or any parent; %s (or set %s)",
+		npmGlob, jarName, wd, depsHint, EnvDir))
 }
 
 func checkDir(dir string) error {
 	for _, name := range []string{jarName, libName} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
-			return fmt.Errorf("dynamolocal: DynamoDB Local is not installed: %s is missing; %s",
-				filepath.Join(dir, name), depsHint)
+			return missing(fmt.Sprintf("dynamolocal: DynamoDB Local is not installed: %s is missing; %s",
+				filepath.Join(dir, name), depsHint))
 		}
 	}
 	return nil

@@ -2,10 +2,13 @@ package dynamolocal
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +22,7 @@ func TestStartServesOnLoopbackAndCloses(t *testing.T) {
 	ctx := context.Background()
 	s, err := Start(ctx)
 	if err != nil {
-		t.Fatal(err)
+		SkipOrFail(t, err)
 	}
 	defer s.Close()
 
@@ -127,9 +130,12 @@ func TestStartSaysWhatIsMissing(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "DynamoDBLocal.jar") || !strings.Contains(err.Error(), "make deps") {
 		t.Errorf("no jar: got %v, want an error naming DynamoDBLocal.jar and make deps", err)
 	}
+	if !errors.Is(err, ErrMissing) {
+		t.Errorf("no jar: %v is not ErrMissing", err)
+	}
 
 	t.Setenv(EnvDir, empty)
-	if _, err := FindDir(); err == nil || !strings.Contains(err.Error(), EnvDir) || !strings.Contains(err.Error(), "make deps") {
+	if _, err := FindDir(); err == nil || !strings.Contains(err.Error(), EnvDir) || !strings.Contains(err.Error(), "make deps") || !errors.Is(err, ErrMissing) {
 		t.Errorf("%s without a jar: got %v", EnvDir, err)
 	}
 	_, err = Start(ctx)
@@ -141,6 +147,9 @@ func TestStartSaysWhatIsMissing(t *testing.T) {
 	_, err = Start(ctx)
 	if err == nil || !strings.Contains(err.Error(), "java") {
 		t.Errorf("no java: got %v, want an error naming java", err)
+	}
+	if !errors.Is(err, ErrMissing) {
+		t.Errorf("no java: %v is not ErrMissing", err)
 	}
 }
 
@@ -168,4 +177,85 @@ func TestFindDirSearchesUpward(t *testing.T) {
 	if want := "dynamodb_local_2026-05-28"; filepath.Base(got) != want {
 		t.Fatalf("FindDir = %s, want the newest, %s", got, want)
 	}
+}
+
+func TestSkipOrFailDecision(t *testing.T) {
+	noJava := missing("dynamolocal: java is not on PATH: DynamoDB Local needs a Java 17 or newer JDK")
+	noJar := fmt.Errorf("%w (from %s)", missing("dynamolocal: DynamoDB Local is not installed: x/DynamoDBLocal.jar is missing"), EnvDir)
+	crashed := errors.New("dynamolocal: DynamoDB Local exited before answering")
+	for _, c := range []struct {
+		name string
+		err  error
+		env  map[string]string
+		skip bool
+	}{
+		{"no java, nothing required", noJava, nil, true},
+		{"no jar, nothing required", noJar, nil, true},
+		{"no java on CI", noJava, map[string]string{"CI": "true"}, false},
+		{"no jar on CI", noJar, map[string]string{"CI": "true"}, false},
+		{"no java, required", noJava, map[string]string{EnvRequire: "1"}, false},
+		{"no java, required as true", noJava, map[string]string{EnvRequire: "true"}, false},
+		{"no java, CI=false", noJava, map[string]string{"CI": "false"}, true},
+		{"no java, requirement off", noJava, map[string]string{EnvRequire: "0"}, true},
+		{"no java, CI unreadable", noJava, map[string]string{"CI": "maybe"}, true},
+		{"a server that failed is a failure", crashed, nil, false},
+		{"no error, nothing to skip", nil, nil, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			reason := SkipReason(c.err, func(k string) string { return c.env[k] })
+			if (reason != "") != c.skip {
+				t.Fatalf("SkipReason = %q, want skip=%v", reason, c.skip)
+			}
+			if c.skip && (!strings.Contains(reason, c.err.Error()) || !strings.Contains(reason, EnvRequire+"=1")) {
+				t.Errorf("skip message %q: want what is missing and how to require the tests", reason)
+			}
+		})
+	}
+}
+
+// TestSkipOrFailOnAMachineWithoutJava runs the decision as a test sees it:
+// with no java on PATH, a test is skipped unless CI requires DynamoDB.
+func TestSkipOrFailOnAMachineWithoutJava(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	t.Setenv("CI", "")
+	t.Setenv(EnvRequire, "")
+	_, err := Start(context.Background())
+	if err == nil {
+		t.Fatal("Start without java: no error")
+	}
+	var skipped, failed bool
+	var msg string
+	probe := &probeTB{skip: func(s string) { skipped, msg = true, s }, fatal: func(string) { failed = true }}
+	run(func() { SkipOrFail(probe, err) })
+	if !skipped || failed || !strings.Contains(msg, "java") {
+		t.Errorf("without java: skipped=%v failed=%v %q; want skipped, naming java", skipped, failed, msg)
+	}
+	t.Setenv("CI", "true")
+	skipped, failed = false, false
+	run(func() { SkipOrFail(probe, err) })
+	if skipped || !failed {
+		t.Errorf("without java on CI: skipped=%v failed=%v; want failed", skipped, failed)
+	}
+}
+
+// probeTB records SkipOrFail's decision; Skip and Fatal end the goroutine
+// as testing's do.
+type probeTB struct {
+	testing.TB
+	skip, fatal func(string)
+}
+
+func (p *probeTB) Helper()                   {}
+func (p *probeTB) Skip(args ...any)          { p.skip(fmt.Sprint(args...)); runtime.Goexit() }
+func (p *probeTB) Fatalf(f string, a ...any) { p.fatal(fmt.Sprintf(f, a...)); runtime.Goexit() }
+
+// run runs fn in a goroutine of its own and waits for it, even when it
+// exits through runtime.Goexit.
+func run(fn func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn()
+	}()
+	<-done
 }

@@ -93,6 +93,10 @@ func TestBinaries(t *testing.T) {
 				if fn == "webhook" && mods[cloudSDK] {
 					t.Errorf("%s/%s links %s", b.name, fn, cloudSDK)
 				}
+				// The embedded table is local only (store/open).
+				if mods["go.etcd.io/bbolt"] {
+					t.Errorf("%s/%s links go.etcd.io/bbolt", b.name, fn)
+				}
 			}
 			// lambda.norpc: no net/rpc (aws-lambda-go's go1.x mode) in the bootstrap.
 			list := exec.Command(goTool(t), "list", "-deps", "-tags", "lambda,lambda.norpc", "./functions/"+fn)

@@ -13,6 +13,7 @@ import (
 	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/platform"
 	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/shared/store/open"
 )
 
 // Build makes a function from its configuration and table.
@@ -40,7 +41,7 @@ func Setup(ctx context.Context, getenv func(string) string, build Build) (platfo
 	if err != nil {
 		return platform.Function{}, cfg, err
 	}
-	st, err := store.Open(ctx, cfg.Store, store.Options{Retention: cfg.Retention()})
+	st, err := open.Open(ctx, cfg.Store, store.Options{Retention: cfg.Retention()})
 	if err != nil {
 		return platform.Function{}, cfg, err
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callfn/callfn/shared/backoff"
 	"github.com/callfn/callfn/shared/jsonx"
 	"github.com/callfn/callfn/shared/tencent"
 )
@@ -284,13 +285,9 @@ func (c *Client) DoRaw(ctx context.Context, cmd Cmd, payload []byte, out any) (M
 }
 
 // backoff is the wait before send number n+1: full jitter over an
-// exponentially growing cap.
+// exponentially growing cap (shared/backoff).
 func (c *Client) backoff(n int) time.Duration {
-	d := c.retry.Base << min(n-1, 20)
-	if d <= 0 || d > c.retry.Max {
-		d = c.retry.Max
-	}
-	return time.Duration(rand.Int64N(int64(d)) + 1)
+	return backoff.Policy{Base: c.retry.Base, Max: c.retry.Max}.Delay(n)
 }
 
 // url builds a request URL; only this holds the UserSig.

@@ -1,18 +1,20 @@
-package store
+package local
 
 import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/callfn/callfn/shared/store"
 )
 
 // NewMemory returns a Store that lives in this process only.
-func NewMemory(opts Options) Store {
+func NewMemory(opts store.Options) store.Store {
 	m := &memKV{data: map[string]map[string][]byte{}}
-	for _, b := range buckets {
+	for _, b := range Buckets() {
 		m.data[b] = map[string][]byte{}
 	}
-	return &local{kv: m, opts: opts}
+	return New(m, opts)
 }
 
 // memKV serializes every transaction behind one lock. An update writes to
@@ -27,7 +29,7 @@ type memTx struct {
 	pending map[[2]string][]byte
 }
 
-func (m *memKV) update(fn func(kvTx) error) error {
+func (m *memKV) Update(fn func(Tx) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	tx := &memTx{m: m, pending: map[[2]string][]byte{}}
@@ -40,29 +42,29 @@ func (m *memKV) update(fn func(kvTx) error) error {
 	return nil
 }
 
-func (m *memKV) batch(fn func(kvTx) error) error { return m.update(fn) }
+func (m *memKV) Batch(fn func(Tx) error) error { return m.Update(fn) }
 
-func (m *memKV) view(fn func(kvTx) error) error {
+func (m *memKV) View(fn func(Tx) error) error {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return fn(&memTx{m: m})
 }
 
-func (m *memKV) close() error { return nil }
+func (m *memKV) Close() error { return nil }
 
-func (t *memTx) get(bucket, key string) []byte {
+func (t *memTx) Get(bucket, key string) []byte {
 	if v, ok := t.pending[[2]string{bucket, key}]; ok {
 		return v
 	}
 	return t.m.data[bucket][key]
 }
 
-func (t *memTx) put(bucket, key string, val []byte) error {
+func (t *memTx) Put(bucket, key string, val []byte) error {
 	t.pending[[2]string{bucket, key}] = slices.Clone(val)
 	return nil
 }
 
-func (t *memTx) scan(bucket, prefix string, fn func(string, []byte) error) error {
+func (t *memTx) Scan(bucket, prefix string, fn func(string, []byte) error) error {
 	var keys []string
 	for k := range t.m.data[bucket] {
 		if strings.HasPrefix(k, prefix) {
@@ -72,9 +74,6 @@ func (t *memTx) scan(bucket, prefix string, fn func(string, []byte) error) error
 	slices.Sort(keys)
 	for _, k := range keys {
 		if err := fn(k, t.m.data[bucket][k]); err != nil {
-			if err == errStop {
-				return nil
-			}
 			return err
 		}
 	}

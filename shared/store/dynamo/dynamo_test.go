@@ -1,15 +1,20 @@
-package store_test
+package dynamo_test
 
-// Checks only the DynamoDB table has: its item layout and TTL, the number of
-// requests its reads and writes take, and its failures.
+// The behavioural suite on DynamoDB Local, and the checks only the DynamoDB
+// table has: its item layout and TTL, the number of requests its reads and
+// writes take, and its failures. On a machine without Java or DynamoDB
+// Local they are skipped, unless the environment requires them (see
+// testkit/dynamolocal).
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
-	"path/filepath"
+	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,16 +25,61 @@ import (
 
 	"github.com/callfn/callfn/shared/call"
 	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/shared/store/dynamo"
+	"github.com/callfn/callfn/testkit"
+	"github.com/callfn/callfn/testkit/dynamolocal"
+	"github.com/callfn/callfn/testkit/storetest"
 )
 
-func deleteTable(name string) {
-	server.Client().DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+// The tests share one DynamoDB Local (dynamolocal.Shared); each gets tables
+// of its own.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	dynamolocal.CloseShared()
+	os.Exit(code)
+}
+
+var (
+	ctx = context.Background()
+	t0  = storetest.T0
+)
+
+// client is a client of the shared DynamoDB Local; t is skipped (or fails)
+// when there is none.
+func client(t testing.TB) *dynamodb.Client {
+	t.Helper()
+	return dynamolocal.Shared(t).Client()
+}
+
+var tableSeq atomic.Int64
+
+// newTable creates a fresh, empty table and returns its name.
+func newTable(t testing.TB) string {
+	t.Helper()
+	db := client(t)
+	name := fmt.Sprintf("callfn-test-%d", tableSeq.Add(1))
+	if err := dynamo.CreateTable(ctx, db, name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { deleteTable(db, name) })
+	return name
+}
+
+func TestStore(t *testing.T) {
+	db := client(t)
+	storetest.Run(t, func(t *testing.T, opts store.Options) store.Store {
+		return dynamo.New(db, newTable(t), opts)
+	})
+}
+
+func deleteTable(db *dynamodb.Client, name string) {
+	db.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)})
 }
 
 // rawItem reads one item as DynamoDB holds it (nil when there is none).
 func rawItem(t *testing.T, table, pk, sk string) map[string]any {
 	t.Helper()
-	out, err := server.Client().GetItem(ctx, &dynamodb.GetItemInput{
+	out, err := client(t).GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(table),
 		Key: map[string]types.AttributeValue{
 			store.DynamoPK: &types.AttributeValueMemberS{Value: pk},
@@ -66,13 +116,13 @@ func num(t *testing.T, item map[string]any, attr string) int64 {
 
 func TestDynamoLayoutAndTTL(t *testing.T) {
 	table := newTable(t)
-	clk := newClock(t0)
-	st := store.NewDynamo(server.Client(), table, store.Options{Retention: 24 * time.Hour, Now: clk.Now})
+	clk := testkit.NewClock(time.UnixMilli(t0))
+	st := dynamo.New(client(t), table, store.Options{Retention: 24 * time.Hour, Now: clk.Now})
 	defer st.Close()
 	day := int64(24 * 3600)
 
-	first := ev("c1", "start", t0, call.Facts{Caller: "alice", Callees: []string{"bob"}, StartTime: t0})
-	put(t, st, first)
+	first := storetest.Event("c1", "start", t0, call.Facts{Caller: "alice", Callees: []string{"bob"}, StartTime: t0})
+	storetest.Put(t, st, first)
 	evItem := rawItem(t, table, "CALL#c1", "EVENT#"+store.EventKey(first))
 	if evItem == nil {
 		t.Fatalf("no event item at CALL#c1 / EVENT#%s", store.EventKey(first))
@@ -101,8 +151,8 @@ func TestDynamoLayoutAndTTL(t *testing.T) {
 	}
 
 	// A newer event moves the summary's expiry, and the user items' with it.
-	later := ev("c1", "end", t0+3600_000, call.Facts{Status: call.StatusEnded, Callees: []string{"carol"}})
-	put(t, st, later)
+	later := storetest.Event("c1", "end", t0+3600_000, call.Facts{Status: call.StatusEnded, Callees: []string{"carol"}})
+	storetest.Put(t, st, later)
 	sum = rawItem(t, table, "CALL#c1", "SUMMARY")
 	if num(t, sum, "version") != 2 || num(t, sum, store.DynamoTTL) != t0/1000+3600+day {
 		t.Errorf("summary after a newer event: %v", sum)
@@ -127,13 +177,13 @@ func TestDynamoLayoutAndTTL(t *testing.T) {
 	if m := rawItem(t, table, "META#cursor", "META"); m == nil || m["value"] != "x" {
 		t.Errorf("meta item: %v", m)
 	}
-	orphan := ev("", "probe", t0, call.Facts{})
-	put(t, st, orphan)
+	orphan := storetest.Event("", "probe", t0, call.Facts{})
+	storetest.Put(t, st, orphan)
 	if rawItem(t, table, "NOCALL#"+orphan.DeliveryID, "EVENT#"+store.EventKey(orphan)) == nil {
 		t.Error("no item for an event without a call at NOCALL#<deliveryId>")
 	}
 
-	ttl, err := server.Client().DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(table)})
+	ttl, err := client(t).DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(table)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,8 +193,8 @@ func TestDynamoLayoutAndTTL(t *testing.T) {
 
 	// Without retention nothing but claims carries the TTL attribute.
 	table2 := newTable(t)
-	keep := store.NewDynamo(server.Client(), table2, store.Options{})
-	put(t, keep, first)
+	keep := dynamo.New(client(t), table2, store.Options{})
+	storetest.Put(t, keep, first)
 	for _, k := range [][2]string{{"CALL#c1", "EVENT#" + store.EventKey(first)}, {"CALL#c1", "SUMMARY"}, {"USER#alice", "CALL#c1"}} {
 		item := rawItem(t, table2, k[0], k[1])
 		if item == nil {
@@ -181,10 +231,10 @@ func (c *counter) take() []string {
 
 func TestDynamoRequests(t *testing.T) {
 	table := newTable(t)
-	opts := server.Client().Options()
+	opts := client(t).Options()
 	cnt := &counter{next: opts.HTTPClient}
 	opts.HTTPClient = cnt
-	st := store.NewDynamo(dynamodb.New(opts), table, store.Options{})
+	st := dynamo.New(dynamodb.New(opts), table, store.Options{})
 	defer st.Close()
 
 	check := func(what string, want ...string) {
@@ -193,12 +243,12 @@ func TestDynamoRequests(t *testing.T) {
 			t.Errorf("%s: requests %v, want %v", what, got, want)
 		}
 	}
-	put(t, st, ev("c1", "start", t0, call.Facts{Caller: "alice", Callees: []string{"bob"}, StartTime: t0}))
+	storetest.Put(t, st, storetest.Event("c1", "start", t0, call.Facts{Caller: "alice", Callees: []string{"bob"}, StartTime: t0}))
 	check("first event of the month's first call", "GetItem", "PutItem", "TransactWriteItems")
-	put(t, st, ev("c2", "start", t0, call.Facts{Caller: "alice", StartTime: t0}))
+	storetest.Put(t, st, storetest.Event("c2", "start", t0, call.Facts{Caller: "alice", StartTime: t0}))
 	check("first event of a call", "GetItem", "TransactWriteItems")
-	e := ev("c1", "end", t0+1000, call.Facts{Status: call.StatusEnded})
-	put(t, st, e)
+	e := storetest.Event("c1", "end", t0+1000, call.Facts{Status: call.StatusEnded})
+	storetest.Put(t, st, e)
 	check("next event", "GetItem", "TransactWriteItems")
 	if stored, err := st.PutEvent(ctx, e); err != nil || stored {
 		t.Fatal(stored, err)
@@ -216,29 +266,41 @@ func TestDynamoRequests(t *testing.T) {
 		t.Fatal(page, err)
 	}
 	check("ListCalls over one month", "Query", "Query")
+	first, err := st.ListCalls(ctx, store.CallQuery{Limit: 1})
+	if err != nil || len(first.Calls) != 1 || first.Next == "" {
+		t.Fatal(first, err)
+	}
+	check("ListCalls, a first page", "Query", "Query")
+	next, err := st.ListCalls(ctx, store.CallQuery{Limit: 1, Cursor: first.Next})
+	if err != nil || len(next.Calls) != 1 || next.Calls[0].CallID == first.Calls[0].CallID {
+		t.Fatal(next, err)
+	}
+	// The cursor's own call is in the index range; the query reads one
+	// more for it rather than a second page.
+	check("ListCalls, the page after a cursor", "Query", "Query")
 }
 
 func TestDynamoManyUsers(t *testing.T) {
 	// More users than a transaction can hold items for.
 	table := newTable(t)
-	clk := newClock(t0)
-	st := store.NewDynamo(server.Client(), table, store.Options{Retention: time.Hour, Now: clk.Now})
+	clk := testkit.NewClock(time.UnixMilli(t0))
+	st := dynamo.New(client(t), table, store.Options{Retention: time.Hour, Now: clk.Now})
 	defer st.Close()
 	var callees []string
 	for i := range 150 {
 		callees = append(callees, fmt.Sprintf("user-%03d", i))
 	}
-	first := ev("big", "start", t0, call.Facts{Caller: "host", Callees: callees, CallType: call.TypeGroup})
-	put(t, st, first)
-	later := ev("big", "end", t0+60_000, call.Facts{Status: call.StatusEnded})
-	put(t, st, later)
+	first := storetest.Event("big", "start", t0, call.Facts{Caller: "host", Callees: callees, CallType: call.TypeGroup})
+	storetest.Put(t, st, first)
+	later := storetest.Event("big", "end", t0+60_000, call.Facts{Status: call.StatusEnded})
+	storetest.Put(t, st, later)
 	for _, u := range append([]string{"host"}, callees...) {
 		calls, err := st.UserCalls(ctx, u, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(calls) != 1 || calls[0].CallID != "big" || calls[0].EventCount != 2 {
-			t.Fatalf("UserCalls(%s) = %v", u, ids(calls))
+			t.Fatalf("UserCalls(%s) = %v", u, storetest.CallIDs(calls))
 		}
 		if got, want := num(t, rawItem(t, table, "USER#"+u, "CALL#big"), store.DynamoTTL), (t0+60_000)/1000+3600; got != want {
 			t.Errorf("user item of %s expires at %d, want %d", u, got, want)
@@ -248,14 +310,14 @@ func TestDynamoManyUsers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameSummary(t, "big", s, fold(first, later))
+	storetest.SameSummary(t, "big", s, storetest.Fold(first, later))
 }
 
 func TestDynamoMissingTable(t *testing.T) {
-	st := store.NewDynamo(server.Client(), "no-such-table", store.Options{})
+	st := dynamo.New(client(t), "no-such-table", store.Options{})
 	defer st.Close()
-	_, err1 := st.PutEvent(ctx, ev("c1", "start", t0, call.Facts{}))
-	_, err2 := st.PutEvent(ctx, ev("", "probe", t0, call.Facts{}))
+	_, err1 := st.PutEvent(ctx, storetest.Event("c1", "start", t0, call.Facts{}))
+	_, err2 := st.PutEvent(ctx, storetest.Event("", "probe", t0, call.Facts{}))
 	_, _, err3 := st.GetCall(ctx, "c1")
 	err4 := st.ListEvents(ctx, "", func(*call.Event) error { return nil })
 	err5 := st.ListEvents(ctx, "c1", func(*call.Event) error { return nil })
@@ -274,12 +336,12 @@ func TestDynamoMissingTable(t *testing.T) {
 
 func TestDynamoBadItems(t *testing.T) {
 	table := newTable(t)
-	st := store.NewDynamo(server.Client(), table, store.Options{})
+	st := dynamo.New(client(t), table, store.Options{})
 	defer st.Close()
-	put(t, st, ev("c1", "start", t0, call.Facts{Caller: "alice", StartTime: t0}))
+	storetest.Put(t, st, storetest.Event("c1", "start", t0, call.Facts{Caller: "alice", StartTime: t0}))
 	// Someone else's hand-written summary, with a string where a number
 	// belongs.
-	_, err := server.Client().UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	_, err := client(t).UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(table),
 		Key: map[string]types.AttributeValue{
 			store.DynamoPK: &types.AttributeValueMemberS{Value: "CALL#c1"},
@@ -294,7 +356,7 @@ func TestDynamoBadItems(t *testing.T) {
 	if _, _, err := st.GetCall(ctx, "c1"); err == nil {
 		t.Error("GetCall of a malformed summary: no error")
 	}
-	if _, err := st.PutEvent(ctx, ev("c1", "end", t0+1, call.Facts{})); err == nil {
+	if _, err := st.PutEvent(ctx, storetest.Event("c1", "end", t0+1, call.Facts{})); err == nil {
 		t.Error("PutEvent onto a malformed summary: no error")
 	}
 	if _, err := st.UserCalls(ctx, "alice", 0); err == nil {
@@ -307,10 +369,10 @@ func TestDynamoBadItems(t *testing.T) {
 
 func TestCreateDynamoTable(t *testing.T) {
 	table := newTable(t)
-	if err := store.CreateDynamoTable(ctx, server.Client(), table); err != nil {
+	if err := dynamo.CreateTable(ctx, client(t), table); err != nil {
 		t.Fatalf("creating an existing table again: %v", err)
 	}
-	desc, err := server.Client().DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	desc, err := client(t).DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +385,7 @@ func TestCreateDynamoTable(t *testing.T) {
 
 	// A table of the same name with another layout is refused.
 	other := fmt.Sprintf("callfn-test-other-%d", tableSeq.Add(1))
-	_, err = server.Client().CreateTable(ctx, &dynamodb.CreateTableInput{
+	_, err = client(t).CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:            aws.String(other),
 		BillingMode:          types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
@@ -332,44 +394,8 @@ func TestCreateDynamoTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer deleteTable(other)
-	if err := store.CreateDynamoTable(ctx, server.Client(), other); err == nil || !strings.Contains(err.Error(), other) {
+	defer deleteTable(client(t), other)
+	if err := dynamo.CreateTable(ctx, client(t), other); err == nil || !strings.Contains(err.Error(), other) {
 		t.Errorf("a table with another key: %v, want an error naming it", err)
-	}
-}
-
-func TestOpenDynamoFromEnvironment(t *testing.T) {
-	table := newTable(t)
-	none := filepath.Join(t.TempDir(), "none")
-	t.Setenv("AWS_CONFIG_FILE", none)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", none)
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", server.Endpoint())
-	t.Setenv("AWS_ACCESS_KEY_ID", "callfntest") // DynamoDB Local accepts letters and digits only
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "callfntestsecret")
-	t.Setenv("AWS_REGION", "ap-singapore-1")
-
-	st, err := store.Open(ctx, "dynamodb:"+table, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	e := ev("c1", "start", t0, call.Facts{Caller: "alice"})
-	put(t, st, e)
-	if _, evs, err := st.GetCall(ctx, "c1"); err != nil || len(evs) != 1 || evs[0].Raw != e.Raw {
-		t.Fatalf("GetCall through Open: %v, %v", evs, err)
-	}
-
-	if _, err := store.Open(ctx, "dynamodb:", store.Options{}); err == nil {
-		t.Error(`Open("dynamodb:"): no error`)
-	}
-	t.Setenv("AWS_REGION", "")
-	t.Setenv("AWS_DEFAULT_REGION", "")
-	_, err = store.Open(ctx, "dynamodb:"+table, store.Options{})
-	if err == nil || !strings.Contains(err.Error(), "AWS_REGION") {
-		t.Errorf("Open with no region: %v, want an error naming AWS_REGION", err)
-	}
-	if err != nil && strings.Contains(err.Error(), "callfntestsecret") {
-		t.Error("the error shows the secret key")
 	}
 }

@@ -1,4 +1,11 @@
-package store
+// Package bolt is callfn's embedded table, the local default
+// (CALLFN_STORE=bolt:PATH): store/local's table kept in one bbolt file.
+// Every update is fsynced before PutEvent returns; concurrent PutEvents
+// share one commit (a group committer), so one fsync serves many.
+//
+// Cloud builds (-tags lambda or scf) do not link this package: store/open
+// leaves bolt: out of them.
+package bolt
 
 import (
 	"bytes"
@@ -9,36 +16,39 @@ import (
 	"sync"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/shared/store/local"
 )
 
 // ErrLocked is returned when another process holds the embedded table.
 var ErrLocked = errors.New("store: the embedded table is in use by another process")
 
-// OpenBolt opens (creating if needed) the embedded table at path. bbolt
+// Open opens (creating if needed) the embedded table at path. bbolt
 // fsyncs every update transaction, so PutEvent returns only once durable.
-func OpenBolt(path string, opts Options) (Store, error) {
-	return OpenBoltWait(path, opts, 5*time.Second)
+func Open(path string, opts store.Options) (store.Store, error) {
+	return OpenWait(path, opts, 5*time.Second)
 }
 
-// OpenBoltWait is OpenBolt waiting at most wait for another process's lock
-// on the file, then failing with ErrLocked.
-func OpenBoltWait(path string, opts Options, wait time.Duration) (Store, error) {
+// OpenWait is Open waiting at most wait for another process's lock on the
+// file, then failing with ErrLocked.
+func OpenWait(path string, opts store.Options, wait time.Duration) (store.Store, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: wait})
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: wait})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("%w (%s)", ErrLocked, path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range buckets {
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range local.Buckets() {
 			if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
 				return err
 			}
@@ -49,11 +59,12 @@ func OpenBoltWait(path string, opts Options, wait time.Duration) (Store, error) 
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	return &local{kv: newBoltKV(db), opts: opts}, nil
+	return local.New(newEngine(db), opts), nil
 }
 
-type boltKV struct {
-	db      *bolt.DB
+// engine is the local.Engine on a bbolt file.
+type engine struct {
+	db      *bbolt.DB
 	commits chan commitReq
 	mu      sync.RWMutex // held to send on commits; taken by close
 	closed  bool
@@ -61,41 +72,43 @@ type boltKV struct {
 	exited  chan struct{}
 }
 
-type boltTx struct{ tx *bolt.Tx }
+var _ local.Engine = (*engine)(nil)
 
-func newBoltKV(db *bolt.DB) *boltKV {
-	b := &boltKV{db: db, commits: make(chan commitReq, 256), done: make(chan struct{}), exited: make(chan struct{})}
+type boltTx struct{ tx *bbolt.Tx }
+
+func newEngine(db *bbolt.DB) *engine {
+	b := &engine{db: db, commits: make(chan commitReq, 256), done: make(chan struct{}), exited: make(chan struct{})}
 	go b.committer()
 	return b
 }
 
-func (b *boltKV) update(fn func(kvTx) error) error {
-	return b.db.Update(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+func (b *engine) Update(fn func(local.Tx) error) error {
+	return b.db.Update(func(tx *bbolt.Tx) error { return fn(boltTx{tx}) })
 }
 
 // commitReq is one batch caller waiting for its transaction to commit.
 type commitReq struct {
-	fn  func(kvTx) error
+	fn  func(local.Tx) error
 	err chan error
 }
 
-// batch is group commit: one committer goroutine takes every request queued
+// Batch is group commit: one committer goroutine takes every request queued
 // so far, runs them in one transaction and fsyncs once. A lone request is
 // committed at once; under load, requests gather while the previous commit
 // syncs, so no caller waits on a timer.
-func (b *boltKV) batch(fn func(kvTx) error) error {
+func (b *engine) Batch(fn func(local.Tx) error) error {
 	r := commitReq{fn: fn, err: make(chan error, 1)}
 	b.mu.RLock()
 	if b.closed {
 		b.mu.RUnlock()
-		return bolt.ErrDatabaseNotOpen
+		return berrors.ErrDatabaseNotOpen
 	}
 	b.commits <- r
 	b.mu.RUnlock()
 	return <-r.err
 }
 
-func (b *boltKV) committer() {
+func (b *engine) committer() {
 	defer close(b.exited)
 	for {
 		var reqs []commitReq
@@ -103,7 +116,7 @@ func (b *boltKV) committer() {
 		case r := <-b.commits:
 			reqs = append(reqs, r)
 		case <-b.done:
-			// close holds the lock, so nothing more is sent: commit the rest.
+			// Close holds the lock, so nothing more is sent: commit the rest.
 			for len(b.commits) > 0 {
 				reqs = append(reqs, <-b.commits)
 			}
@@ -126,10 +139,10 @@ func (b *boltKV) committer() {
 // commitAll runs reqs in one transaction. When one fails, the transaction
 // is rolled back, that request runs alone (to get its own error), and the
 // others are committed again without it.
-func (b *boltKV) commitAll(reqs []commitReq) {
+func (b *engine) commitAll(reqs []commitReq) {
 	for len(reqs) > 0 {
 		failed := -1
-		err := b.db.Update(func(tx *bolt.Tx) error {
+		err := b.db.Update(func(tx *bbolt.Tx) error {
 			for i, r := range reqs {
 				if err := r.fn(boltTx{tx}); err != nil {
 					failed = i
@@ -144,16 +157,16 @@ func (b *boltKV) commitAll(reqs []commitReq) {
 			}
 			return
 		}
-		reqs[failed].err <- b.update(reqs[failed].fn)
+		reqs[failed].err <- b.Update(reqs[failed].fn)
 		reqs = append(reqs[:failed], reqs[failed+1:]...)
 	}
 }
 
-func (b *boltKV) view(fn func(kvTx) error) error {
-	return b.db.View(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+func (b *engine) View(fn func(local.Tx) error) error {
+	return b.db.View(func(tx *bbolt.Tx) error { return fn(boltTx{tx}) })
 }
 
-func (b *boltKV) close() error {
+func (b *engine) Close() error {
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
@@ -166,7 +179,7 @@ func (b *boltKV) close() error {
 	return b.db.Close()
 }
 
-func (t boltTx) get(bucket, key string) []byte {
+func (t boltTx) Get(bucket, key string) []byte {
 	v := t.tx.Bucket([]byte(bucket)).Get([]byte(key))
 	if v == nil {
 		return nil
@@ -174,18 +187,15 @@ func (t boltTx) get(bucket, key string) []byte {
 	return bytes.Clone(v) // bolt's slice is valid only inside the transaction
 }
 
-func (t boltTx) put(bucket, key string, val []byte) error {
+func (t boltTx) Put(bucket, key string, val []byte) error {
 	return t.tx.Bucket([]byte(bucket)).Put([]byte(key), val)
 }
 
-func (t boltTx) scan(bucket, prefix string, fn func(string, []byte) error) error {
+func (t boltTx) Scan(bucket, prefix string, fn func(string, []byte) error) error {
 	c := t.tx.Bucket([]byte(bucket)).Cursor()
 	p := []byte(prefix)
 	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
 		if err := fn(string(k), v); err != nil {
-			if err == errStop {
-				return nil
-			}
 			return err
 		}
 	}

@@ -1,0 +1,84 @@
+// Package dynamo is callfn's table on DynamoDB (CALLFN_STORE=dynamodb:TABLE),
+// the cloud backend. One table holds every kind of item under one key pair
+// (store.DynamoPK, store.DynamoSK), with one global secondary index,
+// store.DynamoIndexByTime, listing call summaries by time:
+//
+//	event         CALL#<callId>        EVENT#<EventKey>   (NOCALL#<deliveryId> when it names no call)
+//	summary       CALL#<callId>        SUMMARY            version, gsi1pk, gsi1sk: listed in byTime
+//	user index    USER#<user>          CALL#<callId>
+//	claim         CLAIM#<key>          CLAIM
+//	meta          META#<name>          META
+//	month         INDEX#byTime         CALLS#YYYY-MM      one per byTime partition that holds calls
+//
+// One Query of CALL#<callId> reads the whole call: its events (in delivery
+// id order; GetCall sorts them by time) and its summary. Month items let
+// ListCalls query only the byTime partitions that hold calls. Events,
+// summaries and user items carry store.DynamoTTL when Options.Retention is
+// set, claims always (their expiry); DynamoDB's TTL deletes them lazily, so
+// reads also skip expired items.
+//
+// The code is split by concern: items.go (items and keys), put.go
+// (PutEvent and the fold), read.go (GetCall, ListEvents, UserCalls),
+// list.go (ListCalls), claim.go (claims and meta), table.go (CreateTable
+// and the layout check).
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/callfn/callfn/shared/store"
+)
+
+// tableStore is the Store on a DynamoDB table.
+type tableStore struct {
+	db     *dynamodb.Client
+	table  string
+	opts   store.Options
+	closed atomic.Bool
+	months sync.Map // month items known to be written, by DynamoIndexPK value
+}
+
+var _ store.Store = (*tableStore)(nil)
+
+// Open opens the DynamoDB table with the AWS SDK's default configuration:
+// region, credentials and endpoint (AWS_ENDPOINT_URL_DYNAMODB included)
+// come from the environment and shared files as the SDK reads them. It
+// sends no request; a missing table shows on first use.
+func Open(ctx context.Context, table string, opts store.Options) (store.Store, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: dynamodb:%s: load AWS configuration: %w", table, err)
+	}
+	if cfg.Region == "" {
+		return nil, fmt.Errorf("store: dynamodb:%s: no AWS region configured (set AWS_REGION)", table)
+	}
+	return New(dynamodb.NewFromConfig(cfg), table, opts), nil
+}
+
+// New returns the Store on table, reached through client.
+func New(client *dynamodb.Client, table string, opts store.Options) store.Store {
+	return &tableStore{db: client, table: table, opts: opts}
+}
+
+func (d *tableStore) check(ctx context.Context) error {
+	if d.closed.Load() {
+		return store.ErrClosed
+	}
+	return ctx.Err()
+}
+
+func (d *tableStore) errorf(format string, args ...any) error {
+	return fmt.Errorf("store: dynamodb:"+d.table+": "+format, args...)
+}
+
+// Close marks the store closed; the client holds no resources to release.
+func (d *tableStore) Close() error {
+	d.closed.Store(true)
+	return nil
+}

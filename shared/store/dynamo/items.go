@@ -1,0 +1,120 @@
+package dynamo
+
+import (
+	"errors"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/callfn/callfn/shared/backoff"
+	"github.com/callfn/callfn/shared/call"
+	"github.com/callfn/callfn/shared/store"
+)
+
+// Key prefixes and fixed sort keys of the items (see the package comment).
+const (
+	pkCall    = "CALL#"
+	pkNoCall  = "NOCALL#"
+	pkUser    = "USER#"
+	pkClaim   = "CLAIM#"
+	pkMeta    = "META#"
+	pkMonths  = "INDEX#" + store.DynamoIndexByTime
+	skEvent   = "EVENT#"
+	skSummary = "SUMMARY"
+	skClaim   = "CLAIM"
+	skMeta    = "META"
+	skUser    = "CALL#"
+	monthPfx  = "CALLS#"
+	attrVer   = "version"
+)
+
+// PutEvent's transaction: the event, the summary, and at most this many
+// user items (DynamoDB allows 100 actions); the rest go in a batch first.
+// Retries (of a fold that met another, of a batch's unprocessed items) wait
+// as retryBackoff says.
+const (
+	maxTxItems       = 100
+	maxPutAttempts   = 50
+	maxBatchAttempts = 10
+)
+
+var retryBackoff = backoff.Policy{Base: 5 * time.Millisecond, Max: 200 * time.Millisecond}
+
+// errStop, returned by a query's fn, ends the query quietly.
+var errStop = errors.New("stop")
+
+// Items, (un)marshalled by attributevalue with the domain types' json tags,
+// so an item's attributes are named as the JSON the rest of callfn prints.
+
+type dynKey struct {
+	PK string `json:"pk"`
+	SK string `json:"sk"`
+}
+
+type dynEvent struct {
+	dynKey
+	call.Event
+	ExpiresAt int64 `json:"expiresAt,omitempty"`
+}
+
+type dynSummary struct {
+	dynKey
+	call.Summary
+	Version   int64  `json:"version"`
+	GSI1PK    string `json:"gsi1pk"`
+	GSI1SK    string `json:"gsi1sk"`
+	ExpiresAt int64  `json:"expiresAt,omitempty"`
+}
+
+type dynUser struct {
+	dynKey
+	CallID    string `json:"callId"`
+	ExpiresAt int64  `json:"expiresAt,omitempty"`
+}
+
+type dynClaim struct {
+	dynKey
+	ExpiresAt int64 `json:"expiresAt"` // always present: 0 is an expired claim
+}
+
+type dynMeta struct {
+	dynKey
+	Value string `json:"value"`
+}
+
+func marshalItem(v any) (map[string]types.AttributeValue, error) {
+	return attributevalue.MarshalMapWithOptions(v, func(o *attributevalue.EncoderOptions) { o.TagKey = "json" })
+}
+
+func unmarshalItem(m map[string]types.AttributeValue, v any) error {
+	return attributevalue.UnmarshalMapWithOptions(m, v, func(o *attributevalue.DecoderOptions) { o.TagKey = "json" })
+}
+
+func itemKey(pk, sk string) (map[string]types.AttributeValue, error) {
+	return marshalItem(dynKey{pk, sk})
+}
+
+// exprValues marshals expression attribute values (":name" -> value).
+func exprValues(v map[string]any) (map[string]types.AttributeValue, error) {
+	return attributevalue.MarshalMap(v)
+}
+
+// names maps "#attr" to attr, an expression's attribute names.
+func names(n ...string) map[string]string {
+	m := make(map[string]string, len(n))
+	for _, a := range n {
+		m["#"+a] = a
+	}
+	return m
+}
+
+// monthOf is the byTime partition of a call listed under ms.
+func monthOf(ms int64) string { return monthPfx + time.UnixMilli(ms).UTC().Format("2006-01") }
+
+func eventPK(ev *call.Event) string {
+	if ev.CallID == "" {
+		return pkNoCall + ev.DeliveryID
+	}
+	return pkCall + ev.CallID
+}

@@ -1,0 +1,235 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/callfn/callfn/shared/call"
+	"github.com/callfn/callfn/shared/store"
+)
+
+func (d *tableStore) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
+	if err := d.check(ctx); err != nil {
+		return false, err
+	}
+	if ev == nil {
+		return false, d.errorf("put event: nil event")
+	}
+	item, err := marshalItem(dynEvent{dynKey{eventPK(ev), skEvent + store.EventKey(ev)}, *ev, d.opts.ExpiresAt(ev.EventTime)})
+	if err != nil {
+		return false, d.errorf("put event %s: %w", ev.DeliveryID, err)
+	}
+	// A delivery is new unless its item is there and has not expired (as
+	// in store/local, an expired one may be stored again).
+	vals, err := exprValues(map[string]any{":now": d.opts.Time().Unix()})
+	if err != nil {
+		return false, d.errorf("put event %s: %w", ev.DeliveryID, err)
+	}
+	put := &types.Put{
+		TableName:                 &d.table,
+		Item:                      item,
+		ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #expiresAt <= :now"),
+		ExpressionAttributeNames:  names(store.DynamoPK, store.DynamoTTL),
+		ExpressionAttributeValues: vals,
+	}
+	if ev.CallID == "" {
+		_, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression,
+			ExpressionAttributeNames: put.ExpressionAttributeNames, ExpressionAttributeValues: put.ExpressionAttributeValues,
+		})
+		var ccf *types.ConditionalCheckFailedException
+		if errors.As(err, &ccf) {
+			return false, nil
+		}
+		if err != nil {
+			return false, d.errorf("put event %s: %w", ev.DeliveryID, err)
+		}
+		return true, nil
+	}
+	for attempt := 1; ; attempt++ {
+		stored, retry, err := d.putCallEvent(ctx, ev, put)
+		if !retry {
+			return stored, err
+		}
+		if attempt == maxPutAttempts {
+			return false, d.errorf("put event %s of call %q: gave up after %d attempts: %w", ev.DeliveryID, ev.CallID, attempt, err)
+		}
+		if err := retryBackoff.Wait(ctx, attempt); err != nil {
+			return false, d.errorf("put event %s of call %q: %w", ev.DeliveryID, ev.CallID, err)
+		}
+	}
+}
+
+// putCallEvent makes one attempt at storing ev and folding it into its
+// call's summary. retry is true when the summary changed under it (or the
+// transaction met a conflict) and the attempt should be made again.
+func (d *tableStore) putCallEvent(ctx context.Context, ev *call.Event, putEvent *types.Put) (stored, retry bool, err error) {
+	pk := pkCall + ev.CallID
+	key, err := itemKey(pk, skSummary)
+	if err != nil {
+		return false, false, d.errorf("summary of %q: %w", ev.CallID, err)
+	}
+	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &d.table, Key: key, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return false, false, d.errorf("read summary of %q: %w", ev.CallID, err)
+	}
+	var cur dynSummary
+	exists := out.Item != nil
+	if exists {
+		if err := unmarshalItem(out.Item, &cur); err != nil {
+			return false, false, d.errorf("summary of %q: %w", ev.CallID, err)
+		}
+	}
+	var s call.Summary
+	var oldUsers []string
+	var oldExpiresAt int64
+	if exists && !d.opts.Expired(cur.ExpiresAt) {
+		s, oldUsers, oldExpiresAt = cur.Summary, cur.Summary.Users(), cur.ExpiresAt
+	} // else: a new call, or every event of the old summary has expired
+	s.Apply(ev)
+	next := dynSummary{
+		dynKey:    dynKey{pk, skSummary},
+		Summary:   s,
+		Version:   cur.Version + 1,
+		GSI1PK:    monthOf(s.SortTime()),
+		GSI1SK:    store.ListKey(&s),
+		ExpiresAt: d.opts.ExpiresAt(s.LastEventTime),
+	}
+	if next.GSI1PK != cur.GSI1PK {
+		if err := d.addMonth(ctx, next.GSI1PK); err != nil {
+			return false, false, err
+		}
+	}
+	item, err := marshalItem(next)
+	if err != nil {
+		return false, false, d.errorf("summary of %q: %w", ev.CallID, err)
+	}
+	// The summary is written only over the version read (or where there
+	// was none), so a concurrent fold makes this attempt fail, not vanish.
+	putSummary := &types.Put{TableName: &d.table, Item: item}
+	if exists {
+		putSummary.ConditionExpression = aws.String("#" + attrVer + " = :v")
+		putSummary.ExpressionAttributeNames = names(attrVer)
+		if putSummary.ExpressionAttributeValues, err = exprValues(map[string]any{":v": cur.Version}); err != nil {
+			return false, false, d.errorf("summary of %q: %w", ev.CallID, err)
+		}
+	} else {
+		putSummary.ConditionExpression = aws.String("attribute_not_exists(#pk)")
+		putSummary.ExpressionAttributeNames = names(store.DynamoPK)
+	}
+	tx := []types.TransactWriteItem{{Put: putEvent}, {Put: putSummary}}
+
+	// User items: for users new to the summary, or for all of them when the
+	// summary's expiry moved (their TTL follows the summary's).
+	var users []map[string]types.AttributeValue
+	for _, u := range s.Users() {
+		if next.ExpiresAt == oldExpiresAt && slices.Contains(oldUsers, u) {
+			continue
+		}
+		ui, err := marshalItem(dynUser{dynKey{pkUser + u, skUser + ev.CallID}, ev.CallID, next.ExpiresAt})
+		if err != nil {
+			return false, false, d.errorf("user index of %q: %w", ev.CallID, err)
+		}
+		users = append(users, ui)
+	}
+	if room := maxTxItems - len(tx); len(users) > room {
+		// Idempotent puts, written before the transaction so that a
+		// redelivery after a failure finds them in place; an item for a
+		// call that then fails to store is skipped by UserCalls.
+		if err := d.batchPut(ctx, users[room:]); err != nil {
+			return false, false, d.errorf("user index of %q: %w", ev.CallID, err)
+		}
+		users = users[:room]
+	}
+	for _, ui := range users {
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &d.table, Item: ui}})
+	}
+
+	// The SDK fills in ClientRequestToken, so its own retry of a commit
+	// whose answer was lost succeeds instead of failing the event's
+	// condition.
+	_, err = d.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
+	if err == nil {
+		return true, false, nil
+	}
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return false, false, d.errorf("put event %s of call %q: %w", ev.DeliveryID, ev.CallID, err)
+	}
+	codes := make([]string, len(tce.CancellationReasons))
+	for i, r := range tce.CancellationReasons {
+		codes[i] = aws.ToString(r.Code)
+	}
+	code := func(i int) string {
+		if i < len(codes) {
+			return codes[i]
+		}
+		return ""
+	}
+	switch {
+	case code(0) == "ConditionalCheckFailed":
+		return false, false, nil // this delivery is already stored
+	case code(1) == "ConditionalCheckFailed":
+		return false, true, d.errorf("summary of %q changed while folding an event in", ev.CallID)
+	case slices.Contains(codes, "TransactionConflict") || slices.Contains(codes, "ThrottlingError") ||
+		slices.Contains(codes, "ProvisionedThroughputExceeded"):
+		return false, true, d.errorf("put event %s of call %q: %w", ev.DeliveryID, ev.CallID, err)
+	}
+	return false, false, d.errorf("put event %s of call %q: transaction cancelled (%s): %w",
+		ev.DeliveryID, ev.CallID, strings.Join(codes, ", "), err)
+}
+
+// addMonth records that the byTime partition month holds calls, once per
+// process and month; the put is idempotent and not part of the transaction
+// (every new call of a month would otherwise conflict on it).
+func (d *tableStore) addMonth(ctx context.Context, month string) error {
+	if _, ok := d.months.Load(month); ok {
+		return nil
+	}
+	item, err := marshalItem(dynKey{pkMonths, month})
+	if err != nil {
+		return d.errorf("month %s: %w", month, err)
+	}
+	if _, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.table, Item: item}); err != nil {
+		return d.errorf("month %s: %w", month, err)
+	}
+	d.months.Store(month, true)
+	return nil
+}
+
+// batchPut writes items with BatchWriteItem, 25 at a time, retrying what
+// comes back unprocessed.
+func (d *tableStore) batchPut(ctx context.Context, items []map[string]types.AttributeValue) error {
+	for len(items) > 0 {
+		n := min(len(items), 25)
+		reqs := make([]types.WriteRequest, n)
+		for i, it := range items[:n] {
+			reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: it}}
+		}
+		items = items[n:]
+		pending := map[string][]types.WriteRequest{d.table: reqs}
+		for attempt := 1; len(pending[d.table]) > 0; attempt++ {
+			if attempt > maxBatchAttempts {
+				return fmt.Errorf("batch write: %d items still unprocessed after %d attempts", len(pending[d.table]), maxBatchAttempts)
+			}
+			if attempt > 1 {
+				if err := retryBackoff.Wait(ctx, attempt); err != nil {
+					return err
+				}
+			}
+			out, err := d.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+			if err != nil {
+				return fmt.Errorf("batch write: %w", err)
+			}
+			pending = out.UnprocessedItems
+		}
+	}
+	return nil
+}

@@ -1,0 +1,237 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/callfn/callfn/shared/call"
+	"github.com/callfn/callfn/shared/store"
+)
+
+// query runs in, with vals as its expression values, page by page (the
+// SDK's paginator), calling fn for every item; fn's errStop ends it
+// quietly. in.Limit, if set, is the size of every page.
+func (d *tableStore) query(ctx context.Context, in *dynamodb.QueryInput, vals map[string]any, fn func(map[string]types.AttributeValue) error) error {
+	var err error
+	if in.ExpressionAttributeValues, err = exprValues(vals); err != nil {
+		return err
+	}
+	pages := dynamodb.NewQueryPaginator(d.db, in)
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		for _, item := range out.Items {
+			if err := fn(item); err != nil {
+				if err == errStop {
+					return nil
+				}
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// GetCall reads the call's partition in one Query (more only if DynamoDB
+// truncates it at 1 MB): its events, then its summary.
+func (d *tableStore) GetCall(ctx context.Context, callID string) (*call.Summary, []call.Event, error) {
+	if err := d.check(ctx); err != nil {
+		return nil, nil, err
+	}
+	var sum *call.Summary
+	var evs []call.Event
+	err := d.query(ctx, &dynamodb.QueryInput{
+		TableName:                &d.table,
+		KeyConditionExpression:   aws.String("#pk = :pk"),
+		ExpressionAttributeNames: names(store.DynamoPK),
+		ConsistentRead:           aws.Bool(true),
+	}, map[string]any{":pk": pkCall + callID}, func(item map[string]types.AttributeValue) error {
+		var k dynKey
+		if err := unmarshalItem(item, &k); err != nil {
+			return err
+		}
+		switch {
+		case k.SK == skSummary:
+			var s dynSummary
+			if err := unmarshalItem(item, &s); err != nil {
+				return fmt.Errorf("summary: %w", err)
+			}
+			if !d.opts.Expired(s.ExpiresAt) {
+				sum = &s.Summary
+			}
+		case strings.HasPrefix(k.SK, skEvent):
+			var e dynEvent
+			if err := unmarshalItem(item, &e); err != nil {
+				return fmt.Errorf("event %s: %w", k.SK, err)
+			}
+			if !d.opts.Expired(e.ExpiresAt) {
+				evs = append(evs, e.Event)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, d.errorf("get call %q: %w", callID, err)
+	}
+	if sum == nil {
+		return nil, nil, store.ErrNotFound
+	}
+	store.SortEvents(evs)
+	return sum, evs, nil
+}
+
+func (d *tableStore) ListEvents(ctx context.Context, callID string, fn func(*call.Event) error) error {
+	if err := d.check(ctx); err != nil {
+		return err
+	}
+	if callID != "" {
+		var fnErr error
+		err := d.query(ctx, &dynamodb.QueryInput{
+			TableName:                &d.table,
+			KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :ev)"),
+			ExpressionAttributeNames: names(store.DynamoPK, store.DynamoSK),
+			ConsistentRead:           aws.Bool(true),
+		}, map[string]any{":pk": pkCall + callID, ":ev": skEvent}, func(item map[string]types.AttributeValue) error {
+			var e dynEvent
+			if err := unmarshalItem(item, &e); err != nil {
+				return err
+			}
+			if d.opts.Expired(e.ExpiresAt) {
+				return nil
+			}
+			if fnErr = ctx.Err(); fnErr == nil {
+				fnErr = fn(&e.Event)
+			}
+			return fnErr
+		})
+		if fnErr != nil {
+			return fnErr
+		}
+		if err != nil {
+			return d.errorf("list events of %q: %w", callID, err)
+		}
+		return nil
+	}
+
+	// Every call's events: a Scan, streamed as it comes.
+	vals, err := exprValues(map[string]any{":ev": skEvent})
+	if err != nil {
+		return d.errorf("list events: %w", err)
+	}
+	pages := dynamodb.NewScanPaginator(d.db, &dynamodb.ScanInput{
+		TableName:                 &d.table,
+		FilterExpression:          aws.String("begins_with(#sk, :ev)"),
+		ExpressionAttributeNames:  names(store.DynamoSK),
+		ExpressionAttributeValues: vals,
+		ConsistentRead:            aws.Bool(true),
+	})
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx)
+		if err != nil {
+			return d.errorf("list events: %w", err)
+		}
+		for _, item := range out.Items {
+			var e dynEvent
+			if err := unmarshalItem(item, &e); err != nil {
+				return d.errorf("list events: %w", err)
+			}
+			if d.opts.Expired(e.ExpiresAt) {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := fn(&e.Event); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// UserCalls queries the user's partition, then reads the summaries it names
+// with BatchGetItem.
+func (d *tableStore) UserCalls(ctx context.Context, user string, limit int) ([]call.Summary, error) {
+	if err := d.check(ctx); err != nil {
+		return nil, err
+	}
+	var ids []string
+	err := d.query(ctx, &dynamodb.QueryInput{
+		TableName:                &d.table,
+		KeyConditionExpression:   aws.String("#pk = :pk"),
+		ExpressionAttributeNames: names(store.DynamoPK),
+		ConsistentRead:           aws.Bool(true),
+	}, map[string]any{":pk": pkUser + user}, func(item map[string]types.AttributeValue) error {
+		var u dynUser
+		if err := unmarshalItem(item, &u); err != nil {
+			return err
+		}
+		if id, ok := strings.CutPrefix(u.SK, skUser); ok {
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, d.errorf("calls of user %q: %w", user, err)
+	}
+	out, err := d.summaries(ctx, ids)
+	if err != nil {
+		return nil, d.errorf("calls of user %q: %w", user, err)
+	}
+	store.SortNewestFirst(out)
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// summaries reads the unexpired summaries of ids (100 per BatchGetItem),
+// in no particular order; calls with none are left out.
+func (d *tableStore) summaries(ctx context.Context, ids []string) ([]call.Summary, error) {
+	var out []call.Summary
+	for len(ids) > 0 {
+		n := min(len(ids), 100)
+		keys := make([]map[string]types.AttributeValue, n)
+		for i, id := range ids[:n] {
+			k, err := itemKey(pkCall+id, skSummary)
+			if err != nil {
+				return nil, err
+			}
+			keys[i] = k
+		}
+		ids = ids[n:]
+		pending := map[string]types.KeysAndAttributes{d.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+		for attempt := 1; len(pending[d.table].Keys) > 0; attempt++ {
+			if attempt > maxBatchAttempts {
+				return nil, fmt.Errorf("batch get: %d keys still unprocessed after %d attempts", len(pending[d.table].Keys), maxBatchAttempts)
+			}
+			if attempt > 1 {
+				if err := retryBackoff.Wait(ctx, attempt); err != nil {
+					return nil, err
+				}
+			}
+			res, err := d.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
+			if err != nil {
+				return nil, fmt.Errorf("batch get: %w", err)
+			}
+			for _, item := range res.Responses[d.table] {
+				var s dynSummary
+				if err := unmarshalItem(item, &s); err != nil {
+					return nil, fmt.Errorf("summary: %w", err)
+				}
+				if !d.opts.Expired(s.ExpiresAt) {
+					out = append(out, s.Summary)
+				}
+			}
+			pending = res.UnprocessedKeys
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,310 @@
+// Package local is callfn's table over an ordered key-value engine whose
+// update transactions are serializable, so exactly-once and the fold need
+// no conditional writes of their own. Two engines implement Engine: the
+// memory one here (NewMemory, for tests and CALLFN_STORE=memory:) and the
+// embedded file in store/bolt.
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/callfn/callfn/shared/call"
+	"github.com/callfn/callfn/shared/store"
+)
+
+// Engine is an ordered key-value engine with serializable transactions.
+// Its buckets are those Buckets names; an engine creates them when it
+// opens.
+type Engine interface {
+	// Update runs fn in a read-write transaction, committed when fn
+	// returns nil and rolled back when it returns an error.
+	Update(fn func(Tx) error) error
+	// Batch is Update for many concurrent callers: the engine may run fn
+	// inside one transaction shared with others (one fsync for all), and
+	// may run it more than once, so fn must start from scratch each time.
+	Batch(fn func(Tx) error) error
+	// View runs fn in a read-only transaction.
+	View(fn func(Tx) error) error
+	Close() error
+}
+
+// Tx is one transaction of an Engine.
+type Tx interface {
+	// Get returns key's value in bucket, nil when there is none. The slice
+	// stays valid after the transaction.
+	Get(bucket, key string) []byte
+	Put(bucket, key string, val []byte) error
+	// Scan visits the keys of bucket that start with prefix, in ascending
+	// order, until fn returns an error, which Scan returns.
+	Scan(bucket, prefix string, fn func(key string, val []byte) error) error
+}
+
+const (
+	bEvents    = "events"    // callId \x00 sortable event key -> stored event
+	bSummaries = "summaries" // callId -> stored summary
+	bUsers     = "users"     // user \x00 callId -> callId
+	bClaims    = "claims"    // key -> expiry (Unix s)
+	bMeta      = "meta"      // name -> value
+)
+
+// Buckets names the buckets the table keeps; an Engine holds them all.
+func Buckets() []string { return []string{bEvents, bSummaries, bUsers, bClaims, bMeta} }
+
+// table is the Store over an Engine.
+type table struct {
+	kv     Engine
+	opts   store.Options
+	closed atomic.Bool
+}
+
+var _ store.Store = (*table)(nil)
+
+// New returns the table kept in e, which it closes on Close.
+func New(e Engine, opts store.Options) store.Store { return &table{kv: e, opts: opts} }
+
+// check fails once the store is closed or ctx is done.
+func (l *table) check(ctx context.Context) error {
+	if l.closed.Load() {
+		return store.ErrClosed
+	}
+	return ctx.Err()
+}
+
+type storedEvent struct {
+	call.Event
+	ExpiresAt int64 `json:"expiresAt,omitempty"`
+}
+
+type storedSummary struct {
+	call.Summary
+	ExpiresAt int64 `json:"expiresAt,omitempty"`
+}
+
+func (l *table) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
+	if err := l.check(ctx); err != nil {
+		return false, err
+	}
+	// Encoded before the transaction: the commit is serial, so the less
+	// work inside it, the more callers one commit can serve.
+	evBytes, err := json.Marshal(storedEvent{*ev, l.opts.ExpiresAt(ev.EventTime)})
+	if err != nil {
+		return false, err
+	}
+	key := ev.CallID + "\x00" + store.EventKey(ev)
+	stored := false
+	err = l.kv.Batch(func(tx Tx) error {
+		stored = false
+		if prev := tx.Get(bEvents, key); prev != nil {
+			var old storedEvent
+			if json.Unmarshal(prev, &old) == nil && !l.opts.Expired(old.ExpiresAt) {
+				return nil
+			}
+		}
+		if err := tx.Put(bEvents, key, evBytes); err != nil {
+			return err
+		}
+		stored = true
+		if ev.CallID == "" {
+			return nil
+		}
+		var s storedSummary
+		if prev := tx.Get(bSummaries, ev.CallID); prev != nil {
+			if err := json.Unmarshal(prev, &s); err != nil {
+				return fmt.Errorf("store: summary of %q: %w", ev.CallID, err)
+			}
+			if l.opts.Expired(s.ExpiresAt) {
+				// Every event it was folded from has expired too (none
+				// outlives the newest): start over from this one.
+				s = storedSummary{}
+			}
+		}
+		known := s.Users()
+		s.Apply(ev)
+		s.ExpiresAt = l.opts.ExpiresAt(s.LastEventTime)
+		b, err := json.Marshal(s)
+		if err != nil {
+			return err
+		}
+		if err := tx.Put(bSummaries, ev.CallID, b); err != nil {
+			return err
+		}
+		// Index entries carry no expiry of their own (the summary's
+		// decides), so only users new to the call need one.
+		for _, u := range s.Users() {
+			if slices.Contains(known, u) {
+				continue
+			}
+			if err := tx.Put(bUsers, u+"\x00"+ev.CallID, []byte(ev.CallID)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return stored, err
+}
+
+func (l *table) GetCall(ctx context.Context, callID string) (*call.Summary, []call.Event, error) {
+	if err := l.check(ctx); err != nil {
+		return nil, nil, err
+	}
+	var s *call.Summary
+	var evs []call.Event
+	err := l.kv.View(func(tx Tx) error {
+		var err error
+		if s, err = l.summary(tx, callID); err != nil {
+			return err
+		}
+		return l.scanEvents(tx, callID, func(ev *call.Event) error {
+			evs = append(evs, *ev)
+			return nil
+		})
+	})
+	if err == nil && s == nil {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	store.SortEvents(evs)
+	return s, evs, nil
+}
+
+func (l *table) summary(tx Tx, callID string) (*call.Summary, error) {
+	b := tx.Get(bSummaries, callID)
+	if b == nil {
+		return nil, nil
+	}
+	var s storedSummary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("store: summary of %q: %w", callID, err)
+	}
+	if l.opts.Expired(s.ExpiresAt) {
+		return nil, nil
+	}
+	return &s.Summary, nil
+}
+
+func (l *table) scanEvents(tx Tx, callID string, fn func(*call.Event) error) error {
+	prefix := ""
+	if callID != "" {
+		prefix = callID + "\x00"
+	}
+	return tx.Scan(bEvents, prefix, func(_ string, v []byte) error {
+		var ev storedEvent
+		if err := json.Unmarshal(v, &ev); err != nil {
+			return err
+		}
+		if l.opts.Expired(ev.ExpiresAt) {
+			return nil
+		}
+		return fn(&ev.Event)
+	})
+}
+
+func (l *table) ListEvents(ctx context.Context, callID string, fn func(*call.Event) error) error {
+	if err := l.check(ctx); err != nil {
+		return err
+	}
+	return l.kv.View(func(tx Tx) error {
+		return l.scanEvents(tx, callID, func(ev *call.Event) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return fn(ev)
+		})
+	})
+}
+
+func (l *table) UserCalls(ctx context.Context, user string, limit int) ([]call.Summary, error) {
+	if err := l.check(ctx); err != nil {
+		return nil, err
+	}
+	var out []call.Summary
+	err := l.kv.View(func(tx Tx) error {
+		return tx.Scan(bUsers, user+"\x00", func(_ string, v []byte) error {
+			s, err := l.summary(tx, string(v))
+			if s != nil {
+				out = append(out, *s)
+			}
+			return err
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	store.SortNewestFirst(out)
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func (l *table) ListCalls(ctx context.Context, q store.CallQuery) (store.CallPage, error) {
+	if err := l.check(ctx); err != nil {
+		return store.CallPage{}, err
+	}
+	var all []call.Summary
+	err := l.kv.View(func(tx Tx) error {
+		return tx.Scan(bSummaries, "", func(k string, _ []byte) error {
+			s, err := l.summary(tx, k)
+			if s != nil && q.Matches(s) && store.ListKey(s) > q.Cursor {
+				all = append(all, *s)
+			}
+			return err
+		})
+	})
+	if err != nil {
+		return store.CallPage{}, err
+	}
+	store.SortByListKey(all)
+	return store.Page(all, q), nil
+}
+
+func (l *table) Claim(ctx context.Context, key string, until time.Time) (bool, error) {
+	if err := l.check(ctx); err != nil {
+		return false, err
+	}
+	claimed := false
+	err := l.kv.Update(func(tx Tx) error {
+		if b := tx.Get(bClaims, key); b != nil {
+			var exp int64
+			if _, err := fmt.Sscan(string(b), &exp); err == nil && exp > l.opts.Time().Unix() {
+				return nil
+			}
+		}
+		claimed = true
+		return tx.Put(bClaims, key, []byte(fmt.Sprint(until.Unix())))
+	})
+	return claimed, err
+}
+
+func (l *table) GetMeta(ctx context.Context, name string) (string, error) {
+	if err := l.check(ctx); err != nil {
+		return "", err
+	}
+	var v string
+	err := l.kv.View(func(tx Tx) error {
+		v = string(tx.Get(bMeta, name))
+		return nil
+	})
+	return v, err
+}
+
+func (l *table) PutMeta(ctx context.Context, name, value string) error {
+	if err := l.check(ctx); err != nil {
+		return err
+	}
+	return l.kv.Update(func(tx Tx) error { return tx.Put(bMeta, name, []byte(value)) })
+}
+
+func (l *table) Close() error {
+	if l.closed.Swap(true) {
+		return nil
+	}
+	return l.kv.Close()
+}
