@@ -34,7 +34,7 @@ type Opener func(t *testing.T, opts store.Options) store.Store
 // Run runs every case of the suite against the tables open makes, each in
 // a parallel subtest with a table of its own.
 func Run(t *testing.T, open Opener) {
-	for _, c := range suite {
+	for _, c := range append(suite, historySuite...) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			c.run(t, open)

@@ -10,23 +10,51 @@ import (
 
 // NewMemory returns a Store that lives in this process only.
 func NewMemory(opts store.Options) store.Store {
-	m := &memKV{data: map[string]map[string][]byte{}}
+	m := &memKV{buckets: map[string]*memBucket{}}
 	for _, b := range Buckets() {
-		m.data[b] = map[string][]byte{}
+		m.buckets[b] = &memBucket{vals: map[string][]byte{}}
 	}
-	return New(m, opts)
+	st, err := New(m, opts)
+	if err != nil {
+		panic(err) // an empty memory table has nothing to index
+	}
+	return st
 }
 
 // memKV serializes every transaction behind one lock. An update writes to
 // a journal first and applies it only when the transaction succeeds.
 type memKV struct {
-	mu   sync.RWMutex
-	data map[string]map[string][]byte
+	mu      sync.RWMutex
+	buckets map[string]*memBucket
+}
+
+// memBucket keeps its keys sorted, so that a seek is a binary search.
+type memBucket struct {
+	vals map[string][]byte
+	keys []string // sorted
+}
+
+func (b *memBucket) put(key string, val []byte) {
+	if _, ok := b.vals[key]; !ok {
+		i, _ := slices.BinarySearch(b.keys, key)
+		b.keys = slices.Insert(b.keys, i, key)
+	}
+	b.vals[key] = val
+}
+
+func (b *memBucket) delete(key string) {
+	if _, ok := b.vals[key]; !ok {
+		return
+	}
+	delete(b.vals, key)
+	if i, found := slices.BinarySearch(b.keys, key); found {
+		b.keys = slices.Delete(b.keys, i, i+1)
+	}
 }
 
 type memTx struct {
 	m       *memKV
-	pending map[[2]string][]byte
+	pending map[[2]string][]byte // a nil value is a deletion
 }
 
 func (m *memKV) Update(fn func(Tx) error) error {
@@ -37,7 +65,11 @@ func (m *memKV) Update(fn func(Tx) error) error {
 		return err
 	}
 	for k, v := range tx.pending {
-		m.data[k[0]][k[1]] = v
+		if v == nil {
+			m.buckets[k[0]].delete(k[1])
+		} else {
+			m.buckets[k[0]].put(k[1], v)
+		}
 	}
 	return nil
 }
@@ -56,24 +88,49 @@ func (t *memTx) Get(bucket, key string) []byte {
 	if v, ok := t.pending[[2]string{bucket, key}]; ok {
 		return v
 	}
-	return t.m.data[bucket][key]
+	return t.m.buckets[bucket].vals[key]
 }
 
 func (t *memTx) Put(bucket, key string, val []byte) error {
+	if val == nil {
+		val = []byte{}
+	}
 	t.pending[[2]string{bucket, key}] = slices.Clone(val)
 	return nil
 }
 
+func (t *memTx) Delete(bucket, key string) error {
+	t.pending[[2]string{bucket, key}] = nil
+	return nil
+}
+
+// Scan and Seek visit what is committed; an update's own writes are not
+// seen until it commits.
 func (t *memTx) Scan(bucket, prefix string, fn func(string, []byte) error) error {
-	var keys []string
-	for k := range t.m.data[bucket] {
-		if strings.HasPrefix(k, prefix) {
-			keys = append(keys, k)
+	return t.Seek(bucket, prefix, "", false, fn)
+}
+
+func (t *memTx) Seek(bucket, prefix, from string, desc bool, fn func(string, []byte) error) error {
+	b := t.m.buckets[bucket]
+	if !desc {
+		i, _ := slices.BinarySearch(b.keys, max(prefix, from))
+		if i < len(b.keys) && b.keys[i] == from {
+			i++
 		}
+		for ; i < len(b.keys) && strings.HasPrefix(b.keys[i], prefix); i++ {
+			if err := fn(b.keys[i], b.vals[b.keys[i]]); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if err := fn(k, t.m.data[bucket][k]); err != nil {
+	end := from
+	if end == "" {
+		end = prefix + "\xff" // above every key with prefix: keys are UTF-8
+	}
+	i, _ := slices.BinarySearch(b.keys, end) // the first key >= end
+	for i--; i >= 0 && strings.HasPrefix(b.keys[i], prefix); i-- {
+		if err := fn(b.keys[i], b.vals[b.keys[i]]); err != nil {
 			return err
 		}
 	}
