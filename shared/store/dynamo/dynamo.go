@@ -1,26 +1,31 @@
 // Package dynamo is callfn's table on DynamoDB (CALLFN_STORE=dynamodb:TABLE),
 // the cloud backend. One table holds every kind of item under one key pair
-// (store.DynamoPK, store.DynamoSK), with one global secondary index,
-// store.DynamoIndexByTime, listing call summaries by time:
+// (store.DynamoPK, store.DynamoSK), with two global secondary indexes
+// (store.DynamoIndexes): byTime lists call summaries by time, byUser each
+// participant's calls by time.
 //
 //	event         CALL#<callId>        EVENT#<EventKey>   (NOCALL#<deliveryId> when it names no call)
 //	summary       CALL#<callId>        SUMMARY            version, gsi1pk, gsi1sk: listed in byTime
-//	user index    USER#<user>          CALL#<callId>
+//	user index    USER#<user>          CALL#<callId>      gsi2pk, gsi2sk while the user takes part: in byUser
+//	rollups       STATS#<shard>        H#<hour start>     a shard's counts of an hour, by quarter (stats.go)
 //	claim         CLAIM#<key>          CLAIM
 //	meta          META#<name>          META
 //	month         INDEX#byTime         CALLS#YYYY-MM      one per byTime partition that holds calls
 //
 // One Query of CALL#<callId> reads the whole call: its events (in delivery
 // id order; GetCall sorts them by time) and its summary. Month items let
-// ListCalls query only the byTime partitions that hold calls. Events,
+// ListCalls query only the byTime partitions that hold calls. A fold is
+// one transaction: the event, the summary (conditional on the version it
+// read), the user items whose content changes (at most 96; a group call's
+// others are written just before), and the rollups' ADDs. Events,
 // summaries and user items carry store.DynamoTTL when Options.Retention is
 // set, claims always (their expiry); DynamoDB's TTL deletes them lazily, so
 // reads also skip expired items.
 //
 // The code is split by concern: items.go (items and keys), put.go
 // (PutEvent and the fold), read.go (GetCall, ListEvents, UserCalls),
-// list.go (ListCalls), claim.go (claims and meta), table.go (CreateTable
-// and the layout check).
+// list.go (ListCalls), stats.go (the rollups), claim.go (claims and meta),
+// table.go (CreateTable and the layout check).
 package dynamo
 
 import (

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -377,10 +378,52 @@ func TestCreateDynamoTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := desc.Table
+	var indexes []string
+	for _, g := range d.GlobalSecondaryIndexes {
+		indexes = append(indexes, aws.ToString(g.IndexName))
+	}
+	slices.Sort(indexes)
 	if d.TableStatus != types.TableStatusActive || d.BillingModeSummary == nil ||
 		d.BillingModeSummary.BillingMode != types.BillingModePayPerRequest ||
-		len(d.GlobalSecondaryIndexes) != 1 || aws.ToString(d.GlobalSecondaryIndexes[0].IndexName) != store.DynamoIndexByTime {
-		t.Errorf("table: %+v", d)
+		!slices.Equal(indexes, []string{store.DynamoIndexByTime, store.DynamoIndexByUser}) {
+		t.Errorf("table: %+v, indexes %v", d, indexes)
+	}
+
+	// A table made before the byUser index gets it, built from the items
+	// already there.
+	old := fmt.Sprintf("callfn-test-old-%d", tableSeq.Add(1))
+	s := types.ScalarAttributeTypeS
+	_, err = client(t).CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:   aws.String(old),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String(store.DynamoPK), AttributeType: s}, {AttributeName: aws.String(store.DynamoSK), AttributeType: s},
+			{AttributeName: aws.String(store.DynamoIndexPK), AttributeType: s}, {AttributeName: aws.String(store.DynamoIndexSK), AttributeType: s},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(store.DynamoPK), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(store.DynamoSK), KeyType: types.KeyTypeRange},
+		},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName: aws.String(store.DynamoIndexByTime),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(store.DynamoIndexPK), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(store.DynamoIndexSK), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer deleteTable(client(t), old)
+	if err := dynamo.CreateTable(ctx, client(t), old); err != nil {
+		t.Fatalf("a table without byUser: %v", err)
+	}
+	oldSt := dynamo.New(client(t), old, store.Options{})
+	storetest.Put(t, oldSt, storetest.Event("c1", "start", t0, call.Facts{Caller: "alice", Callees: []string{"bob"}, StartTime: t0}))
+	if page, err := oldSt.ListCalls(ctx, store.CallQuery{User: "bob"}); err != nil || len(page.Calls) != 1 {
+		t.Errorf("byUser on the old table: %v %v", page, err)
 	}
 
 	// A table of the same name with another layout is refused.
@@ -397,5 +440,77 @@ func TestCreateDynamoTable(t *testing.T) {
 	defer deleteTable(client(t), other)
 	if err := dynamo.CreateTable(ctx, client(t), other); err == nil || !strings.Contains(err.Error(), other) {
 		t.Errorf("a table with another key: %v, want an error naming it", err)
+	}
+}
+
+// Every page of every listing is a bounded number of Query and
+// BatchGetItem requests, the same deep in the listing as on its first
+// page, and no Scan; Stats is one Query per rollup shard.
+func TestDynamoPageRequests(t *testing.T) {
+	table := newTable(t)
+	opts := client(t).Options()
+	cnt := &counter{next: opts.HTTPClient}
+	opts.HTTPClient = cnt
+	st := dynamo.New(dynamodb.New(opts), table, store.Options{ScanLimit: 20})
+	defer st.Close()
+	// 90 calls a day apart over three months; every third one Yunxin's.
+	for i := range 90 {
+		at := t0 + int64(i)*24*3600_000
+		e := storetest.Event(fmt.Sprintf("p-%02d", i), "start", at, call.Facts{Caller: "alice", Callees: []string{"bob"}, StartTime: at, Status: call.StatusRinging})
+		if i%3 == 0 {
+			e.Provider = call.Yunxin
+		}
+		storetest.Put(t, st, e)
+	}
+	cnt.take()
+	for _, q := range []store.CallQuery{
+		{Limit: 7, Desc: true},
+		{Limit: 7},
+		{Limit: 7, Provider: call.Yunxin, Desc: true},
+		{Limit: 7, User: "bob", Desc: true},
+		{Limit: 7, User: "bob", Provider: call.Yunxin},
+	} {
+		listed := 0
+		var perPage []int
+		for pages := 0; ; pages++ {
+			if pages > 90 {
+				t.Fatalf("%+v: no last page", q)
+			}
+			page, err := st.ListCalls(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ops := cnt.take()
+			for _, op := range ops {
+				if op != "Query" && op != "BatchGetItem" {
+					t.Fatalf("%+v: a page sent %s (%v)", q, op, ops)
+				}
+			}
+			// The months (byTime), at most 8 Queries, one BatchGetItem
+			// (per user).
+			if len(ops) > 10 {
+				t.Errorf("%+v: page %d took %d requests: %v", q, pages+1, len(ops), ops)
+			}
+			perPage = append(perPage, len(ops))
+			listed += len(page.Calls)
+			if page.Next == "" {
+				break
+			}
+			q.Cursor = page.Next
+		}
+		want := 90
+		if q.Provider != "" {
+			want = 30
+		}
+		if listed != want {
+			t.Errorf("%+v: %d calls listed, want %d", q, listed, want)
+		}
+		t.Logf("%+v: requests per page %v", q, perPage)
+	}
+	if _, err := st.Stats(ctx, store.BucketOf(t0), store.BucketOf(t0)+90*24*3600_000); err != nil {
+		t.Fatal(err)
+	}
+	if ops := cnt.take(); len(ops) != 8 || slices.ContainsFunc(ops, func(op string) bool { return op != "Query" }) {
+		t.Errorf("Stats: %v, want one Query per shard", ops)
 	}
 }

@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -29,8 +30,9 @@ const (
 	attrVer   = "version"
 )
 
-// PutEvent's transaction: the event, the summary, and at most this many
-// user items (DynamoDB allows 100 actions); the rest go in a batch first.
+// PutEvent's transaction: the event, the summary, the rollups and at most
+// this many actions in all (DynamoDB allows 100); the user items beyond go
+// in a batch first.
 // Retries (of a fold that met another, of a batch's unprocessed items) wait
 // as retryBackoff says.
 const (
@@ -67,10 +69,32 @@ type dynSummary struct {
 	ExpiresAt int64  `json:"expiresAt,omitempty"`
 }
 
+// dynUser is a user's item of a call: in the user's partition for
+// UserCalls (everyone ever named), and, while the user takes part, in the
+// byUser index by the call's ListKey, with what ListCalls filters on.
 type dynUser struct {
 	dynKey
 	CallID    string `json:"callId"`
 	ExpiresAt int64  `json:"expiresAt,omitempty"`
+	GSI2PK    string `json:"gsi2pk,omitempty"`   // USER#<user>; "" once the user no longer takes part
+	GSI2SK    string `json:"gsi2sk,omitempty"`   // the call's ListKey
+	Provider  string `json:"provider,omitempty"` // the call's carrier
+	Status    string `json:"status,omitempty"`
+	Result    string `json:"result,omitempty"`
+	CallType  string `json:"callType,omitempty"`
+	Callee    bool   `json:"callee,omitempty"` // the user is a callee, not the caller
+}
+
+// userItem is user's item of the call s (nil: the user no longer takes
+// part in it).
+func userItem(user, callID string, s *call.Summary, expiresAt int64) dynUser {
+	u := dynUser{dynKey: dynKey{pkUser + user, skUser + callID}, CallID: callID, ExpiresAt: expiresAt}
+	if s != nil && slices.Contains(s.Users(), user) {
+		u.GSI2PK, u.GSI2SK = pkUser+user, store.ListKey(s)
+		u.Provider, u.Status, u.Result, u.CallType = s.Carrier(), s.Status, s.Result, s.CallType
+		u.Callee = user != s.Caller && slices.Contains(s.Callees, user)
+	}
+	return u
 }
 
 type dynClaim struct {

@@ -88,11 +88,15 @@ func (d *tableStore) putCallEvent(ctx context.Context, ev *call.Event, putEvent 
 		}
 	}
 	var s call.Summary
-	var oldUsers []string
-	var oldExpiresAt int64
-	if exists && !d.opts.Expired(cur.ExpiresAt) {
-		s, oldUsers, oldExpiresAt = cur.Summary, cur.Summary.Users(), cur.ExpiresAt
-	} // else: a new call, or every event of the old summary has expired
+	var prev *call.Summary // as indexed and counted so far
+	if exists {
+		p := cur.Summary
+		p.Callees, p.Named = slices.Clone(p.Callees), slices.Clone(p.Named)
+		prev = &p
+		if !d.opts.Expired(cur.ExpiresAt) {
+			s = cur.Summary
+		} // else every event of the old summary has expired: start over
+	}
 	s.Apply(ev)
 	next := dynSummary{
 		dynKey:    dynKey{pk, skSummary},
@@ -125,15 +129,34 @@ func (d *tableStore) putCallEvent(ctx context.Context, ev *call.Event, putEvent 
 		putSummary.ExpressionAttributeNames = names(store.DynamoPK)
 	}
 	tx := []types.TransactWriteItem{{Put: putEvent}, {Put: putSummary}}
+	// The rollups move by the change of the call's contribution.
+	stats, err := d.statsUpdates(ev.CallID, store.StatsDelta(prev, &s))
+	if err != nil {
+		return false, false, d.errorf("rollups of %q: %w", ev.CallID, err)
+	}
+	tx = append(tx, stats...)
 
-	// User items: for users new to the summary, or for all of them when the
-	// summary's expiry moved (their TTL follows the summary's).
+	// User items whose content changes: a user new to the call, or every
+	// one when what the byUser index holds of the call changed (its time,
+	// status, result...) or its expiry moved (their TTL follows the
+	// summary's); a user no longer in the call leaves the index.
 	var users []map[string]types.AttributeValue
-	for _, u := range s.Users() {
-		if next.ExpiresAt == oldExpiresAt && slices.Contains(oldUsers, u) {
+	var oldUsers []string
+	if prev != nil {
+		oldUsers = prev.Users()
+	}
+	everyone := s.Users()
+	for _, u := range oldUsers {
+		if !slices.Contains(everyone, u) {
+			everyone = append(everyone, u)
+		}
+	}
+	for _, u := range everyone {
+		item := userItem(u, ev.CallID, &s, next.ExpiresAt)
+		if slices.Contains(oldUsers, u) && item == userItem(u, ev.CallID, prev, cur.ExpiresAt) {
 			continue
 		}
-		ui, err := marshalItem(dynUser{dynKey{pkUser + u, skUser + ev.CallID}, ev.CallID, next.ExpiresAt})
+		ui, err := marshalItem(item)
 		if err != nil {
 			return false, false, d.errorf("user index of %q: %w", ev.CallID, err)
 		}
