@@ -447,7 +447,10 @@ func checkTable(tmpl *deploy.Template, id string) []string {
 		typ, _ := m["AttributeType"].(string)
 		attrs[name] = typ
 	}
-	keys := []string{store.DynamoPK, store.DynamoSK, store.DynamoIndexPK, store.DynamoIndexSK}
+	keys := []string{store.DynamoPK, store.DynamoSK}
+	for _, ix := range store.DynamoIndexes {
+		keys = append(keys, ix.PK, ix.SK)
+	}
 	for _, k := range keys {
 		if attrs[k] != "S" {
 			bad("attribute %s is %q, want S", k, attrs[k])
@@ -458,20 +461,22 @@ func checkTable(tmpl *deploy.Template, id string) []string {
 			bad("attribute %s is defined but is no key (CloudFormation refuses that)", name)
 		}
 	}
-	var index map[string]any
-	for _, g := range asList(props["GlobalSecondaryIndexes"]) {
-		if asMap(g)["IndexName"] == store.DynamoIndexByTime {
-			index = asMap(g)
+	for _, ix := range store.DynamoIndexes {
+		var index map[string]any
+		for _, g := range asList(props["GlobalSecondaryIndexes"]) {
+			if asMap(g)["IndexName"] == ix.Name {
+				index = asMap(g)
+			}
 		}
-	}
-	if index == nil {
-		bad("no global secondary index %s", store.DynamoIndexByTime)
-	} else {
-		if got, want := keySchema(index["KeySchema"]), []string{store.DynamoIndexPK + " HASH", store.DynamoIndexSK + " RANGE"}; !slices.Equal(got, want) {
-			bad("index %s KeySchema %v, want %v", store.DynamoIndexByTime, got, want)
+		if index == nil {
+			bad("no global secondary index %s", ix.Name)
+			continue
+		}
+		if got, want := keySchema(index["KeySchema"]), []string{ix.PK + " HASH", ix.SK + " RANGE"}; !slices.Equal(got, want) {
+			bad("index %s KeySchema %v, want %v", ix.Name, got, want)
 		}
 		if asMap(index["Projection"])["ProjectionType"] != "ALL" {
-			bad("index %s must project ALL", store.DynamoIndexByTime)
+			bad("index %s must project ALL", ix.Name)
 		}
 	}
 	ttl := asMap(props["TimeToLiveSpecification"])
