@@ -140,33 +140,24 @@ func (s *Service) stats(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, err)
 		return
 	}
-	// Day boundaries as buckets: a zone's midnight is a quarter hour (for
-	// today's rules; the odd offsets of old local mean times round down).
-	starts := make([]int64, len(days)+1)
+	// A zone's midnight is a quarter hour (by today's rules; the odd
+	// offsets of old local mean times round down), and the rollups answer
+	// by the day.
+	bounds := make([]int64, len(days)+1)
 	for i, d := range days {
-		starts[i] = store.BucketOf(d.UnixMilli())
+		bounds[i] = store.BucketOf(d.UnixMilli())
 	}
-	starts[len(days)] = store.BucketOf(days[len(days)-1].AddDate(0, 0, 1).UnixMilli())
-	buckets, err := s.store.Stats(r.Context(), starts[0], starts[len(days)])
+	bounds[len(days)] = store.BucketOf(days[len(days)-1].AddDate(0, 0, 1).UnixMilli())
+	counts, err := s.store.Stats(r.Context(), bounds)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	out := Stats{From: starts[0], To: starts[len(days)], TZ: loc.String(), Days: make([]DayStats, len(days)), Total: newTally()}
+	out := Stats{From: bounds[0], To: bounds[len(days)], TZ: loc.String(), Days: make([]DayStats, len(days)), Total: newTally()}
 	for i, d := range days {
 		out.Days[i] = DayStats{Date: d.Format(time.DateOnly), Tally: newTally()}
-	}
-	day := 0
-	for i := range buckets {
-		b := &buckets[i]
-		for day < len(days)-1 && b.Start >= starts[day+1] {
-			day++
-		}
-		if b.Start < starts[day] || b.Start >= starts[day+1] {
-			continue // outside the range asked (a store answers only inside it)
-		}
-		out.Days[day].add(&b.Counts)
-		out.Total.add(&b.Counts)
+		out.Days[i].add(&counts[i])
+		out.Total.add(&counts[i])
 	}
 	for i := range out.Days {
 		out.Days[i].done()

@@ -1,6 +1,10 @@
 package store
 
-import "github.com/callfn/callfn/shared/call"
+import (
+	"fmt"
+
+	"github.com/callfn/callfn/shared/call"
+)
 
 // StatsBucketMs is the width of a rollup bucket: 15 minutes, in ms. Every
 // time zone's offset from UTC is a whole number of quarter hours, so a day
@@ -129,6 +133,42 @@ func StatsDelta(old, new *call.Summary) []BucketCounts {
 	}
 	if hasNew {
 		out = append(out, BucketCounts{Start: nc.Bucket, Counts: nc.Counts(1)})
+	}
+	return out
+}
+
+// CheckBounds reports bounds Stats cannot take: fewer than two, not
+// increasing, or not multiples of StatsBucketMs.
+func CheckBounds(bounds []int64) error {
+	if len(bounds) < 2 {
+		return fmt.Errorf("store: stats need at least two bounds, got %d", len(bounds))
+	}
+	for i, b := range bounds {
+		if b%StatsBucketMs != 0 {
+			return fmt.Errorf("store: stats bound %d is not a multiple of %d ms", b, StatsBucketMs)
+		}
+		if i > 0 && b <= bounds[i-1] {
+			return fmt.Errorf("store: stats bounds are not increasing: %d after %d", b, bounds[i-1])
+		}
+	}
+	return nil
+}
+
+// SumRanges adds buckets (in time order) up into the ranges bounds makes:
+// what a backend that reads buckets answers Stats with.
+func SumRanges(buckets []BucketCounts, bounds []int64) []Counts {
+	out := make([]Counts, len(bounds)-1)
+	r := 0
+	for _, b := range buckets {
+		for r < len(out) && b.Start >= bounds[r+1] {
+			r++
+		}
+		if r == len(out) {
+			break
+		}
+		if b.Start >= bounds[r] {
+			out[r].Add(b.Counts)
+		}
 	}
 	return out
 }

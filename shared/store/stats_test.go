@@ -145,3 +145,22 @@ func TestStatsDeltaAddsUp(t *testing.T) {
 		}
 	}
 }
+
+func TestBoundsAndRanges(t *testing.T) {
+	q := int64(StatsBucketMs)
+	for _, bad := range [][]int64{nil, {0}, {0, 1}, {q, q}, {2 * q, q}} {
+		if CheckBounds(bad) == nil {
+			t.Errorf("%v: accepted", bad)
+		}
+	}
+	if err := CheckBounds([]int64{-q, 0, 96 * q}); err != nil {
+		t.Error(err)
+	}
+	one := func(n int64) Counts { return Counts{Calls: n} }
+	buckets := []BucketCounts{{Start: -q, Counts: one(1)}, {Start: 0, Counts: one(2)}, {Start: q, Counts: one(4)}, {Start: 5 * q, Counts: one(8)}, {Start: 9 * q, Counts: one(16)}}
+	got := SumRanges(buckets, []int64{0, 2 * q, 5 * q, 6 * q, 9 * q})
+	want := []Counts{one(6), {}, one(8), {}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("SumRanges: %+v, want %+v", got, want)
+	}
+}

@@ -74,14 +74,16 @@ type CallReader interface {
 	// fewer than q.Limit calls, even none, while Next is not "", when
 	// filters skip many: follow Next until it is "".
 	ListCalls(ctx context.Context, q CallQuery) (CallPage, error)
-	// Stats returns the rollups of the calls whose SortTime lies in
-	// [from, to) (ms, multiples of StatsBucketMs): one BucketCounts per
-	// bucket that holds calls, in time order. Every fold moves the rollups
-	// by StatsDelta (the old summary's contribution out, the new one's in)
-	// in the same atomic write as the summary, so the counts stay exact
-	// under redelivered and reordered events and when a call's result or
-	// time changes; reading them costs the number of buckets, not calls.
-	Stats(ctx context.Context, from, to int64) ([]BucketCounts, error)
+	// Stats returns the rollups of the calls whose SortTime lies in each of
+	// the consecutive ranges [bounds[i], bounds[i+1]): len(bounds)-1
+	// Counts. Bounds are increasing multiples of StatsBucketMs (CheckBounds),
+	// such as the starts of days in a time zone. Every fold moves the
+	// rollups by StatsDelta (the old summary's contribution out, the new
+	// one's in) in the same atomic write as the summary, so the counts stay
+	// exact under redelivered and reordered events and when a call's result
+	// or time changes; reading them costs the time the ranges span, not the
+	// calls in it.
+	Stats(ctx context.Context, bounds []int64) ([]Counts, error)
 }
 
 // Claimer claims keys, so that of several runs of a schedule one acts.

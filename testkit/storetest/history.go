@@ -347,42 +347,47 @@ func testListCallsTimeMoves(t *testing.T, open Opener) {
 	}
 }
 
-// rollups sums the contributions of the final summaries, the way the
-// rollups must add up however the events came.
-func rollups(sums []call.Summary, from, to int64) []store.BucketCounts {
-	byBucket := map[int64]*store.Counts{}
+// rollups adds the contributions of the final summaries up by the ranges
+// bounds makes, the way the rollups must however the events came.
+func rollups(sums []call.Summary, bounds []int64) []store.Counts {
+	out := make([]store.Counts, len(bounds)-1)
 	for i := range sums {
 		c, ok := store.ContributionOf(&sums[i])
-		if !ok || c.Bucket < from || c.Bucket >= to {
+		if !ok {
 			continue
 		}
-		if byBucket[c.Bucket] == nil {
-			byBucket[c.Bucket] = &store.Counts{}
+		for r := range out {
+			if c.Bucket >= bounds[r] && c.Bucket < bounds[r+1] {
+				out[r].Add(c.Counts(1))
+			}
 		}
-		byBucket[c.Bucket].Add(c.Counts(1))
 	}
-	var out []store.BucketCounts
-	for b, c := range byBucket {
-		out = append(out, store.BucketCounts{Start: b, Counts: *c})
-	}
-	slices.SortFunc(out, func(a, b store.BucketCounts) int { return int((a.Start - b.Start) / store.StatsBucketMs) })
 	return out
 }
 
-func sameStats(t *testing.T, what string, st store.Store, from, to int64, want []store.BucketCounts) {
+func sameStats(t *testing.T, what string, st store.Store, bounds []int64, want []store.Counts) {
 	t.Helper()
-	got, err := st.Stats(ctx, from, to)
+	got, err := st.Stats(ctx, bounds)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Buckets that came to nothing may be answered or not.
-	got = slices.DeleteFunc(got, func(b store.BucketCounts) bool { return b.IsZero() })
-	if len(got) == 0 {
-		got = nil
-	}
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("%s: Stats(%d, %d)\n got %+v\nwant %+v", what, from, to, got, want)
+		t.Errorf("%s: Stats(%v)\n got %+v\nwant %+v", what, bounds, got, want)
 	}
+}
+
+// days are the starts of n+1 days in zone from the day holding ms on.
+func days(zone string, ms int64, n int) []int64 {
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		panic(err)
+	}
+	y, m, d := time.UnixMilli(ms).In(loc).Date()
+	out := make([]int64, n+1)
+	for i := range out {
+		out[i] = time.Date(y, m, d+i, 0, 0, 0, 0, loc).UnixMilli()
+	}
+	return out
 }
 
 // The rollups equal the calls' final summaries whatever the order events
@@ -431,22 +436,30 @@ func testStats(t *testing.T, open Opener) {
 			}
 		}
 	}
-	all := rollups(sums, -1<<62, 1<<62)
-	if len(all) < 8 {
-		t.Fatalf("the test's own expectation: %d buckets", len(all))
+	// Whole days in zones a whole number of hours from UTC, and in zones
+	// a half and three quarters of an hour from it; single quarters; a
+	// range of an hour and a quarter; the ranges before and after.
+	q := int64(store.StatsBucketMs)
+	for _, bounds := range [][]int64{
+		days("UTC", base, 3),
+		days("Asia/Shanghai", base, 3),
+		days("Asia/Kolkata", base, 3),
+		days("Asia/Kathmandu", base, 3),
+		days("America/Los_Angeles", base-day, 4),
+		{base, base + q, base + 2*q, base + 3*q, base + 7*q},
+		{base + q, base + 6*q},
+		{base - 10*day, base - 9*day},
+		{base - day, base + 3*day},
+	} {
+		sameStats(t, fmt.Sprint(bounds), st, bounds, rollups(sums, bounds))
 	}
-	sameStats(t, "every bucket", st, base-day, base+3*day, all)
-	// The range is [from, to) by bucket start.
-	from, to := base+bucket, base+day+2*bucket
-	sameStats(t, "a range", st, from, to, rollups(sums, from, to))
-	sameStats(t, "an empty range", st, base-10*day, base-9*day, nil)
-	var total store.Counts
-	for _, b := range all {
-		total.Add(b.Counts)
-	}
+	total := rollups(sums, []int64{base - day, base + 3*day})[0]
 	if total.Calls != 24 || total.InProgress != 6 || total.ByResult[call.ResultCancel] != 0 || total.ByResult[call.ResultNotAnswer] != 6 ||
 		total.TalkMs != 6*60000 || total.ByProvider[call.Yunxin] != 8 {
 		t.Errorf("totals %+v", total)
+	}
+	if _, err := st.Stats(ctx, []int64{base + 1, base + day}); err == nil {
+		t.Error("Stats took bounds off the quarter hours")
 	}
 }
 
@@ -469,5 +482,6 @@ func testStatsConcurrent(t *testing.T, open Opener) {
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
-	sameStats(t, "concurrent", st, base, base+store.StatsBucketMs, rollups(sums, base, base+store.StatsBucketMs))
+	bounds := []int64{base, base + store.StatsBucketMs}
+	sameStats(t, "concurrent", st, bounds, rollups(sums, bounds))
 }
