@@ -7,7 +7,7 @@
 //	event         CALL#<callId>        EVENT#<EventKey>   (NOCALL#<deliveryId> when it names no call)
 //	summary       CALL#<callId>        SUMMARY            version, gsi1pk, gsi1sk: listed in byTime
 //	user index    USER#<user>          CALL#<callId>      gsi2pk, gsi2sk while the user takes part: in byUser
-//	rollups       STATS#<shard>        H#<hour start>     a shard's counts of an hour, by quarter (stats.go)
+//	rollups       STATS#<shard>        B#<block start>    a shard's counts of six hours, by quarter (stats.go)
 //	claim         CLAIM#<key>          CLAIM
 //	meta          META#<name>          META
 //	month         INDEX#byTime         CALLS#YYYY-MM      one per byTime partition that holds calls

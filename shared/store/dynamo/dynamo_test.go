@@ -507,10 +507,62 @@ func TestDynamoPageRequests(t *testing.T) {
 		}
 		t.Logf("%+v: requests per page %v", q, perPage)
 	}
-	if _, err := st.Stats(ctx, store.BucketOf(t0), store.BucketOf(t0)+90*24*3600_000); err != nil {
+	// Stats: one Query per shard for the hours; for days that start inside
+	// an hour (India's), one BatchGetItem for those hours' quarters.
+	day := int64(24 * 3600_000)
+	utc := []int64{t0 - t0%day, t0 - t0%day + 90*day}
+	india := []int64{utc[0] - 330*60_000, utc[0] - 330*60_000 + day, utc[1] - 330*60_000}
+	for _, c := range []struct {
+		bounds []int64
+		want   string
+	}{
+		{utc, strings.Repeat("Query ", dynamo.StatsShards)},
+		{india, "BatchGetItem " + strings.Repeat("Query ", dynamo.StatsShards)},
+	} {
+		days, err := st.Stats(ctx, c.bounds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops := cnt.take()
+		slices.Sort(ops)
+		if got := strings.Join(ops, " ") + " "; got != c.want {
+			t.Errorf("Stats(%v): %s, want %s", c.bounds, got, c.want)
+		}
+		var total store.Counts
+		for _, d := range days {
+			total.Add(d)
+		}
+		if total.Calls != 90 {
+			t.Errorf("Stats(%v) counts %d calls, want 90", c.bounds, total.Calls)
+		}
+	}
+}
+
+// Import, which fills the benchmarks' tables, leaves what PutEvent leaves:
+// the same listings and the same rollups.
+func TestImport(t *testing.T) {
+	evs := storetest.HistoryEvents(60, t0, 7*3600_000)
+	folded, imported := dynamo.New(client(t), newTable(t), store.Options{}), dynamo.New(client(t), newTable(t), store.Options{})
+	storetest.PutAll(t, folded, evs, 8)
+	var sums []call.Summary
+	for _, e := range evs {
+		sums = append(sums, storetest.Fold(e))
+	}
+	if err := dynamo.Import(ctx, imported, sums, true, true, 4); err != nil {
 		t.Fatal(err)
 	}
-	if ops := cnt.take(); len(ops) != 8 || slices.ContainsFunc(ops, func(op string) bool { return op != "Query" }) {
-		t.Errorf("Stats: %v, want one Query per shard", ops)
+	for _, q := range []store.CallQuery{{Desc: true}, {User: "alice", Limit: 7}, {Provider: call.Yunxin, Desc: true}, {User: "dave", Result: call.ResultNotAnswer}} {
+		a, err1 := folded.ListCalls(ctx, q)
+		b, err2 := imported.ListCalls(ctx, q)
+		if err1 != nil || err2 != nil || fmt.Sprint(storetest.CallIDs(a.Calls), a.Next) != fmt.Sprint(storetest.CallIDs(b.Calls), b.Next) || len(a.Calls) == 0 {
+			t.Errorf("%+v: folded %v %q %v, imported %v %q %v", q, storetest.CallIDs(a.Calls), a.Next, err1, storetest.CallIDs(b.Calls), b.Next, err2)
+		}
+	}
+	from := store.BucketOf(t0) - 5*store.StatsBucketMs
+	bounds := []int64{from, from + 24*3600_000, from + 30*24*3600_000}
+	a, err1 := folded.Stats(ctx, bounds)
+	b, err2 := imported.Stats(ctx, bounds)
+	if err1 != nil || err2 != nil || fmt.Sprint(a) != fmt.Sprint(b) || a[0].Calls == 0 {
+		t.Errorf("Stats: folded %v %v, imported %v %v", a, err1, b, err2)
 	}
 }
