@@ -566,3 +566,48 @@ func TestImport(t *testing.T) {
 		t.Errorf("Stats: folded %v %v, imported %v %v", a, err1, b, err2)
 	}
 }
+
+// A table from before the history's indexes: its calls are missing from
+// the per-user lists and the rollups until Backfill puts them there, once;
+// a call folded before Backfill is indexed by its fold, from scratch.
+func TestBackfill(t *testing.T) {
+	st := dynamo.New(client(t), newTable(t), store.Options{})
+	evs := storetest.HistoryEvents(30, t0, 3600_000)
+	var sums []call.Summary
+	for _, e := range evs {
+		sums = append(sums, storetest.Fold(e))
+	}
+	if err := dynamo.ImportOld(ctx, st, sums); err != nil {
+		t.Fatal(err)
+	}
+	day := int64(24 * 3600_000)
+	bounds := []int64{t0 - t0%day, t0 - t0%day + 3*day}
+	count := func(what string, wantListed int, wantCalls int64) {
+		t.Helper()
+		page, err := st.ListCalls(ctx, store.CallQuery{User: "alice", Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stats, err := st.Stats(ctx, bounds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Calls) != wantListed || stats[0].Calls != wantCalls || stats[0].InProgress < 0 {
+			t.Errorf("%s: alice has %d calls listed, the rollups %+v; want %d and %d calls", what, len(page.Calls), stats[0], wantListed, wantCalls)
+		}
+	}
+	count("before", 0, 0)
+	// The first call (alice's) gets a late event before the backfill.
+	late := storetest.Event(evs[0].CallID, "late", evs[0].EventTime+1000, call.Facts{Callees: []string{"erin"}})
+	storetest.Put(t, st, late)
+	count("one call folded", 1, 1)
+	n, err := dynamo.Backfill(ctx, st)
+	if err != nil || n != 29 {
+		t.Fatalf("Backfill: %d %v, want 29", n, err)
+	}
+	count("after", 15, 30)
+	if n, err := dynamo.Backfill(ctx, st); err != nil || n != 0 {
+		t.Errorf("Backfill again: %d %v, want 0", n, err)
+	}
+	count("after again", 15, 30)
+}

@@ -96,3 +96,40 @@ func Import(ctx context.Context, st store.Store, calls []call.Summary, summaries
 
 // StatsShards is the number of rollup shards.
 const StatsShards = statsShards
+
+// ImportOld writes calls as a table made before the history's indexes
+// holds them: summaries not Indexed, user items out of byUser, no rollups.
+func ImportOld(ctx context.Context, st store.Store, calls []call.Summary) error {
+	d := st.(*tableStore)
+	var items []map[string]types.AttributeValue
+	months := map[string]bool{}
+	for i := range calls {
+		s := &calls[i]
+		m := monthOf(s.SortTime())
+		if !months[m] {
+			months[m] = true
+			item, err := marshalItem(dynKey{pkMonths, m})
+			if err != nil {
+				return err
+			}
+			items = append(items, item)
+		}
+		for _, v := range []any{
+			dynSummary{dynKey: dynKey{pkCall + s.CallID, skSummary}, Summary: *s, Version: int64(s.EventCount), GSI1PK: m, GSI1SK: store.ListKey(s)},
+		} {
+			item, err := marshalItem(v)
+			if err != nil {
+				return err
+			}
+			items = append(items, item)
+		}
+		for _, u := range s.Users() {
+			item, err := marshalItem(dynUser{dynKey: dynKey{pkUser + u, skUser + s.CallID}, CallID: s.CallID})
+			if err != nil {
+				return err
+			}
+			items = append(items, item)
+		}
+	}
+	return d.batchPut(ctx, items)
+}

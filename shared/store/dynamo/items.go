@@ -67,6 +67,10 @@ type dynSummary struct {
 	GSI1PK    string `json:"gsi1pk"`
 	GSI1SK    string `json:"gsi1sk"`
 	ExpiresAt int64  `json:"expiresAt,omitempty"`
+	// Indexed says the call is in the byUser index and the rollups as this
+	// summary has it: set by every fold, and by Backfill for a call stored
+	// before they existed (a fold then indexes it from scratch).
+	Indexed bool `json:"indexed,omitempty"`
 }
 
 // dynUser is a user's item of a call: in the user's partition for

@@ -88,11 +88,13 @@ func (d *tableStore) putCallEvent(ctx context.Context, ev *call.Event, putEvent 
 		}
 	}
 	var s call.Summary
-	var prev *call.Summary // as indexed and counted so far
+	var prev *call.Summary // as indexed and counted so far; nil when not
 	if exists {
-		p := cur.Summary
-		p.Callees, p.Named = slices.Clone(p.Callees), slices.Clone(p.Named)
-		prev = &p
+		if cur.Indexed {
+			p := cur.Summary
+			p.Callees, p.Named = slices.Clone(p.Callees), slices.Clone(p.Named)
+			prev = &p
+		}
 		if !d.opts.Expired(cur.ExpiresAt) {
 			s = cur.Summary
 		} // else every event of the old summary has expired: start over
@@ -105,6 +107,7 @@ func (d *tableStore) putCallEvent(ctx context.Context, ev *call.Event, putEvent 
 		GSI1PK:    monthOf(s.SortTime()),
 		GSI1SK:    store.ListKey(&s),
 		ExpiresAt: d.opts.ExpiresAt(s.LastEventTime),
+		Indexed:   true,
 	}
 	if next.GSI1PK != cur.GSI1PK {
 		if err := d.addMonth(ctx, next.GSI1PK); err != nil {
@@ -144,6 +147,8 @@ func (d *tableStore) putCallEvent(ctx context.Context, ev *call.Event, putEvent 
 	var oldUsers []string
 	if prev != nil {
 		oldUsers = prev.Users()
+	} else if exists {
+		oldUsers = cur.Summary.Users() // their items, not indexed yet: written anew
 	}
 	everyone := s.Users()
 	for _, u := range oldUsers {
@@ -153,7 +158,7 @@ func (d *tableStore) putCallEvent(ctx context.Context, ev *call.Event, putEvent 
 	}
 	for _, u := range everyone {
 		item := userItem(u, ev.CallID, &s, next.ExpiresAt)
-		if slices.Contains(oldUsers, u) && item == userItem(u, ev.CallID, prev, cur.ExpiresAt) {
+		if prev != nil && slices.Contains(oldUsers, u) && item == userItem(u, ev.CallID, prev, cur.ExpiresAt) {
 			continue
 		}
 		ui, err := marshalItem(item)
