@@ -22,10 +22,14 @@
 // set, claims always (their expiry); DynamoDB's TTL deletes them lazily, so
 // reads also skip expired items.
 //
+// A table made before the byUser index and the rollups gets the index from
+// CreateTable and its earlier calls from Backfill (both run by `callfn
+// create-table`); summaries say whether their call is indexed.
+//
 // The code is split by concern: items.go (items and keys), put.go
 // (PutEvent and the fold), read.go (GetCall, ListEvents, UserCalls),
-// list.go (ListCalls), stats.go (the rollups), claim.go (claims and meta),
-// table.go (CreateTable and the layout check).
+// list.go (ListCalls), stats.go (the rollups), backfill.go (Backfill),
+// claim.go (claims and meta), table.go (CreateTable and the layout check).
 package dynamo
 
 import (
