@@ -14,13 +14,20 @@ import (
 
 // Handler serves the routes of fns together, plus GET /healthz, giving each
 // request a request id (the caller's X-Request-Id, else a fresh one) unless
-// an adapter already put one in its context.
+// an adapter already put one in its context. /healthz answers 200 ok, or
+// 503 when one of fns is Unavailable.
 func Handler(fns ...Function) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	health := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintln(w, `{"status":"ok"}`)
 	})
+	for _, fn := range fns {
+		if fn.unavailable != nil {
+			health = fn.unavailable
+		}
+	}
+	mux.Handle("GET /healthz", health)
 	for _, fn := range fns {
 		for _, rt := range fn.Routes {
 			mux.Handle(rt.Pattern, rt.Handler)

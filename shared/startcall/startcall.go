@@ -94,6 +94,9 @@ type Handler struct {
 // needs TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY.
 func New(cfg config.Config, st store.Store, opts ...Option) (platform.Function, error) {
 	fn := platform.Function{Name: "startcall"}
+	if err := cfg.Require("CALLFN_TENCENT_SDKAPPID", "CALLFN_TENCENT_SECRET_KEY"); err != nil {
+		return fn, err // config.ErrNotConfigured: the function answers 503 naming them
+	}
 	o := options{now: time.Now, log: slog.Default()}
 	for _, opt := range opts {
 		opt(&o)

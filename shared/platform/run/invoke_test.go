@@ -95,6 +95,36 @@ func TestBinaries(t *testing.T) {
 		}
 	})
 
+	// A function missing settings, or given a wrong one, starts all the
+	// same and answers 503 naming them, on every platform.
+	for _, c := range notConfiguredCases {
+		t.Run("lambda/"+c.name, func(t *testing.T) {
+			t.Parallel()
+			inv := startLambda(t, bins["lambda"][c.function], c.function, c.env...)
+			notConfiguredChecks(t, inv, c)
+		})
+		t.Run("scf/"+c.name, func(t *testing.T) {
+			t.Parallel()
+			inv := startSCF(t, bins["scf"][c.function], c.function, c.env...)
+			notConfiguredChecks(t, inv, c)
+		})
+	}
+	// Without a callback token the webhook serves, and warns once at start.
+	t.Run("scf/webhook-without-token", func(t *testing.T) {
+		t.Parallel()
+		inv := startSCF(t, bins["scf"]["webhook"], "webhook", "CALLFN_TENCENT_CALLBACK_TOKEN=")
+		if r := inv.http(t, request{method: "GET", path: "/healthz"}); r.status != 200 {
+			t.Errorf("GET /healthz: %d %s", r.status, r.body)
+		}
+		if n := strings.Count(inv.proc.stderr.String(), tokenWarning); n != 1 {
+			t.Errorf("the log warns %d times that the callback token is not set, want once:\n%s", n, inv.proc.stderr.String())
+		}
+	})
+	t.Run("local/not-configured", func(t *testing.T) {
+		t.Parallel()
+		localNotConfigured(t, root)
+	})
+
 	for _, fn := range fns {
 		t.Run("lambda/"+fn, func(t *testing.T) {
 			t.Parallel()
@@ -283,7 +313,12 @@ type invoker interface {
 	// tickEvent is the platform's schedule event for a schedule named name
 	// (EventBridge Scheduler input on Lambda, a timer trigger on SCF).
 	tickEvent(name, payload string) []byte
+	// process is the function's running binary.
+	process() *process
 }
+
+func (l *lambdaInvoker) process() *process { return l.proc }
+func (s *scfInvoker) process() *process    { return s.proc }
 
 type request struct {
 	method, path, rawQuery string
@@ -334,7 +369,14 @@ var tencentHeader = map[string]string{"Content-Type": "application/json", "User-
 // okReply is Tencent's documented success reply.
 var okReply = map[string]any{"ActionStatus": "OK", "ErrorInfo": "", "ErrorCode": float64(0)}
 
+// tokenWarning is how the webhook's start warns that Tencent callbacks are
+// not signed.
+const tokenWarning = `"level":"WARN","msg":"CALLFN_TENCENT_CALLBACK_TOKEN is not set`
+
 func webhookChecks(t *testing.T, inv invoker) {
+	if strings.Contains(inv.process().stderr.String(), tokenWarning) {
+		t.Errorf("the webhook warns that the callback token is unset, but it is set")
+	}
 	callback := func(query string, rest, b64 bool) httpReply {
 		return inv.http(t, request{method: "POST", path: "/webhook/tencent", rawQuery: query,
 			header: tencentHeader, body: startCall, rest: rest, base64: b64})
@@ -453,7 +495,7 @@ type lambdaInvoker struct {
 	n    int
 }
 
-func startLambda(t *testing.T, bin, function string) *lambdaInvoker {
+func startLambda(t *testing.T, bin, function string, env ...string) *lambdaInvoker {
 	api := &runtimeAPI{t: t, function: function, next: make(chan invocation, 1), results: make(chan result, 1)}
 	srv := httptest.NewServer(api.handler()) // on 127.0.0.1
 	t.Cleanup(func() {
@@ -461,14 +503,14 @@ func startLambda(t *testing.T, bin, function string) *lambdaInvoker {
 		srv.Close()
 	})
 	addr := strings.TrimPrefix(srv.URL, "http://")
-	proc := start(t, bin,
-		"AWS_LAMBDA_RUNTIME_API="+addr,
-		"AWS_LAMBDA_FUNCTION_NAME="+function,
+	proc := start(t, bin, append([]string{
+		"AWS_LAMBDA_RUNTIME_API=" + addr,
+		"AWS_LAMBDA_FUNCTION_NAME=" + function,
 		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
 		"AWS_REGION=ap-southeast-1",
 		"_HANDLER=bootstrap",
-	)
+	}, env...)...)
 	return &lambdaInvoker{api: api, proc: proc}
 }
 
@@ -623,14 +665,14 @@ func freePort(t *testing.T) string {
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }
 
-func startSCF(t *testing.T, bin, function string) *scfInvoker {
+func startSCF(t *testing.T, bin, function string, env ...string) *scfInvoker {
 	port := freePort(t)
-	proc := start(t, bin,
-		"_LAMBDA_SERVER_PORT="+port,
-		"SCF_FUNCTIONNAME="+function,
+	proc := start(t, bin, append([]string{
+		"_LAMBDA_SERVER_PORT=" + port,
+		"SCF_FUNCTIONNAME=" + function,
 		"SCF_NAMESPACE=default",
 		"TENCENTCLOUD_REGION=ap-singapore",
-	)
+	}, env...)...)
 	addr := net.JoinHostPort("127.0.0.1", port)
 	var client *rpc.Client
 	for deadline := time.Now().Add(15 * time.Second); ; {
@@ -776,4 +818,126 @@ func (s *scfInvoker) http(t *testing.T, req request) httpReply {
 		t.Fatalf("payload is not an API gateway response: %v: %s", err, resp.Payload)
 	}
 	return httpReply{status: r.StatusCode, body: decoded(t, r.Body, r.IsBase64Encoded)}
+}
+
+// ---- functions that are not configured ----
+
+type notConfiguredCase struct {
+	name, function string
+	env            []string // on top of start's settings
+	route          request  // one of the function's own routes
+	schedule       string   // a schedule to fire, "" for none
+	want           []string // what every answer names
+}
+
+var notConfiguredCases = []notConfiguredCase{{
+	// sam deploy with the Tencent app left empty: startcall cannot sign a
+	// single request.
+	name: "startcall-without-tencent", function: "startcall",
+	env:      []string{"CALLFN_TENCENT_SDKAPPID=", "CALLFN_TENCENT_SECRET_KEY="},
+	route:    request{method: "POST", path: "/calls", header: map[string]string{"Authorization": "Bearer invoke-test-api-token"}, body: `{}`},
+	schedule: "example-call",
+	want:     []string{"not configured: missing CALLFN_TENCENT_SDKAPPID, CALLFN_TENCENT_SECRET_KEY"},
+}, {
+	// A value config.Load refuses, such as a fractional retention.
+	name: "webhook-bad-retention", function: "webhook",
+	env:   []string{"CALLFN_RETENTION_DAYS=1.5"},
+	route: request{method: "POST", path: "/webhook/tencent", rawQuery: "SdkAppid=" + appID, header: tencentHeader, body: startCall},
+	want:  []string{"CALLFN_RETENTION_DAYS", `1.5`},
+}}
+
+// notConfiguredMessage is what run.Main logs, once, when it starts a
+// function that is not configured.
+const notConfiguredMessage = `"msg":"not configured: answering every request 503`
+
+func notConfiguredChecks(t *testing.T, inv invoker, c notConfiguredCase) {
+	names := func(what, got string) {
+		t.Helper()
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: %s does not name %q", what, got, w)
+			}
+		}
+	}
+	for _, rest := range []bool{false, true} {
+		r := inv.http(t, request{method: "GET", path: "/healthz", rest: rest})
+		if r.status != http.StatusServiceUnavailable {
+			t.Errorf("GET /healthz (rest %v): %d %s, want 503", rest, r.status, r.body)
+		}
+		names("GET /healthz", r.body)
+		req := c.route
+		req.rest = rest
+		r = inv.http(t, req)
+		if r.status != http.StatusServiceUnavailable {
+			t.Errorf("%s %s (rest %v): %d %s, want 503", req.method, req.path, rest, r.status, r.body)
+		}
+		names(req.method+" "+req.path, r.body)
+		var e struct{ Error string }
+		if json.Unmarshal([]byte(r.body), &e) != nil || e.Error == "" {
+			t.Errorf("%s %s: %s is not {\"error\": ...}", req.method, req.path, r.body)
+		}
+	}
+	if c.schedule != "" {
+		msg := inv.raw(t, inv.tickEvent(c.schedule, `{}`))
+		if msg == "" {
+			t.Errorf("schedule %s: no invocation error", c.schedule)
+		}
+		names("schedule "+c.schedule, msg)
+	}
+	// Still running, and it said so once.
+	if r := inv.http(t, request{method: "GET", path: "/healthz"}); r.status != http.StatusServiceUnavailable {
+		t.Errorf("GET /healthz at the end: %d %s", r.status, r.body)
+	}
+	out := inv.process().stderr.String()
+	if n := strings.Count(out, notConfiguredMessage); n != 1 {
+		t.Errorf("the log says %d times that the function is not configured, want once:\n%s", n, out)
+	}
+	names("the log", out)
+}
+
+// localNotConfigured runs startcall built for the local platform (plain
+// HTTP on CALLFN_ADDR) without its Tencent app.
+func localNotConfigured(t *testing.T, root string) {
+	bin := filepath.Join(t.TempDir(), "startcall")
+	cmd := exec.Command(goTool(t), "build", "-trimpath", "-o", bin, "./functions/startcall")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("local build: %v\n%s", err, out)
+	}
+	addr := "127.0.0.1:" + freePort(t)
+	proc := start(t, bin, "CALLFN_ADDR="+addr, "CALLFN_TENCENT_SDKAPPID=", "CALLFN_TENCENT_SECRET_KEY=")
+	get := func(method, path string) (int, string) {
+		req, _ := http.NewRequest(method, "http://"+addr+path, strings.NewReader(`{}`))
+		req.Header.Set("Authorization", "Bearer invoke-test-api-token")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if status, _ := get("GET", "/healthz"); status != 0 {
+			break
+		}
+		select {
+		case <-proc.exited:
+			proc.exitedf(t, "never served on %s", addr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing served on %s after 15s:\n%s", addr, proc.stderr.String())
+		}
+	}
+	const want = "not configured: missing CALLFN_TENCENT_SDKAPPID, CALLFN_TENCENT_SECRET_KEY"
+	for _, r := range [][2]string{{"GET", "/healthz"}, {"POST", "/calls"}, {"POST", "/calls/x/end"}} {
+		if status, body := get(r[0], r[1]); status != http.StatusServiceUnavailable || !strings.Contains(body, want) {
+			t.Errorf("%s %s: %d %s, want 503 naming the missing variables", r[0], r[1], status, body)
+		}
+	}
+	if n := strings.Count(proc.stderr.String(), notConfiguredMessage); n != 1 {
+		t.Errorf("the log says %d times that the function is not configured, want once:\n%s", n, proc.stderr.String())
+	}
 }
