@@ -3,7 +3,8 @@ package run_test
 // These tests build every function under functions/ as the Makefile does for
 // AWS Lambda and for Tencent SCF, and run each binary under its platform's
 // real invoke protocol: a local Lambda Runtime API for the bootstrap, net/rpc
-// calls for SCF's main. Everything listens on 127.0.0.1 only.
+// calls for SCF's main. Everything is reached over 127.0.0.1 (the SCF
+// binary listens where scf-go-lib does, on every IPv4 address).
 
 import (
 	"bytes"
@@ -28,6 +29,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/callfn/callfn/shared/platform/scf"
 	"github.com/callfn/callfn/shared/tencent"
 	"github.com/tencentyun/scf-go-lib/cloudfunction/messages"
 	scfevents "github.com/tencentyun/scf-go-lib/events"
@@ -696,33 +698,39 @@ func startSCF(t *testing.T, bin, function string, env ...string) *scfInvoker {
 	if err := client.Call("Function.Ping", &messages.PingRequest{}, &pong); err != nil {
 		t.Errorf("Function.Ping: %v", err)
 	}
-	onlyLoopback(t, port)
+	listensLikeTheLib(t, port)
 	return &scfInvoker{client: client, proc: proc}
 }
 
-// onlyLoopback checks that the function's port is not reachable on this
-// machine's other addresses.
-func onlyLoopback(t *testing.T, port string) {
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		t.Logf("cannot list interface addresses (%v); loopback-only not checked", err)
-		return
-	}
-	checked := 0
-	for _, a := range addrs {
-		ipn, ok := a.(*net.IPNet)
-		if !ok || ipn.IP.IsLoopback() || ipn.IP.IsLinkLocalUnicast() {
+// listensLikeTheLib checks, in /proc/net/tcp and tcp6 (Linux), that the
+// function listens on its port at scf-go-lib's own address, scf.ListenHost:
+// the wildcard, as the Go functions SCF runs with the lib do (Go listens on
+// "0.0.0.0" with a dual-stack socket where it can, hence tcp6). Nothing is
+// dialled but loopback.
+func listensLikeTheLib(t *testing.T, port string) {
+	p, _ := strconv.Atoi(port)
+	suffix := fmt.Sprintf(":%04X", p)
+	var found []string
+	read := 0
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		data, err := os.ReadFile(table)
+		if err != nil {
 			continue
 		}
-		checked++
-		c, err := net.DialTimeout("tcp", net.JoinHostPort(ipn.IP.String(), port), time.Second)
-		if err == nil {
-			c.Close()
-			t.Errorf("the SCF runtime port %s answers on %s, not only on loopback", port, ipn.IP)
+		read++
+		for _, line := range strings.Split(string(data), "\n")[1:] {
+			f := strings.Fields(line)
+			if len(f) > 3 && f[3] == "0A" && strings.HasSuffix(f[1], suffix) { // 0A: LISTEN
+				found = append(found, strings.TrimSuffix(f[1], suffix))
+			}
 		}
 	}
-	if checked == 0 {
-		t.Log("no non-loopback address on this machine; loopback-only not checked")
+	if read == 0 {
+		t.Log("no /proc/net/tcp; the listen address is not checked")
+		return
+	}
+	if len(found) != 1 || strings.Trim(found[0], "0") != "" {
+		t.Errorf("the SCF runtime port %s listens at %v (/proc/net/tcp*, hex), want only the wildcard address: scf.ListenHost %q, where scf-go-lib listens", port, found, scf.ListenHost)
 	}
 }
 
