@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/callfn/callfn/shared/call"
-	"github.com/callfn/callfn/testkit/deploy"
 	"github.com/callfn/callfn/shared/platform"
 	"github.com/callfn/callfn/shared/platform/awslambda"
 	"github.com/callfn/callfn/shared/platform/scf"
@@ -21,6 +20,7 @@ import (
 	"github.com/callfn/callfn/shared/startcall"
 	"github.com/callfn/callfn/shared/store"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
+	"github.com/callfn/callfn/testkit/deploy"
 )
 
 // gatewayResponse is what both adapters answer an API gateway event with
