@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -94,6 +95,13 @@ func eventsHandler(st store.Store) http.HandlerFunc {
 }
 
 func eventsFromServer(ctx context.Context, addr, callID string, w io.Writer) error {
+	// The route answers loopback only, under a loopback Host: a server
+	// listening on every address is asked on 127.0.0.1.
+	if host, port, err := net.SplitHostPort(addr); err == nil {
+		if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+			addr = net.JoinHostPort("127.0.0.1", port)
+		}
+	}
 	u := "http://" + addr + eventsRoute + "?call=" + url.QueryEscape(callID)
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	resp, err := http.DefaultClient.Do(req)

@@ -301,6 +301,7 @@ func TestSandboxCall(t *testing.T) {
 	// once; the records archive stores what the sandbox played.
 	fire := func(path, payload string) (int, map[string]any) {
 		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+path, strings.NewReader(payload))
+		req.Header.Set("Content-Type", "application/json")
 		return do(t, req)
 	}
 	const at = "/_callfn/schedule/startcall?name=morning&time=2030-01-02T09:00:00Z"
@@ -318,6 +319,61 @@ func TestSandboxCall(t *testing.T) {
 	if code, _ := fire("/_callfn/schedule/webhook", ""); code != http.StatusNotFound {
 		t.Fatalf("firing a function with no schedule: %d", code)
 	}
+
+	// What a web page could send, through DNS rebinding or cross-site, is
+	// refused before any schedule runs or any event is read.
+	rang := countRang(t, bin, env)
+	for _, c := range []struct {
+		name, method, path, host, origin, ctype string
+	}{
+		{"cross-site simple POST", "POST", "/_callfn/schedule/startcall?name=evil", "", "https://attacker.example", "text/plain"},
+		{"text/plain without Origin", "POST", "/_callfn/schedule/startcall?name=evil", "", "", "text/plain"},
+		{"a form", "POST", "/_callfn/schedule/startcall?name=evil", "", "", "application/x-www-form-urlencoded"},
+		{"JSON from a foreign Origin", "POST", "/_callfn/schedule/startcall?name=evil", "", "https://attacker.example", "application/json"},
+		{"rebound Host", "POST", "/_callfn/schedule/startcall?name=evil", "attacker.example:" + strings.Split(addr, ":")[1], "", "application/json"},
+		{"events under a rebound Host", "GET", "/_callfn/events", "attacker.example", "", ""},
+		{"events from a foreign Origin", "GET", "/_callfn/events", "", "http://attacker.example", ""},
+	} {
+		req, _ := http.NewRequest(c.method, "http://"+addr+c.path, strings.NewReader(call))
+		if c.host != "" {
+			req.Host = c.host
+		}
+		if c.origin != "" {
+			req.Header.Set("Origin", c.origin)
+		}
+		if c.ctype != "" {
+			req.Header.Set("Content-Type", c.ctype)
+		}
+		if code, body := do(t, req); code != http.StatusForbidden {
+			t.Errorf("%s: %d %v, want 403", c.name, code, body)
+		}
+	}
+	if n := countRang(t, bin, env); n != rang {
+		t.Errorf("a refused request started a call: %d calls before, %d after", rang, n)
+	}
+	for _, host := range []string{"localhost:" + strings.Split(addr, ":")[1], "127.0.0.1"} {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/_callfn/events", nil)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET /_callfn/events with Host %s: %d, want 200", host, resp.StatusCode)
+		}
+	}
+}
+
+// countRang counts the calls startcall recorded (callfn start_call events).
+func countRang(t *testing.T, bin string, env []string) int {
+	n := 0
+	for _, ev := range readEvents(t, run(t, bin, env, "events")) {
+		if *ev.Provider == "callfn" && *ev.Event == "call_started" {
+			n++
+		}
+	}
+	return n
 }
 
 func do(t *testing.T, req *http.Request) (int, map[string]any) {

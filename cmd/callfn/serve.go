@@ -135,14 +135,9 @@ func scheduleHandler(fns []platform.Function) http.HandlerFunc {
 	}
 }
 
-// loopbackOnly refuses requests that do not come from this machine.
+// loopbackOnly guards the local-only routes: platform.LocalOnly refuses
+// what does not come from this machine's own tools (another machine, a
+// Host that is not loopback, a foreign Origin, a body that is not JSON).
 func loopbackOnly(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
-			http.Error(w, "loopback only", http.StatusForbidden)
-			return
-		}
-		h(w, r)
-	}
+	return platform.LocalOnly(h).ServeHTTP
 }
