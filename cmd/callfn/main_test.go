@@ -11,11 +11,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/callfn/callfn/shared/tencent/sandbox"
 )
 
 var (
@@ -167,11 +171,11 @@ func TestServeSendEvents(t *testing.T) {
 
 // startServe starts `callfn serve` and waits until it answers /healthz; the
 // process is killed when the test ends.
-func startServe(t *testing.T, bin string, env []string, addr string) (*exec.Cmd, *bytes.Buffer) {
+func startServe(t *testing.T, bin string, env []string, addr string) (*exec.Cmd, *syncBuffer) {
 	t.Helper()
 	srv := exec.Command(bin, "serve")
 	srv.Env = env
-	srvLog := &bytes.Buffer{}
+	srvLog := &syncBuffer{}
 	srv.Stderr = srvLog
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
@@ -179,6 +183,36 @@ func startServe(t *testing.T, bin string, env []string, addr string) (*exec.Cmd,
 	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
 	waitHealthy(t, addr)
 	return srv, srvLog
+}
+
+// syncBuffer is a bytes.Buffer a process writes to while the test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitOutput waits until the process's output holds want.
+func waitOutput(t *testing.T, b *syncBuffer, want string) string {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if s := b.String(); strings.Contains(s, want) {
+			return s
+		}
+	}
+	t.Fatalf("the output never said %q:\n%s", want, b.String())
+	return ""
 }
 
 func waitHealthy(t *testing.T, addr string) {
@@ -228,6 +262,14 @@ func TestSandboxCall(t *testing.T) {
 		"CALLFN_TENCENT_CALLBACK_TOKEN=sandbox-callback-token",
 	)
 	_, srvLog := startServe(t, bin, env, addr)
+
+	// serve prints the sandbox's app, for other tools to use.
+	out := waitOutput(t, srvLog, "  export CALLFN_TENCENT_SDKAPPID=")
+	m := regexp.MustCompile(`export (CALLFN_TENCENT_SDKAPPID=\S+) (CALLFN_TENCENT_SECRET_KEY=\S+) (CALLFN_TENCENT_ENDPOINT=\S+)\n`).FindStringSubmatch(out)
+	if m == nil || m[2] != "CALLFN_TENCENT_SECRET_KEY="+sandbox.DefaultKey || m[3] != "CALLFN_TENCENT_ENDPOINT=http://"+addr+"/sandbox/tencent" {
+		t.Fatalf("serve does not print the sandbox's app as it is:\n%s", out)
+	}
+	sandboxApp := m[1:]
 
 	post := func(path, token, body string) (int, map[string]any) {
 		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+path, strings.NewReader(body))
@@ -318,6 +360,13 @@ func TestSandboxCall(t *testing.T) {
 	}
 	if code, _ := fire("/_callfn/schedule/webhook", ""); code != http.StatusNotFound {
 		t.Fatalf("firing a function with no schedule: %d", code)
+	}
+
+	// With the printed app, `callfn archive` asks the running sandbox (into
+	// a table of its own: serve holds the embedded one).
+	archiveEnv := append(append(slices.Clone(env), sandboxApp...), "CALLFN_STORE=memory:")
+	if out := run(t, bin, archiveEnv, "archive", "--since", "1d"); !regexp.MustCompile(`\b[1-9]\d* records in .*: [1-9]\d* new`).MatchString(out) {
+		t.Errorf("callfn archive against the printed sandbox app: %s", out)
 	}
 
 	// What a web page could send, through DNS rebinding or cross-site, is

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/callfn/callfn/shared/api"
@@ -50,20 +51,32 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	base := "http://" + ln.Addr().String()
+	// The sandbox answers and calls back loopback only: on a server
+	// listening on every address, it is reached on 127.0.0.1.
+	loopBase := base
+	if a, ok := ln.Addr().(*net.TCPAddr); ok && a.IP.IsUnspecified() {
+		loopBase = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(a.Port))
+	}
 
 	local := platform.Function{Name: "local", Routes: []platform.Route{
 		{Pattern: "GET " + eventsRoute, Handler: loopbackOnly(eventsHandler(st))},
 	}}
 	var startOpts []startcall.Option
 	if sandbox.Wanted(cfg) {
-		sb := sandbox.ForConfig(cfg, base+"/webhook/tencent")
+		sb := sandbox.ForConfig(cfg, loopBase+"/webhook/tencent")
 		defer sb.Close()
-		cfg = sb.Config(cfg, base+sandboxPrefix)
-		startOpts = append(startOpts, startcall.WithIngestEndpoint(base+sandboxPrefix))
+		cfg = sb.Config(cfg, loopBase+sandboxPrefix)
+		startOpts = append(startOpts, startcall.WithIngestEndpoint(loopBase+sandboxPrefix))
 		local.Routes = append(local.Routes, platform.Route{
 			Pattern: sandboxPrefix + "/", Handler: http.StripPrefix(sandboxPrefix, sb).ServeHTTP,
 		})
 		slog.Info("no Tencent credentials: the local sandbox plays Tencent", "sdkAppId", cfg.TencentAppID, "endpoint", cfg.TencentEndpoint)
+		// The sandbox's app and UserSig key are no secret (sandbox.DefaultKey):
+		// printed so that other tools can sign requests to it.
+		fmt.Fprintf(os.Stderr, "callfn: no Tencent credentials, so a local sandbox plays Tencent at %s\n"+
+			"callfn: its app, for callfn archive and other tools that ask Tencent:\n"+
+			"  export CALLFN_TENCENT_SDKAPPID=%d CALLFN_TENCENT_SECRET_KEY=%s CALLFN_TENCENT_ENDPOINT=%s\n",
+			cfg.TencentEndpoint, cfg.TencentAppID, cfg.TencentKey, cfg.TencentEndpoint)
 	}
 	start, err := startcall.New(cfg, st, startOpts...)
 	if err != nil {

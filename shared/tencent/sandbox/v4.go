@@ -233,6 +233,9 @@ func (s *Sandbox) setCallback(q *v4Request) (any, int, string) {
 	if b.Url == "" {
 		return nil, 100002, "bad parameter: Url is required"
 	}
+	if err := checkCallbackURL(b.Url); err != nil {
+		return nil, 100002, "bad parameter: Url: " + err.Error()
+	}
 	s.mu.Lock()
 	s.callback = callbackConfig{url: b.Url, commands: b.CallbackCommandList}
 	s.mu.Unlock()
