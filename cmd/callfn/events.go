@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -25,10 +24,13 @@ const eventsRoute = "/_callfn/events"
 // when the embedded table is held by a running `callfn serve`, it asks that
 // server instead.
 func events(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("events", flag.ContinueOnError)
+	fs := newFlags("events")
 	callID := fs.String("call", "", "only this call's events")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q (callfn help events)", fs.Args())
 	}
 	cfg, err := config.FromEnv()
 	if err != nil {

@@ -163,6 +163,9 @@ func TestServeSendEvents(t *testing.T) {
 	if err := srv.Wait(); err != nil {
 		t.Fatalf("serve did not stop cleanly on SIGTERM: %v\n%s", err, srvLog.String())
 	}
+	if !strings.Contains(srvLog.String(), "callfn: stopped\n") {
+		t.Errorf("serve did not say it stopped:\n%s", srvLog.String())
+	}
 	after := readEvents(t, run(t, bin, env, "events"))
 	if len(after) != stored {
 		t.Fatalf("events after stop: %d lines, want %d", len(after), stored)
@@ -261,7 +264,7 @@ func TestSandboxCall(t *testing.T) {
 		"CALLFN_TENCENT_SECRET_KEY=", "CALLFN_TENCENT_ENDPOINT=", "CALLFN_TENCENT_SDKAPPID=",
 		"CALLFN_TENCENT_CALLBACK_TOKEN=sandbox-callback-token",
 	)
-	_, srvLog := startServe(t, bin, env, addr)
+	srv, srvLog := startServe(t, bin, env, addr)
 
 	// serve prints the sandbox's app, for other tools to use.
 	out := waitOutput(t, srvLog, "  export CALLFN_TENCENT_SDKAPPID=")
@@ -400,6 +403,34 @@ func TestSandboxCall(t *testing.T) {
 	if n := countRang(t, bin, env); n != rang {
 		t.Errorf("a refused request started a call: %d calls before, %d after", rang, n)
 	}
+	// Stopping serve ends the sandbox's calls in flight: their last
+	// callbacks reach the webhook before it stops, so the table holds no
+	// call in progress for ever.
+	defer func() {
+		_, long := post("/calls", "callfn-sample-token", `{"Robot_Account":"robot","CalleeList_Account":["jack"],"Timeout":30000,"UserData":"[sandbox ring=100ms talk=1h]","CallInfo":{"MediaType":"Audio"}}`)
+		longID, _ := long["CallId"].(string)
+		if longID == "" {
+			t.Fatalf("POST /calls: %v", long)
+		}
+		time.Sleep(500 * time.Millisecond) // answered, talking
+		srv.Process.Signal(syscall.SIGTERM)
+		if err := srv.Wait(); err != nil {
+			t.Fatalf("serve did not stop cleanly: %v\n%s", err, srvLog.String())
+		}
+		log := srvLog.String()
+		if !regexp.MustCompile(`the sandbox ended [1-9]\d* calls in progress`).MatchString(log) || !strings.Contains(log, "callfn: stopped\n") {
+			t.Errorf("serve's stop does not say what it did:\n%s", log)
+		}
+		evs := readEvents(t, run(t, bin, env, "events", "--call", longID)) // the table itself, now free
+		var got []string
+		for _, ev := range evs {
+			got = append(got, *ev.Provider+":"+*ev.Event)
+		}
+		if !slices.Contains(got, "tencent:call_ended") {
+			t.Errorf("the call in flight at the stop: events %v, want Tencent's call_ended among them", got)
+		}
+	}()
+
 	for _, host := range []string{"localhost:" + strings.Split(addr, ":")[1], "127.0.0.1"} {
 		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/_callfn/events", nil)
 		req.Host = host

@@ -2,9 +2,9 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -12,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/callfn/callfn/shared/api"
@@ -33,9 +34,17 @@ const sandboxPrefix = "/sandbox/tencent"
 // Without Tencent credentials it also plays Tencent: a local sandbox that
 // answers the REST APIs and delivers signed callbacks to the webhook.
 func serve(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	if err := fs.Parse(args); err != nil {
+	fs := newFlags("serve")
+	if err := parseFlags(fs, args); err != nil {
+		if _, flagName, ok := strings.Cut(err.Error(), "flag provided but not defined: "); ok {
+			// serve --port 9000, --addr, --listen...: the address is a setting.
+			return fmt.Errorf("no flag %s: serve takes no flags; it listens on CALLFN_ADDR (now %s), e.g. CALLFN_ADDR=127.0.0.1:9000 callfn serve",
+				strings.Fields(flagName)[0], cmp.Or(os.Getenv("CALLFN_ADDR"), "127.0.0.1:8080"))
+		}
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve takes no arguments (%q); its settings come from the environment (callfn help serve)", fs.Args())
 	}
 	cfg, err := config.FromEnv()
 	if err != nil {
@@ -46,6 +55,13 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
+	if table, ok := strings.CutPrefix(cfg.Store, "dynamodb:"); ok {
+		// Opening a DynamoDB table asks nothing: ask now, so that /healthz
+		// says ok only over a table that is there.
+		if err := checkDynamoTable(ctx, table); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -62,8 +78,9 @@ func serve(ctx context.Context, args []string) error {
 		{Pattern: "GET " + eventsRoute, Handler: loopbackOnly(eventsHandler(st))},
 	}}
 	var startOpts []startcall.Option
+	var sb *sandbox.Sandbox
 	if sandbox.Wanted(cfg) {
-		sb := sandbox.ForConfig(cfg, loopBase+"/webhook/tencent")
+		sb = sandbox.ForConfig(cfg, loopBase+"/webhook/tencent")
 		defer sb.Close()
 		cfg = sb.Config(cfg, loopBase+sandboxPrefix)
 		startOpts = append(startOpts, startcall.WithIngestEndpoint(loopBase+sandboxPrefix))
@@ -92,8 +109,43 @@ func serve(ctx context.Context, args []string) error {
 	})
 	h := platform.Handler(append(fns, local)...)
 	fmt.Fprintf(os.Stderr, "callfn: serving on %s (store %s)\n", base, cfg.Store)
-	return platform.ServeListener(ctx, ln, h)
+
+	// On SIGINT or SIGTERM: first end the sandbox's calls in flight, while
+	// the webhook still takes their last callbacks (else the table would
+	// hold them in progress for ever), then stop serving.
+	srvCtx, stopServing := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServing()
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-srvCtx.Done():
+			return
+		}
+		fmt.Fprintln(os.Stderr, "callfn: stopping")
+		if sb != nil {
+			wctx, cancel := context.WithTimeout(context.Background(), stopGrace)
+			n, err := sb.EndCalls(wctx)
+			cancel()
+			switch {
+			case err != nil:
+				fmt.Fprintf(os.Stderr, "callfn: the sandbox ended %d calls in progress; their last callbacks did not all go out in %s\n", n, stopGrace)
+			case n > 0:
+				fmt.Fprintf(os.Stderr, "callfn: the sandbox ended %d calls in progress\n", n)
+			}
+		}
+		stopServing()
+	}()
+	err = platform.ServeListener(srvCtx, ln, h)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "callfn: stopped")
+	return nil
 }
+
+// stopGrace bounds how long a stopping serve waits for the sandbox's last
+// callbacks.
+const stopGrace = 10 * time.Second
 
 // scheduleRoute fires a function's schedule by hand: locally nothing else
 // does. The body is the schedule's payload; ?name= and ?time= (RFC 3339)

@@ -25,10 +25,10 @@ func OpenBolt(path string, opts Options) (Store, error) {
 // OpenBoltWait is OpenBolt waiting at most wait for another process's lock
 // on the file, then failing with ErrLocked.
 func OpenBoltWait(path string, opts Options, wait time.Duration) (Store, error) {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("store: %w", err)
-		}
+	// The file is created; its directory must exist (a typo in the path is
+	// an error, not a new directory).
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("store: bolt:%s: the directory %s does not exist", path, filepath.Dir(path))
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: wait})
 	if errors.Is(err, berrors.ErrTimeout) {

@@ -625,3 +625,34 @@ func TestLoopbackOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestEndCalls: calls still going on are ended, their last callbacks
+// delivered, before EndCalls returns.
+func TestEndCalls(t *testing.T) {
+	e := newBox(t, sandbox.Options{Scale: 1})
+	talking := e.start(startBody([]string{"jack"}, "[sandbox ring=10ms talk=1h]", 20000))
+	ringing := e.start(startBody([]string{"rose"}, "[sandbox ring=1h]", 600000))
+	time.Sleep(300 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	n, err := e.sb.EndCalls(ctx)
+	if n != 2 || err != nil {
+		t.Fatalf("EndCalls: %d, %v; want 2 calls ended", n, err)
+	}
+	for id, want := range map[string]string{talking: "NormalEnd", ringing: "Cancel"} {
+		rec, _ := e.sb.Call(id)
+		if rec.EndTime == 0 || rec.CallResult != want {
+			t.Errorf("call %s: %+v, want ended %s", id, rec, want)
+		}
+		ended := false
+		for _, d := range e.hook.deliveries() {
+			ended = ended || d.query.Get("CallbackCommand") == tencent.CmdAfterEndCall && strings.Contains(string(d.body), id)
+		}
+		if !ended {
+			t.Errorf("call %s: no Call.CallbackAfterEndCall delivered", id)
+		}
+	}
+	if n, _ := e.sb.EndCalls(ctx); n != 0 {
+		t.Errorf("EndCalls again: %d ended", n)
+	}
+}
