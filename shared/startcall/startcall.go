@@ -103,6 +103,9 @@ type Table interface {
 // needs TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY.
 func New(cfg config.Config, st Table, opts ...Option) (platform.Function, error) {
 	fn := platform.Function{Name: "startcall"}
+	if err := cfg.Require("CALLFN_TENCENT_SDKAPPID", "CALLFN_TENCENT_SECRET_KEY"); err != nil {
+		return fn, err // config.ErrNotConfigured: the function answers 503 naming them
+	}
 	o := options{now: time.Now, log: slog.Default()}
 	for _, opt := range opts {
 		opt(&o)

@@ -236,6 +236,9 @@ func (s *Sandbox) setCallback(q *v4Request) (any, int, string) {
 	case b.CallbackCommandList == nil:
 		return nil, 100002, "bad parameter: CallbackCommandList is required"
 	}
+	if err := checkCallbackURL(b.Url); err != nil {
+		return nil, 100002, "bad parameter: Url: " + err.Error()
+	}
 	cmds := append([]string{}, *b.CallbackCommandList...)
 	s.mu.Lock()
 	s.callback = callbackConfig{url: b.Url, commands: cmds}
