@@ -217,6 +217,10 @@ func (c Config) isSet(name string) (set, ok bool) {
 		return c.YunxinAppKey != "", true
 	case "CALLFN_YUNXIN_APPSECRET":
 		return c.YunxinSecret != "", true
+	case "CALLFN_FORWARD_URL":
+		return len(c.ForwardURLs) > 0, true
+	case "CALLFN_FORWARD_SECRET":
+		return c.ForwardSecret != "", true
 	}
 	return false, false
 }
