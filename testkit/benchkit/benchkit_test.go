@@ -91,6 +91,12 @@ func TestAlternate(t *testing.T) {
 	if got := rs.Ratios(); !slices.Equal(got, []float64{0.1, 0.1, 0.1}) {
 		t.Errorf("Ratios %v", got)
 	}
+	if got := Series("bare", rs.Floors()); got != "bare: 10 20 30" {
+		t.Errorf("Series = %q", got)
+	}
+	if got := Series("ratio", []float64{0.123456, 12.5, 1234567.4}); got != "ratio: 0.1235 12.5 1234567" {
+		t.Errorf("Series = %q", got)
+	}
 }
 
 func TestParseStat(t *testing.T) {

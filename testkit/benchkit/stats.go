@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -124,12 +126,30 @@ func (rs Rounds) each(f func(Round) float64) []float64 {
 	return out
 }
 
-// Log writes one line per round (floor, subject, ratio) and the summary
-// of the ratios on b's log, which `go test -bench` always prints.
-func (rs Rounds) Log(b testing.TB, floorName, subjectName string) {
+// Log writes the rounds on b's log, which `go test -bench` always prints
+// (but only its first 10 lines), in three lines whatever their number: the
+// floor's figures round by round, the subject's, and the ratios with their
+// median and spread. unit names the figures ("req/s").
+func (rs Rounds) Log(b testing.TB, unit, floorName, subjectName string) {
 	b.Helper()
-	for i, r := range rs {
-		b.Logf("round %d: %s %.4g, %s %.4g, ratio %.3f", i+1, floorName, r.Floor, subjectName, r.Subject, r.Ratio())
+	b.Logf("%s, %s", Series(floorName, rs.Floors()), unit)
+	b.Logf("%s, %s", Series(subjectName, rs.Subjects()), unit)
+	b.Logf("%s; median %s", Series("ratio "+subjectName+"/"+floorName, rs.Ratios()), Summarize(rs.Ratios()))
+}
+
+// Series formats figures round by round on one line: "name: 0.31 0.29 ...",
+// each to 4 significant digits, or as a whole number from 1000 up.
+func Series(name string, xs []float64) string {
+	var sb strings.Builder
+	sb.WriteString(name)
+	sb.WriteString(":")
+	for _, x := range xs {
+		sb.WriteString(" ")
+		if math.Abs(x) >= 1000 {
+			sb.WriteString(strconv.FormatFloat(x, 'f', 0, 64))
+		} else {
+			sb.WriteString(strconv.FormatFloat(x, 'g', 4, 64))
+		}
 	}
-	b.Logf("ratio %s/%s: median %s", subjectName, floorName, Summarize(rs.Ratios()))
+	return sb.String()
 }
