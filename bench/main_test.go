@@ -23,7 +23,6 @@ import (
 	"github.com/callfn/callfn/shared/platform"
 	"github.com/callfn/callfn/shared/webhook"
 	"github.com/callfn/callfn/testkit/benchkit"
-	"github.com/callfn/callfn/testkit/dynamolocal"
 )
 
 const appID = 1400000001
@@ -60,7 +59,7 @@ func TestMain(m *testing.M) {
 	switch os.Getenv("CALLFN_BENCH_ROLE") {
 	case "":
 		code := m.Run()
-		dynamolocal.CloseShared()
+		closeDynamoServer()
 		os.Exit(code)
 	case "bare":
 		serveRole(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
