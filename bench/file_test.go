@@ -12,9 +12,9 @@ import (
 
 // BenchmarkFileSize: how much the embedded file grows per stored event,
 // and the webhook server's memory, after CALLFN_BENCH_FILE_CALLBACKS
-// (default 100,000, the issue's figure; about 10 s each here) unique callbacks sent
-// over 64 connections to a `callfn serve`-like server process on a new
-// file, then killed (kill -9). Two streams:
+// (default 100,000, the issue's figure; about 10 s each here) unique
+// callbacks sent over 64 connections to a `callfn serve`-like server
+// process on a new file, then killed (kill -9). Two streams:
 //
 //   - calls-of-3: whole one-to-one calls, each three callbacks shaped as
 //     Tencent's samples (after-start, member changed, after-end; 290 to 420

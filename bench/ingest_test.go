@@ -14,9 +14,12 @@ import (
 // webhook, ...; CALLFN_BENCH_ROUNDS, default 7). In each round a fresh
 // process of each takes 200 callbacks to warm up, then
 // CALLFN_BENCH_ROUND_CALLBACKS (default 10,000, × b.N) unique Tencent
-// callbacks over 64 connections, and is killed (kill -9). After each
-// webhook round every callback the webhook acknowledged, in this round and
-// the ones before, must be in the file: nothing acknowledged is lost.
+// callbacks over 64 connections, and is killed (kill -9). The webhook
+// rounds share one file, which grows round by round (to 71,400 events by
+// default). After each webhook round every callback the webhook
+// acknowledged, in this round and the ones before, must be in the file:
+// nothing acknowledged is lost. The load generator shares the machine's
+// cores with the servers; its CPU per callback is logged.
 //
 // Metrics: ratio-median, ratio-min, ratio-max (webhook requests/s over the
 // bare handler's in the same round; the goal is ratio-median ≥ 0.5);
