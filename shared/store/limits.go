@@ -41,8 +41,9 @@ const (
 	// MaxSummaryBytes bounds a call summary's stored size (SummarySize).
 	MaxSummaryBytes = 350 << 10
 	// MaxUsers bounds the users one call (and so one event) names: each
-	// has an index item, written with the event.
-	MaxUsers = 1000
+	// has an index item, written with the event. Issue 11 asks that a
+	// group call of 10,000 be stored: this is that, and no more.
+	MaxUsers = 10000
 	// CompressAbove: a raw body longer than this is counted, and stored
 	// by DynamoDB, gzip-compressed (read back exactly as received).
 	CompressAbove = 64 << 10
@@ -100,7 +101,10 @@ func EventSize(ev *call.Event, rawSize int) int {
 		len(ev.DeliveryID) + len(ev.RequestID) + factsSize(&ev.Facts)
 }
 
-// SummarySize is an upper bound of s's size as an item, as EventSize.
+// SummarySize is an upper bound of s's size as an item, as EventSize,
+// counted as call.Summary holds it (its user lists, Named and Callees,
+// both). A backend that comes to store a more compact form should count
+// that form here, for every backend.
 func SummarySize(s *call.Summary) int {
 	n := itemOverhead + 2*len(KeyID(s.CallID)) + len(s.CallID) + len(s.Provider) + len(s.Status) +
 		len(s.MediaType) + len(s.CallType) + len(s.Caller) + len(s.RoomID) + len(s.Result) +
