@@ -284,6 +284,8 @@ func (h *Handler) recordStart(ctx context.Context, req *Request, raw []byte, cal
 			Caller: req.Robot_Account, Callees: reached, RoomID: req.RoomID(), StartTime: now, Detail: detail},
 		Raw: string(raw),
 	}
+	ctx, cancel := store.CallContext(ctx)
+	defer cancel()
 	_, err := h.store.PutEvent(ctx, ev)
 	return err
 }
@@ -341,6 +343,8 @@ func (h *Handler) recordEnd(ctx context.Context, callID, endedBy, requestID stri
 		Facts:      call.Facts{Status: call.StatusEnded, EndTime: now, Detail: map[string]string{"endedBy": endedBy, "requestId": requestID}},
 		Raw:        fmt.Sprintf(`{"CallId":%q}`, callID),
 	}
+	ctx, cancel := store.CallContext(ctx)
+	defer cancel()
 	_, err := h.store.PutEvent(ctx, ev)
 	return err
 }

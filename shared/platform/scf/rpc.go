@@ -95,7 +95,8 @@ func (f *rpcFunction) Ping(_ *messages.PingRequest, resp *messages.PingResponse)
 // its Environment set in the process (SCF refreshes role credentials so);
 // errors and panics become InvokeResponse.Error (a panic with ShouldExit, so
 // that the runtime restarts the process). A request with no deadline gets
-// none, where the lib would cancel at once.
+// one from its TimeLimitInMs (the function's timeout), else none, where the
+// lib would cancel at once.
 func (f *rpcFunction) Invoke(req *messages.InvokeRequest, resp *messages.InvokeResponse) error {
 	defer func() {
 		if v := recover(); v != nil {
@@ -107,6 +108,13 @@ func (f *rpcFunction) Invoke(req *messages.InvokeRequest, resp *messages.InvokeR
 	if req.Deadline != (messages.InvokeRequest_Timestamp{}) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, time.Unix(req.Deadline.Seconds, req.Deadline.Nanos))
+		defer cancel()
+	} else if req.TimeLimitInMs > 0 {
+		// No deadline, but the function's timeout: the invocation ends
+		// that long from now at the latest, and store calls must stop
+		// before it (store.CallContext).
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(req.TimeLimitInMs)*time.Millisecond)
 		defer cancel()
 	}
 	fc := &functioncontext.FunctionContext{

@@ -55,6 +55,9 @@ func OpenWait(path string, opts store.Options, wait time.Duration) (store.Store,
 		}
 		return nil
 	})
+	if err == nil {
+		err = migrateKeys(db)
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -188,7 +191,13 @@ func (t boltTx) Get(bucket, key string) []byte {
 }
 
 func (t boltTx) Put(bucket, key string, val []byte) error {
-	return t.tx.Bucket([]byte(bucket)).Put([]byte(key), val)
+	err := t.tx.Bucket([]byte(bucket)).Put([]byte(key), val)
+	if errors.Is(err, berrors.ErrKeyTooLarge) || errors.Is(err, berrors.ErrValueTooLarge) {
+		// Never with the table's keys (store/local keeps them short) and
+		// limits; but should it happen, a retry would not help.
+		return fmt.Errorf("%w: %w", store.ErrTooLarge, err)
+	}
+	return err
 }
 
 func (t boltTx) Scan(bucket, prefix string, fn func(string, []byte) error) error {
