@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"time"
 
@@ -16,9 +15,9 @@ import (
 // (CALLFN_TENCENT_SDKAPPID, CALLFN_TENCENT_SECRET_KEY) or, with no Tencent
 // credentials, for the sandbox `callfn serve` then plays.
 func usersig(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("usersig", flag.ContinueOnError)
+	fs := newFlags("usersig")
 	ttl := fs.Duration("ttl", rest.DefaultSigTTL, "how long the UserSig is valid")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 || fs.Arg(0) == "" {

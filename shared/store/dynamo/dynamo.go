@@ -12,6 +12,10 @@
 //	meta          META#<name>          META
 //	month         INDEX#byTime         CALLS#YYYY-MM      one per byTime partition that holds calls
 //
+// Ids longer than store.MaxKeyBytes appear in keys as their store.KeyID
+// (a digest; the item keeps the id), and an event's raw body longer than
+// store.CompressAbove is kept gzip-compressed in rawGz (limits.go).
+//
 // One Query of CALL#<callId> reads the whole call: its events (in delivery
 // id order; GetCall sorts them by time) and its summary. Month items let
 // ListCalls query only the byTime partitions that hold calls. A fold is
@@ -26,7 +30,8 @@
 // CreateTable and its earlier calls from Backfill (both run by `callfn
 // create-table`); summaries say whether their call is indexed.
 //
-// The code is split by concern: items.go (items and keys), put.go
+// The code is split by concern: items.go (items and keys), limits.go
+// (keys of long ids, compressed raw bodies, size errors), put.go
 // (PutEvent and the fold), read.go (GetCall, ListEvents, UserCalls),
 // list.go (ListCalls), stats.go (the rollups), backfill.go (Backfill),
 // claim.go (claims and meta), table.go (CreateTable and the layout check).

@@ -43,7 +43,7 @@ func Import(ctx context.Context, st store.Store, calls []call.Summary, summaries
 				}
 			}
 			exp := d.opts.ExpiresAt(s.LastEventTime)
-			if err := add(dynSummary{dynKey: dynKey{pkCall + s.CallID, skSummary}, Summary: *s, Version: int64(s.EventCount),
+			if err := add(dynSummary{dynKey: dynKey{callPK(s.CallID), skSummary}, Summary: *s, Version: int64(s.EventCount),
 				GSI1PK: m, GSI1SK: store.ListKey(s), ExpiresAt: exp}); err != nil {
 				return err
 			}
@@ -115,7 +115,7 @@ func ImportOld(ctx context.Context, st store.Store, calls []call.Summary) error 
 			items = append(items, item)
 		}
 		for _, v := range []any{
-			dynSummary{dynKey: dynKey{pkCall + s.CallID, skSummary}, Summary: *s, Version: int64(s.EventCount), GSI1PK: m, GSI1SK: store.ListKey(s)},
+			dynSummary{dynKey: dynKey{callPK(s.CallID), skSummary}, Summary: *s, Version: int64(s.EventCount), GSI1PK: m, GSI1SK: store.ListKey(s)},
 		} {
 			item, err := marshalItem(v)
 			if err != nil {
@@ -124,7 +124,7 @@ func ImportOld(ctx context.Context, st store.Store, calls []call.Summary) error 
 			items = append(items, item)
 		}
 		for _, u := range s.Users() {
-			item, err := marshalItem(dynUser{dynKey: dynKey{pkUser + u, skUser + s.CallID}, CallID: s.CallID})
+			item, err := marshalItem(dynUser{dynKey: dynKey{userPK(u), userSK(s.CallID)}, CallID: s.CallID})
 			if err != nil {
 				return err
 			}

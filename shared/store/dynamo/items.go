@@ -58,6 +58,9 @@ type dynEvent struct {
 	dynKey
 	call.Event
 	ExpiresAt int64 `json:"expiresAt,omitempty"`
+	// RawGz is the raw body gzip-compressed (store.PackRaw), in place of
+	// raw, when it is longer than store.CompressAbove.
+	RawGz []byte `json:"rawGz,omitempty"`
 }
 
 type dynSummary struct {
@@ -92,9 +95,9 @@ type dynUser struct {
 // userItem is user's item of the call s (nil: the user no longer takes
 // part in it).
 func userItem(user, callID string, s *call.Summary, expiresAt int64) dynUser {
-	u := dynUser{dynKey: dynKey{pkUser + user, skUser + callID}, CallID: callID, ExpiresAt: expiresAt}
+	u := dynUser{dynKey: dynKey{userPK(user), userSK(callID)}, CallID: callID, ExpiresAt: expiresAt}
 	if s != nil && slices.Contains(s.Users(), user) {
-		u.GSI2PK, u.GSI2SK = pkUser+user, store.ListKey(s)
+		u.GSI2PK, u.GSI2SK = userPK(user), store.ListKey(s)
 		u.Provider, u.Status, u.Result, u.CallType = s.Carrier(), s.Status, s.Result, s.CallType
 		u.Callee = user != s.Caller && slices.Contains(s.Callees, user)
 	}
@@ -142,7 +145,7 @@ func monthOf(ms int64) string { return monthPfx + time.UnixMilli(ms).UTC().Forma
 
 func eventPK(ev *call.Event) string {
 	if ev.CallID == "" {
-		return pkNoCall + ev.DeliveryID
+		return pkNoCall + store.KeyID(ev.DeliveryID)
 	}
-	return pkCall + ev.CallID
+	return callPK(ev.CallID)
 }

@@ -281,7 +281,7 @@ func monthBoundary(m string, desc, before bool) string {
 // user pages through the user's partition of byUser, then reads the
 // candidates' summaries.
 func (p *pager) user(ctx context.Context) error {
-	pos, err := p.run(ctx, store.DynamoIndexByUser, store.DynamoUserPK, store.DynamoUserSK, pkUser+p.q.User, true,
+	pos, err := p.run(ctx, store.DynamoIndexByUser, store.DynamoUserPK, store.DynamoUserSK, userPK(p.q.User), true,
 		func(item map[string]types.AttributeValue) (bool, error) {
 			var u dynUser
 			if err := unmarshalItem(item, &u); err != nil {

@@ -16,7 +16,7 @@ import (
 // transaction as the summary:
 //
 //	calls      ListKey -> entry                every call, by the time it is listed under
-//	usercalls  user \x00 ListKey -> entry      each participant's calls, by time
+//	usercalls  user \x00 ListKey -> entry      each participant's calls, by time (the user as keys.go keys it)
 //	stats      %013d bucket start -> Counts    the rollups, by 15-minute bucket
 //
 // An entry carries what ListCalls filters on, so a page reads the summary
@@ -28,6 +28,7 @@ import (
 
 // entry is a call as an index lists it.
 type entry struct {
+	ID       string `json:"id"`          // the call id (its key may hold its digest)
 	Provider string `json:"p,omitempty"` // Summary.Carrier
 	Status   string `json:"s,omitempty"`
 	Result   string `json:"r,omitempty"`
@@ -36,7 +37,7 @@ type entry struct {
 }
 
 func entryOf(s *call.Summary, user string) entry {
-	e := entry{Provider: s.Carrier(), Status: s.Status, Result: s.Result, CallType: s.CallType}
+	e := entry{ID: s.CallID, Provider: s.Carrier(), Status: s.Status, Result: s.Result, CallType: s.CallType}
 	if user != "" {
 		e.Callee = user != s.Caller && slices.Contains(s.Callees, user)
 	}
@@ -84,7 +85,7 @@ func indexCall(tx Tx, prev, next *call.Summary) error {
 	users := next.Users()
 	for _, u := range prevUsers {
 		if moved || !slices.Contains(users, u) {
-			if err := tx.Delete(bUserCalls, u+"\x00"+prevKey); err != nil {
+			if err := tx.Delete(bUserCalls, userPrefix(u)+prevKey); err != nil {
 				return err
 			}
 		}
@@ -92,7 +93,7 @@ func indexCall(tx Tx, prev, next *call.Summary) error {
 	for _, u := range users {
 		e := entryOf(next, u)
 		if moved || !slices.Contains(prevUsers, u) || entryOf(prev, u) != e {
-			if err := putEntry(tx, bUserCalls, u+"\x00"+nextKey, e); err != nil {
+			if err := putEntry(tx, bUserCalls, userPrefix(u)+nextKey, e); err != nil {
 				return err
 			}
 		}
@@ -136,7 +137,7 @@ func (l *table) ListCalls(ctx context.Context, q store.CallQuery) (store.CallPag
 	}
 	bucket, prefix := bCalls, ""
 	if q.User != "" {
-		bucket, prefix = bUserCalls, q.User+"\x00"
+		bucket, prefix = bUserCalls, userPrefix(q.User)
 	}
 	// The range of keys: times in [From, To). A key is "%013d#callId", so
 	// "%013d" of a time sorts before every key of that time.
@@ -175,8 +176,7 @@ func (l *table) ListCalls(ctx context.Context, q store.CallQuery) (store.CallPag
 			if !e.admits(q) {
 				return nil
 			}
-			_, id, _ := strings.Cut(last, "#")
-			s, err := l.summary(tx, id)
+			s, err := l.summary(tx, e.ID)
 			if s != nil && q.Matches(s) && store.ListKey(s) == last {
 				page.Calls = append(page.Calls, *s)
 			}

@@ -53,8 +53,10 @@ type Tx interface {
 	Delete(bucket, key string) error
 }
 
+// Keys are encoded as keys.go says (ids with a "\x00", or too long, by
+// their digest).
 const (
-	bEvents    = "events"    // callId \x00 sortable event key -> stored event
+	bEvents    = "events"    // callId \x00 event key (store.EventKey) -> stored event
 	bSummaries = "summaries" // callId -> stored summary
 	bUsers     = "users"     // user \x00 callId -> callId: everyone ever named (UserCalls)
 	bCalls     = "calls"     // ListKey -> index entry: every call by its time (ListCalls)
@@ -111,13 +113,16 @@ func (l *table) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
 	if err := l.check(ctx); err != nil {
 		return false, err
 	}
+	if _, err := store.CheckEvent(ev); err != nil {
+		return false, err
+	}
 	// Encoded before the transaction: the commit is serial, so the less
 	// work inside it, the more callers one commit can serve.
 	evBytes, err := json.Marshal(storedEvent{*ev, l.opts.ExpiresAt(ev.EventTime)})
 	if err != nil {
 		return false, err
 	}
-	key := ev.CallID + "\x00" + store.EventKey(ev)
+	key := eventKey(ev.CallID, store.EventKey(ev))
 	stored := false
 	err = l.kv.Batch(func(tx Tx) error {
 		stored = false
@@ -136,7 +141,7 @@ func (l *table) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
 		}
 		var s storedSummary
 		var prev *call.Summary // as indexed and counted so far
-		if b := tx.Get(bSummaries, ev.CallID); b != nil {
+		if b := tx.Get(bSummaries, summaryKey(ev.CallID)); b != nil {
 			if err := json.Unmarshal(b, &s); err != nil {
 				return fmt.Errorf("store: summary of %q: %w", ev.CallID, err)
 			}
@@ -151,12 +156,15 @@ func (l *table) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
 		}
 		known := s.Users()
 		s.Apply(ev)
+		if err := store.CheckSummary(&s.Summary); err != nil {
+			return err // the event is not stored either
+		}
 		s.ExpiresAt = l.opts.ExpiresAt(s.LastEventTime)
 		b, err := json.Marshal(s)
 		if err != nil {
 			return err
 		}
-		if err := tx.Put(bSummaries, ev.CallID, b); err != nil {
+		if err := tx.Put(bSummaries, summaryKey(ev.CallID), b); err != nil {
 			return err
 		}
 		// Index entries carry no expiry of their own (the summary's
@@ -165,13 +173,13 @@ func (l *table) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
 			if slices.Contains(known, u) {
 				continue
 			}
-			if err := tx.Put(bUsers, u+"\x00"+ev.CallID, []byte(ev.CallID)); err != nil {
+			if err := tx.Put(bUsers, userKey(u, ev.CallID), []byte(ev.CallID)); err != nil {
 				return err
 			}
 		}
 		return indexCall(tx, prev, &s.Summary)
 	})
-	return stored, err
+	return stored && err == nil, err
 }
 
 func (l *table) GetCall(ctx context.Context, callID string) (*call.Summary, []call.Event, error) {
@@ -201,7 +209,11 @@ func (l *table) GetCall(ctx context.Context, callID string) (*call.Summary, []ca
 }
 
 func (l *table) summary(tx Tx, callID string) (*call.Summary, error) {
-	b := tx.Get(bSummaries, callID)
+	return l.decodeSummary(tx.Get(bSummaries, summaryKey(callID)), callID)
+}
+
+// decodeSummary is the summary stored as b (nil: none), unless expired.
+func (l *table) decodeSummary(b []byte, callID string) (*call.Summary, error) {
 	if b == nil {
 		return nil, nil
 	}
@@ -216,11 +228,7 @@ func (l *table) summary(tx Tx, callID string) (*call.Summary, error) {
 }
 
 func (l *table) scanEvents(tx Tx, callID string, fn func(*call.Event) error) error {
-	prefix := ""
-	if callID != "" {
-		prefix = callID + "\x00"
-	}
-	return tx.Scan(bEvents, prefix, func(_ string, v []byte) error {
+	return tx.Scan(bEvents, eventPrefix(callID), func(_ string, v []byte) error {
 		var ev storedEvent
 		if err := json.Unmarshal(v, &ev); err != nil {
 			return err
@@ -252,7 +260,7 @@ func (l *table) UserCalls(ctx context.Context, user string, limit int) ([]call.S
 	}
 	var out []call.Summary
 	err := l.kv.View(func(tx Tx) error {
-		return tx.Scan(bUsers, user+"\x00", func(_ string, v []byte) error {
+		return tx.Scan(bUsers, userPrefix(user), func(_ string, v []byte) error {
 			s, err := l.summary(tx, string(v))
 			if s != nil {
 				out = append(out, *s)
