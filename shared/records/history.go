@@ -194,7 +194,9 @@ func (s *Service) listHistory(w http.ResponseWriter, r *http.Request, route, use
 		badRequest(w, err)
 		return
 	}
-	page, err := s.store.ListCalls(r.Context(), q)
+	sctx, cancel := store.CallContext(r.Context())
+	page, err := s.store.ListCalls(sctx, q)
+	cancel()
 	if err != nil {
 		s.fail(w, r, err)
 		return

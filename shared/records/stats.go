@@ -148,7 +148,9 @@ func (s *Service) stats(w http.ResponseWriter, r *http.Request) {
 		bounds[i] = store.BucketOf(d.UnixMilli())
 	}
 	bounds[len(days)] = store.BucketOf(days[len(days)-1].AddDate(0, 0, 1).UnixMilli())
-	counts, err := s.store.Stats(r.Context(), bounds)
+	sctx, cancel := store.CallContext(r.Context())
+	counts, err := s.store.Stats(sctx, bounds)
+	cancel()
 	if err != nil {
 		s.fail(w, r, err)
 		return
