@@ -249,6 +249,8 @@ func FuzzRoutes(f *testing.F) {
 	f.Add("c-1", "from=1714600000000&result=reject")
 	f.Add("%ff", "pageSize=%00")
 	f.Add("", "to=2024-05-01T00:00:00Z&from=0&page=100000&pageSize=100")
+	f.Add("bob", "result=missed&limit=100&cursor=AQ")
+	f.Add("u", "tz=Asia/Kolkata&from=2026-01-01&to=2026-12-31")
 	st := local.NewMemory(store.Options{})
 	svc, err := records.NewService(config.Config{APIToken: token}, st, records.Options{})
 	if err != nil {
@@ -256,7 +258,8 @@ func FuzzRoutes(f *testing.F) {
 	}
 	h := svc.Function().Handler()
 	f.Fuzz(func(t *testing.T, id, query string) {
-		for _, target := range []string{"/records?" + query, "/records/" + url.PathEscape(id) + "?" + query} {
+		for _, target := range []string{"/records?" + query, "/records/" + url.PathEscape(id) + "?" + query,
+			"/users/" + url.PathEscape(id) + "/calls?" + query, "/stats?" + query} {
 			req, err := http.NewRequest(http.MethodGet, "http://x"+target, nil)
 			if err != nil {
 				return
