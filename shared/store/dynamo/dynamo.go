@@ -9,6 +9,7 @@
 //	claim         CLAIM#<key>          CLAIM
 //	meta          META#<name>          META
 //	month         INDEX#byTime         CALLS#YYYY-MM      one per byTime partition that holds calls
+//	delivery      CALL#<callId>        OUT#<deliveryId>#<endpoint>   forwarding's outbox; Pending ones in the due index
 //
 // One Query of CALL#<callId> reads the whole call: its events (in delivery
 // id order; GetCall sorts them by time) and its summary. Month items let
@@ -20,7 +21,8 @@
 // The code is split by concern: items.go (items and keys), put.go
 // (PutEvent and the fold), read.go (GetCall, ListEvents, UserCalls),
 // list.go (ListCalls), claim.go (claims and meta), table.go (CreateTable
-// and the layout check).
+// and the layout check), outbox.go and table_outbox.go (forwarding's
+// outbox: store.Forwarding, the due index and the stream).
 package dynamo
 
 import (
