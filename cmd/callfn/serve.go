@@ -41,7 +41,7 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := open.Open(ctx, cfg.Store, store.Options{Retention: cfg.Retention()})
+	st, err := open.Open(ctx, cfg.Store, store.Options{Retention: cfg.Retention(), ForwardTo: cfg.ForwardURLs})
 	if err != nil {
 		return err
 	}

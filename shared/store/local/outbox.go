@@ -159,6 +159,10 @@ func (l *table) Lease(ctx context.Context, endpoint string, now, until time.Time
 	if limit <= 0 {
 		return nil, nil
 	}
+	// Nothing due (most of an idle loop's looks): a read, and no commit.
+	if due, err := l.anyDue(endpoint, now); err != nil || !due {
+		return nil, err
+	}
 	var out []forward.Delivery
 	err := l.kv.Update(func(tx Tx) error {
 		out = nil
@@ -206,6 +210,23 @@ func (l *table) Lease(ctx context.Context, endpoint string, now, until time.Time
 		return nil, err
 	}
 	return out, nil
+}
+
+// anyDue reports whether the due index holds an entry for endpoint due at
+// now.
+func (l *table) anyDue(endpoint string, now time.Time) (bool, error) {
+	due := false
+	err := l.kv.View(func(tx Tx) error {
+		return tx.Scan(bDue, endpoint+"\x00", func(k string, _ []byte) error {
+			at, _, _ := strings.Cut(strings.TrimPrefix(k, endpoint+"\x00"), "\x00")
+			due = at <= dueNanos(now)
+			return errStop
+		})
+	})
+	if err == errStop {
+		err = nil
+	}
+	return due, err
 }
 
 func (l *table) Record(ctx context.Context, d forward.Delivery) error {
