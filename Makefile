@@ -51,7 +51,7 @@ build-scf:
 	done; done
 
 # sam build (template.yaml, BuildMethod: makefile) calls build-<LogicalId>.
-build-WebhookFunction build-StartCallFunction build-RecordsFunction:
+build-WebhookFunction build-StartCallFunction build-RecordsFunction build-ForwardFunction:
 	fn=$$(echo $@ | sed -e 's/^build-//' -e 's/Function$$//' | tr A-Z a-z); \
 	CGO_ENABLED=0 GOOS=linux GOARCH=$${GOARCH:-arm64} $(GO) build -tags lambda,lambda.norpc -trimpath \
 	  -ldflags='$(LDFLAGS)' -o $(ARTIFACTS_DIR)/bootstrap ./functions/$$fn
