@@ -27,6 +27,8 @@ var commands = map[string]func(ctx context.Context, args []string) error{
 	"zip":          zipCmd,
 	"archive":      archive,
 	"tencent":      tencentCmd,
+	"deliveries":   deliveries, // deliveries.go
+	"replay":       replay,     // replay.go
 }
 
 func main() {

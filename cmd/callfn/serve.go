@@ -46,6 +46,11 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
+	st, stopForwarding, err := startForwarding(ctx, cfg, st) // forward.go
+	if err != nil {
+		return err
+	}
+	defer stopForwarding() // before st.Close: attempts in flight end, leases go back
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -78,6 +83,7 @@ func serve(ctx context.Context, args []string) error {
 	local.Routes = append(local.Routes, platform.Route{
 		Pattern: "POST " + scheduleRoute, Handler: loopbackOnly(scheduleHandler(fns)),
 	})
+	local.Routes = append(local.Routes, forwardRoutes(cfg, st)...) // forward.go
 	h := platform.Handler(append(fns, local)...)
 	fmt.Fprintf(os.Stderr, "callfn: serving on %s (store %s)\n", base, cfg.Store)
 	return platform.ServeListener(ctx, ln, h)
