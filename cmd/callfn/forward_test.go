@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,6 +37,7 @@ func forwardEnv(t *testing.T, addr, db, url string) []string {
 		"CALLFN_YUNXIN_APPSECRET=callfn-sample-appsecret",
 		"CALLFN_FORWARD_URL="+url,
 		"CALLFN_FORWARD_SECRET="+fwdSecret,
+		"CALLFN_API_TOKEN=callfn-sample-token",
 	)
 }
 
@@ -189,6 +191,19 @@ func TestServeForwards(t *testing.T) {
 	}
 	if out := run(t, bin, env, "deliveries", "--failed"); !strings.Contains(out, "no deliveries") {
 		t.Errorf("deliveries --failed: %s", out)
+	}
+	// GET /records/{callId}: each event's deliveries.
+	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/records/"+callID, nil)
+	req.Header.Set("Authorization", "Bearer callfn-sample-token")
+	if code, rec := do(t, req); code != http.StatusOK || len(rec["events"].([]any)) != 3 {
+		t.Errorf("GET /records/%s: %d %v", callID, code, rec)
+	} else {
+		for _, ev := range rec["events"].([]any) {
+			ds, _ := ev.(map[string]any)["deliveries"].([]any)
+			if len(ds) != 1 || ds[0].(map[string]any)["state"] != "delivered" || !slicesContains(callIDs, ds[0].(map[string]any)["webhookId"].(string)) {
+				t.Errorf("event's deliveries %v", ds)
+			}
+		}
 	}
 
 	// callfn replay --call: the call's three events again, same ids.
