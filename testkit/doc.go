@@ -7,6 +7,8 @@
 //   - Fixture, a file from a test's testdata folder;
 //   - dynamolocal, AWS's DynamoDB Local on loopback for DynamoDB tests;
 //   - storetest, the behavioural suite every table backend passes;
+//   - benchkit, alternating floor/subject rounds reported as a median ratio
+//     with its spread, and CPU time and memory of processes, for benchmarks;
 //   - receiver, a Standard Webhooks endpoint on loopback that verifies
 //     every signature and fails, hangs or goes away on demand;
 //   - deploy, checks of template.yaml, serverless.yml and events/ against

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/records"
 	"github.com/callfn/callfn/shared/store/bolt"
+	"github.com/callfn/callfn/shared/tencent/rest"
 )
 
 // archive runs the records archive by hand, as the records function's
@@ -28,12 +28,11 @@ func archive(ctx context.Context, args []string) error {
 // archiveTo is archive writing its summary to stdout and its progress to
 // stderr.
 func archiveTo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("archive", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("archive")
 	since := fs.String("since", "", "archive calls started this long ago until now (e.g. 7d, 36h; at most Tencent's 7 days); default: resume, or since the last run")
 	pageSize := fs.Int("page-size", records.DefaultArchivePageSize, "records per request (1..100)")
 	rate := fs.Float64("rate", records.DefaultRate, "requests per second at most (Tencent allows 200)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -45,6 +44,10 @@ func archiveTo(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
+		if d > rest.RecordRetention {
+			return fmt.Errorf("--since %s: Tencent keeps call records for %d days, so the archive can reach back --since %dd at most; older calls are in the table only if an earlier archive stored them",
+				*since, int(rest.RecordRetention/(24*time.Hour)), int(rest.RecordRetention/(24*time.Hour)))
+		}
 		o.Since = d
 	}
 	if *pageSize < 1 || *pageSize > records.MaxPageSize {
@@ -54,6 +57,9 @@ func archiveTo(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return err
+	}
+	if err := cfg.Require("CALLFN_TENCENT_SDKAPPID", "CALLFN_TENCENT_SECRET_KEY"); err != nil {
+		return fmt.Errorf("%w: the archive asks Tencent for its call records (`callfn serve` without them prints its sandbox's)", err)
 	}
 	st, err := openTable(ctx, cfg)
 	if errors.Is(err, bolt.ErrLocked) {
@@ -71,6 +77,9 @@ func archiveTo(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	o.Progress = bar.update
 	rep, err := svc.Archive(ctx, o)
 	bar.finish()
+	if err != nil && rep.From == 0 && rep.To == 0 {
+		return err // it never started on a window: there is nothing to sum up
+	}
 	printReport(stdout, rep, time.Since(bar.start))
 	return err
 }

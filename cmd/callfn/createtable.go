@@ -1,13 +1,17 @@
 package main
 
 import (
+	"cmp"
 	"context"
-	"flag"
+	"errors"
 	"fmt"
+	"os"
 	"strings"
+	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/store"
@@ -17,18 +21,23 @@ import (
 // createTable creates the DynamoDB table, its index and TTL, on the server
 // the AWS SDK is pointed at (AWS_ENDPOINT_URL_DYNAMODB for a local one).
 func createTable(ctx context.Context, args []string) error {
+	fs := newFlags("create-table")
+	table := fs.String("table", "", "table name (default: from CALLFN_STORE=dynamodb:TABLE, else callfn)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q (callfn help create-table)", fs.Args())
+	}
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return err
 	}
-	fs := flag.NewFlagSet("create-table", flag.ContinueOnError)
-	def, _ := strings.CutPrefix(cfg.Store, "dynamodb:")
-	if !strings.HasPrefix(cfg.Store, "dynamodb:") {
-		def = "callfn"
-	}
-	table := fs.String("table", def, "table name (default: from CALLFN_STORE=dynamodb:TABLE, else callfn)")
-	if err := fs.Parse(args); err != nil {
-		return err
+	if *table == "" {
+		*table = "callfn"
+		if t, ok := strings.CutPrefix(cfg.Store, "dynamodb:"); ok && t != "" {
+			*table = t
+		}
 	}
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
@@ -38,5 +47,31 @@ func createTable(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Printf("table %s is ready (indexes %s and %s, a stream, TTL on %s)\n", *table, store.DynamoIndexByTime, store.DynamoIndexDue, store.DynamoTTL)
+	return nil
+}
+
+// checkDynamoTable fails unless table exists, and is active, on the
+// DynamoDB the AWS SDK is pointed at.
+func checkDynamoTable(ctx context.Context, table string) error {
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return err
+	}
+	where := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")
+	if where == "" {
+		where = "DynamoDB in " + cmp.Or(awsCfg.Region, "no region (AWS_REGION)")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	out, err := dynamodb.NewFromConfig(awsCfg).DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &table})
+	var nf *types.ResourceNotFoundException
+	switch {
+	case errors.As(err, &nf):
+		return fmt.Errorf("no table %q at %s: create it with `callfn create-table` (or deploy template.yaml and use its CallsTableName)", table, where)
+	case err != nil:
+		return fmt.Errorf("table %q at %s: %w", table, where, err)
+	case out.Table.TableStatus != types.TableStatusActive:
+		return fmt.Errorf("table %q at %s is %s, not ACTIVE yet", table, where, out.Table.TableStatus)
+	}
 	return nil
 }

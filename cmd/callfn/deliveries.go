@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -30,8 +29,16 @@ import (
 //
 //	callfn deliveries [--call ID] [--failed] [--json]
 func deliveries(ctx context.Context, args []string) error {
-	return deliveriesTo(ctx, args, os.Stdout, os.Stderr)
+	return deliveriesTo(ctx, args, os.Stdout)
 }
+
+// deliveriesHelp is `callfn help deliveries`.
+const deliveriesHelp = "Lists forwarding's deliveries, one for each stored event and CALLFN_FORWARD_URL\n" +
+	"endpoint: its call, webhook-id, endpoint (without its query), state (pending,\n" +
+	"delivered, failed), attempts, the last attempt's status, time and error, and when\n" +
+	"the next attempt is due. It reads the table directly, or asks a running `callfn\n" +
+	"serve` (over loopback) while it holds the embedded table. --failed lists those\n" +
+	"given up on (callfn replay sends them again); --json prints JSON lines."
 
 // deliveryLine is one delivery as `callfn deliveries --json` prints it.
 type deliveryLine struct {
@@ -41,13 +48,12 @@ type deliveryLine struct {
 	records.DeliveryState
 }
 
-func deliveriesTo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("deliveries", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func deliveriesTo(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags("deliveries")
 	callID := fs.String("call", "", "only this call's deliveries")
 	failed := fs.Bool("failed", false, "only the deliveries given up on (replay them with callfn replay)")
 	asJSON := fs.Bool("json", false, "one JSON object a line instead of a table")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

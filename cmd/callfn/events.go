@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -26,10 +26,13 @@ const eventsRoute = "/_callfn/events"
 // when the embedded table is held by a running `callfn serve`, it asks that
 // server instead.
 func events(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("events", flag.ContinueOnError)
+	fs := newFlags("events")
 	callID := fs.String("call", "", "only this call's events")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q (callfn help events)", fs.Args())
 	}
 	cfg, err := config.FromEnv()
 	if err != nil {
@@ -96,6 +99,13 @@ func eventsHandler(st store.Store) http.HandlerFunc {
 }
 
 func eventsFromServer(ctx context.Context, addr, callID string, w io.Writer) error {
+	// The route answers loopback only, under a loopback Host: a server
+	// listening on every address is asked on 127.0.0.1.
+	if host, port, err := net.SplitHostPort(addr); err == nil {
+		if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+			addr = net.JoinHostPort("127.0.0.1", port)
+		}
+	}
 	u := "http://" + addr + eventsRoute + "?call=" + url.QueryEscape(callID)
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	resp, err := http.DefaultClient.Do(req)

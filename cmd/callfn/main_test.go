@@ -11,11 +11,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/callfn/callfn/shared/tencent/sandbox"
 )
 
 var (
@@ -159,6 +163,9 @@ func TestServeSendEvents(t *testing.T) {
 	if err := srv.Wait(); err != nil {
 		t.Fatalf("serve did not stop cleanly on SIGTERM: %v\n%s", err, srvLog.String())
 	}
+	if !strings.Contains(srvLog.String(), "callfn: stopped\n") {
+		t.Errorf("serve did not say it stopped:\n%s", srvLog.String())
+	}
 	after := readEvents(t, run(t, bin, env, "events"))
 	if len(after) != stored {
 		t.Fatalf("events after stop: %d lines, want %d", len(after), stored)
@@ -167,11 +174,11 @@ func TestServeSendEvents(t *testing.T) {
 
 // startServe starts `callfn serve` and waits until it answers /healthz; the
 // process is killed when the test ends.
-func startServe(t *testing.T, bin string, env []string, addr string) (*exec.Cmd, *bytes.Buffer) {
+func startServe(t *testing.T, bin string, env []string, addr string) (*exec.Cmd, *syncBuffer) {
 	t.Helper()
 	srv := exec.Command(bin, "serve")
 	srv.Env = env
-	srvLog := &bytes.Buffer{}
+	srvLog := &syncBuffer{}
 	srv.Stderr = srvLog
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
@@ -179,6 +186,36 @@ func startServe(t *testing.T, bin string, env []string, addr string) (*exec.Cmd,
 	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
 	waitHealthy(t, addr)
 	return srv, srvLog
+}
+
+// syncBuffer is a bytes.Buffer a process writes to while the test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitOutput waits until the process's output holds want.
+func waitOutput(t *testing.T, b *syncBuffer, want string) string {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if s := b.String(); strings.Contains(s, want) {
+			return s
+		}
+	}
+	t.Fatalf("the output never said %q:\n%s", want, b.String())
+	return ""
 }
 
 func waitHealthy(t *testing.T, addr string) {
@@ -227,7 +264,15 @@ func TestSandboxCall(t *testing.T) {
 		"CALLFN_TENCENT_SECRET_KEY=", "CALLFN_TENCENT_ENDPOINT=", "CALLFN_TENCENT_SDKAPPID=",
 		"CALLFN_TENCENT_CALLBACK_TOKEN=sandbox-callback-token",
 	)
-	_, srvLog := startServe(t, bin, env, addr)
+	srv, srvLog := startServe(t, bin, env, addr)
+
+	// serve prints the sandbox's app, for other tools to use.
+	out := waitOutput(t, srvLog, "  export CALLFN_TENCENT_SDKAPPID=")
+	m := regexp.MustCompile(`export (CALLFN_TENCENT_SDKAPPID=\S+) (CALLFN_TENCENT_SECRET_KEY=\S+) (CALLFN_TENCENT_ENDPOINT=\S+)\n`).FindStringSubmatch(out)
+	if m == nil || m[2] != "CALLFN_TENCENT_SECRET_KEY="+sandbox.DefaultKey || m[3] != "CALLFN_TENCENT_ENDPOINT=http://"+addr+"/sandbox/tencent" {
+		t.Fatalf("serve does not print the sandbox's app as it is:\n%s", out)
+	}
+	sandboxApp := m[1:]
 
 	post := func(path, token, body string) (int, map[string]any) {
 		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+path, strings.NewReader(body))
@@ -301,6 +346,7 @@ func TestSandboxCall(t *testing.T) {
 	// once; the records archive stores what the sandbox played.
 	fire := func(path, payload string) (int, map[string]any) {
 		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+path, strings.NewReader(payload))
+		req.Header.Set("Content-Type", "application/json")
 		return do(t, req)
 	}
 	const at = "/_callfn/schedule/startcall?name=morning&time=2030-01-02T09:00:00Z"
@@ -318,6 +364,96 @@ func TestSandboxCall(t *testing.T) {
 	if code, _ := fire("/_callfn/schedule/webhook", ""); code != http.StatusNotFound {
 		t.Fatalf("firing a function with no schedule: %d", code)
 	}
+
+	// With the printed app, `callfn archive` asks the running sandbox (into
+	// a table of its own: serve holds the embedded one).
+	archiveEnv := append(append(slices.Clone(env), sandboxApp...), "CALLFN_STORE=memory:")
+	if out := run(t, bin, archiveEnv, "archive", "--since", "1d"); !regexp.MustCompile(`\b[1-9]\d* records in .*: [1-9]\d* new`).MatchString(out) {
+		t.Errorf("callfn archive against the printed sandbox app: %s", out)
+	}
+
+	// What a web page could send, through DNS rebinding or cross-site, is
+	// refused before any schedule runs or any event is read.
+	rang := countRang(t, bin, env)
+	for _, c := range []struct {
+		name, method, path, host, origin, ctype string
+	}{
+		{"cross-site simple POST", "POST", "/_callfn/schedule/startcall?name=evil", "", "https://attacker.example", "text/plain"},
+		{"text/plain without Origin", "POST", "/_callfn/schedule/startcall?name=evil", "", "", "text/plain"},
+		{"a form", "POST", "/_callfn/schedule/startcall?name=evil", "", "", "application/x-www-form-urlencoded"},
+		{"JSON from a foreign Origin", "POST", "/_callfn/schedule/startcall?name=evil", "", "https://attacker.example", "application/json"},
+		{"rebound Host", "POST", "/_callfn/schedule/startcall?name=evil", "attacker.example:" + strings.Split(addr, ":")[1], "", "application/json"},
+		{"events under a rebound Host", "GET", "/_callfn/events", "attacker.example", "", ""},
+		{"events from a foreign Origin", "GET", "/_callfn/events", "", "http://attacker.example", ""},
+	} {
+		req, _ := http.NewRequest(c.method, "http://"+addr+c.path, strings.NewReader(call))
+		if c.host != "" {
+			req.Host = c.host
+		}
+		if c.origin != "" {
+			req.Header.Set("Origin", c.origin)
+		}
+		if c.ctype != "" {
+			req.Header.Set("Content-Type", c.ctype)
+		}
+		if code, body := do(t, req); code != http.StatusForbidden {
+			t.Errorf("%s: %d %v, want 403", c.name, code, body)
+		}
+	}
+	if n := countRang(t, bin, env); n != rang {
+		t.Errorf("a refused request started a call: %d calls before, %d after", rang, n)
+	}
+	// Stopping serve ends the sandbox's calls in flight: their last
+	// callbacks reach the webhook before it stops, so the table holds no
+	// call in progress for ever.
+	defer func() {
+		_, long := post("/calls", "callfn-sample-token", `{"Robot_Account":"robot","CalleeList_Account":["jack"],"Timeout":30000,"UserData":"[sandbox ring=100ms talk=1h]","CallInfo":{"MediaType":"Audio"}}`)
+		longID, _ := long["CallId"].(string)
+		if longID == "" {
+			t.Fatalf("POST /calls: %v", long)
+		}
+		time.Sleep(500 * time.Millisecond) // answered, talking
+		srv.Process.Signal(syscall.SIGTERM)
+		if err := srv.Wait(); err != nil {
+			t.Fatalf("serve did not stop cleanly: %v\n%s", err, srvLog.String())
+		}
+		log := srvLog.String()
+		if !regexp.MustCompile(`the sandbox ended [1-9]\d* calls in progress`).MatchString(log) || !strings.Contains(log, "callfn: stopped\n") {
+			t.Errorf("serve's stop does not say what it did:\n%s", log)
+		}
+		evs := readEvents(t, run(t, bin, env, "events", "--call", longID)) // the table itself, now free
+		var got []string
+		for _, ev := range evs {
+			got = append(got, *ev.Provider+":"+*ev.Event)
+		}
+		if !slices.Contains(got, "tencent:call_ended") {
+			t.Errorf("the call in flight at the stop: events %v, want Tencent's call_ended among them", got)
+		}
+	}()
+
+	for _, host := range []string{"localhost:" + strings.Split(addr, ":")[1], "127.0.0.1"} {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/_callfn/events", nil)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET /_callfn/events with Host %s: %d, want 200", host, resp.StatusCode)
+		}
+	}
+}
+
+// countRang counts the calls startcall recorded (callfn start_call events).
+func countRang(t *testing.T, bin string, env []string) int {
+	n := 0
+	for _, ev := range readEvents(t, run(t, bin, env, "events")) {
+		if *ev.Provider == "callfn" && *ev.Event == "call_started" {
+			n++
+		}
+	}
+	return n
 }
 
 func do(t *testing.T, req *http.Request) (int, map[string]any) {

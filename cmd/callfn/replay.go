@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -34,13 +33,21 @@ func replay(ctx context.Context, args []string) error {
 	return replayTo(ctx, args, os.Stdout, os.Stderr)
 }
 
+// replayHelp is `callfn help replay`.
+const replayHelp = "Delivers stored events again to the forwarding endpoints (CALLFN_FORWARD_URL),\n" +
+	"under the webhook-ids they were first sent with, whatever their deliveries'\n" +
+	"state: a call's events (--call), or those of the last while (--since 1h, 7d;\n" +
+	"by the events' own times, with a progress bar on stderr), to every endpoint or\n" +
+	"to one (--url). While `callfn serve` holds the embedded table it asks that\n" +
+	"server, which delivers them at once; otherwise it queues them and, on a local\n" +
+	"table, delivers them itself; on DynamoDB the forward function delivers them."
+
 func replayTo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("replay")
 	callID := fs.String("call", "", "replay this call's events")
 	since := fs.String("since", "", "replay the events of this long ago until now (e.g. 1h, 36h, 7d)")
 	url := fs.String("url", "", "to this endpoint only (one of CALLFN_FORWARD_URL's); default every endpoint")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -28,7 +28,11 @@ import (
 // Yunxin's four headers for /webhook/yunxin/*, and for /webhook/tencent the
 // SDKAppID and, with a callback token, RequestTime and Sign.
 func send(ctx context.Context, args []string) error {
-	if len(args) != 2 {
+	fs := newFlags("send")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if args = fs.Args(); len(args) != 2 {
 		return fmt.Errorf("usage: callfn send URL FILE (FILE: a body, - for standard input, or an events/lambda/ sample)")
 	}
 	cfg, err := config.FromEnv()

@@ -2,15 +2,17 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/callfn/callfn/shared/api"
@@ -33,9 +35,17 @@ const sandboxPrefix = "/sandbox/tencent"
 // Without Tencent credentials it also plays Tencent: a local sandbox that
 // answers the REST APIs and delivers signed callbacks to the webhook.
 func serve(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	if err := fs.Parse(args); err != nil {
+	fs := newFlags("serve")
+	if err := parseFlags(fs, args); err != nil {
+		if _, flagName, ok := strings.Cut(err.Error(), "flag provided but not defined: "); ok {
+			// serve --port 9000, --addr, --listen...: the address is a setting.
+			return fmt.Errorf("no flag %s: serve takes no flags; it listens on CALLFN_ADDR (now %s), e.g. CALLFN_ADDR=127.0.0.1:9000 callfn serve",
+				strings.Fields(flagName)[0], cmp.Or(os.Getenv("CALLFN_ADDR"), "127.0.0.1:8080"))
+		}
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve takes no arguments (%q); its settings come from the environment (callfn help serve)", fs.Args())
 	}
 	cfg, err := config.FromEnv()
 	if err != nil {
@@ -46,6 +56,13 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
+	if table, ok := strings.CutPrefix(cfg.Store, "dynamodb:"); ok {
+		// Opening a DynamoDB table asks nothing: ask now, so that /healthz
+		// says ok only over a table that is there.
+		if err := checkDynamoTable(ctx, table); err != nil {
+			return err
+		}
+	}
 	st, stopForwarding, err := startForwarding(ctx, cfg, st) // forward.go
 	if err != nil {
 		return err
@@ -56,20 +73,33 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	base := "http://" + ln.Addr().String()
+	// The sandbox answers and calls back loopback only: on a server
+	// listening on every address, it is reached on 127.0.0.1.
+	loopBase := base
+	if a, ok := ln.Addr().(*net.TCPAddr); ok && a.IP.IsUnspecified() {
+		loopBase = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(a.Port))
+	}
 
 	local := platform.Function{Name: "local", Routes: []platform.Route{
 		{Pattern: "GET " + eventsRoute, Handler: loopbackOnly(eventsHandler(st))},
 	}}
 	var startOpts []startcall.Option
+	var sb *sandbox.Sandbox
 	if sandbox.Wanted(cfg) {
-		sb := sandbox.ForConfig(cfg, base+"/webhook/tencent")
+		sb = sandbox.ForConfig(cfg, loopBase+"/webhook/tencent")
 		defer sb.Close()
-		cfg = sb.Config(cfg, base+sandboxPrefix)
-		startOpts = append(startOpts, startcall.WithIngestEndpoint(base+sandboxPrefix))
+		cfg = sb.Config(cfg, loopBase+sandboxPrefix)
+		startOpts = append(startOpts, startcall.WithIngestEndpoint(loopBase+sandboxPrefix))
 		local.Routes = append(local.Routes, platform.Route{
 			Pattern: sandboxPrefix + "/", Handler: http.StripPrefix(sandboxPrefix, sb).ServeHTTP,
 		})
 		slog.Info("no Tencent credentials: the local sandbox plays Tencent", "sdkAppId", cfg.TencentAppID, "endpoint", cfg.TencentEndpoint)
+		// The sandbox's app and UserSig key are no secret (sandbox.DefaultKey):
+		// printed so that other tools can sign requests to it.
+		fmt.Fprintf(os.Stderr, "callfn: no Tencent credentials, so a local sandbox plays Tencent at %s\n"+
+			"callfn: its app, for callfn archive and other tools that ask Tencent:\n"+
+			"  export CALLFN_TENCENT_SDKAPPID=%d CALLFN_TENCENT_SECRET_KEY=%s CALLFN_TENCENT_ENDPOINT=%s\n",
+			cfg.TencentEndpoint, cfg.TencentAppID, cfg.TencentKey, cfg.TencentEndpoint)
 	}
 	start, err := startcall.New(cfg, st, startOpts...)
 	if err != nil {
@@ -86,8 +116,43 @@ func serve(ctx context.Context, args []string) error {
 	local.Routes = append(local.Routes, forwardRoutes(cfg, st)...) // forward.go
 	h := platform.Handler(append(fns, local)...)
 	fmt.Fprintf(os.Stderr, "callfn: serving on %s (store %s)\n", base, cfg.Store)
-	return platform.ServeListener(ctx, ln, h)
+
+	// On SIGINT or SIGTERM: first end the sandbox's calls in flight, while
+	// the webhook still takes their last callbacks (else the table would
+	// hold them in progress for ever), then stop serving.
+	srvCtx, stopServing := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServing()
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-srvCtx.Done():
+			return
+		}
+		fmt.Fprintln(os.Stderr, "callfn: stopping")
+		if sb != nil {
+			wctx, cancel := context.WithTimeout(context.Background(), stopGrace)
+			n, err := sb.EndCalls(wctx)
+			cancel()
+			switch {
+			case err != nil:
+				fmt.Fprintf(os.Stderr, "callfn: the sandbox ended %d calls in progress; their last callbacks did not all go out in %s\n", n, stopGrace)
+			case n > 0:
+				fmt.Fprintf(os.Stderr, "callfn: the sandbox ended %d calls in progress\n", n)
+			}
+		}
+		stopServing()
+	}()
+	err = platform.ServeListener(srvCtx, ln, h)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "callfn: stopped")
+	return nil
 }
+
+// stopGrace bounds how long a stopping serve waits for the sandbox's last
+// callbacks.
+const stopGrace = 10 * time.Second
 
 // scheduleRoute fires a function's schedule by hand: locally nothing else
 // does. The body is the schedule's payload; ?name= and ?time= (RFC 3339)
@@ -142,14 +207,9 @@ func scheduleHandler(fns []platform.Function) http.HandlerFunc {
 	}
 }
 
-// loopbackOnly refuses requests that do not come from this machine.
+// loopbackOnly guards the local-only routes: platform.LocalOnly refuses
+// what does not come from this machine's own tools (another machine, a
+// Host that is not loopback, a foreign Origin, a body that is not JSON).
 func loopbackOnly(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
-			http.Error(w, "loopback only", http.StatusForbidden)
-			return
-		}
-		h(w, r)
-	}
+	return platform.LocalOnly(h).ServeHTTP
 }

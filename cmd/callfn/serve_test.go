@@ -18,6 +18,7 @@ func TestLoopbackOnly(t *testing.T) {
 	} {
 		r := httptest.NewRequest(http.MethodGet, "/_callfn/events", nil)
 		r.RemoteAddr = addr
+		r.Host = "localhost:8080"
 		w := httptest.NewRecorder()
 		h(w, r)
 		if w.Code != want {

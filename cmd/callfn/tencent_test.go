@@ -262,12 +262,12 @@ func TestTencentSetCallbackBadURL(t *testing.T) {
 
 	// http on loopback is the local sandbox's; another path is a warning.
 	for raw, warn := range map[string]string{
-		"http://127.0.0.1:8080/webhook/tencent":             "",
-		"http://localhost:8080/webhook/tencent":             "",
-		"http://[::1]:8080/webhook/tencent":                 "",
-		"https://calls.example.com/tencent":                 "does not end in /webhook/tencent",
-		"https://calls.example.com/webhook/tencent/":        "does not end in /webhook/tencent",
-		"https://calls.example.com/release/webhook/tencent": "",
+		"http://127.0.0.1:8080/webhook/tencent":         "",
+		"http://localhost:8080/webhook/tencent":         "",
+		"http://[::1]:8080/webhook/tencent":             "",
+		"http://127.0.0.1:8080/tencent":                 "does not end in /webhook/tencent",
+		"http://127.0.0.1:8080/webhook/tencent/":        "does not end in /webhook/tencent",
+		"http://127.0.0.1:8080/release/webhook/tencent": "",
 	} {
 		code, out, errOut := e.run("set-callback", "--url", raw)
 		if code != 0 || !strings.Contains(out, raw) || (warn == "") != !strings.Contains(errOut, "warning") || !strings.Contains(errOut, warn) {

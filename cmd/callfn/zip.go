@@ -3,7 +3,6 @@ package main
 import (
 	"archive/zip"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,9 +12,9 @@ import (
 // zipCmd writes the named files, flat and executable, into a zip for
 // upload to Lambda or SCF. (The zip command is not on every machine.)
 func zipCmd(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("zip", flag.ContinueOnError)
+	fs := newFlags("zip")
 	out := fs.String("o", "", "the zip file to write")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *out == "" || fs.NArg() == 0 {

@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/platform"
@@ -16,6 +17,11 @@ import (
 
 func main() {
 	run.Main(func(ctx context.Context, cfg config.Config, st store.Store) (platform.Function, error) {
+		if cfg.CallbackToken == "" {
+			slog.Warn("CALLFN_TENCENT_CALLBACK_TOKEN is not set: Tencent callbacks are taken on their SDKAppID alone, " +
+				"which ships inside the client app, so anyone can store forged call events; " +
+				"set a callback token in Tencent's console and the same value here")
+		}
 		return webhook.New(cfg, st, nil), nil
 	})
 }

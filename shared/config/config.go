@@ -3,6 +3,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -93,25 +94,25 @@ func Load(getenv func(string) string) (Config, error) {
 	if v := get("CALLFN_TENCENT_SDKAPPID"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil || n == 0 {
-			return c, fmt.Errorf("config: CALLFN_TENCENT_SDKAPPID=%q is not a positive integer", v)
+			return c, invalid("config: CALLFN_TENCENT_SDKAPPID=%q is not a positive integer", v)
 		}
 		c.TencentAppID = n
 	}
 	if v := get("CALLFN_RETENTION_DAYS"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return c, fmt.Errorf("config: CALLFN_RETENTION_DAYS=%q is not a whole number of days (0 keeps events)", v)
+		if err != nil || !digits(v) || n > MaxRetentionDays {
+			return c, invalid("config: CALLFN_RETENTION_DAYS=%q is not a whole number of days up to %d (0 keeps events)", v, MaxRetentionDays)
 		}
 		c.RetentionDays = n
 	}
 	if !contains(Regions, c.TencentRegion) {
-		return c, fmt.Errorf("config: CALLFN_TENCENT_REGION=%q is not one of %s", c.TencentRegion, strings.Join(Regions, ", "))
+		return c, invalid("config: CALLFN_TENCENT_REGION=%q is not one of %s", c.TencentRegion, strings.Join(Regions, ", "))
 	}
 	if c.TencentAPI != "v4" && c.TencentAPI != "v1" {
-		return c, fmt.Errorf("config: CALLFN_TENCENT_API_VERSION=%q: want v4 or v1", c.TencentAPI)
+		return c, invalid("config: CALLFN_TENCENT_API_VERSION=%q: want v4 or v1", c.TencentAPI)
 	}
 	if (c.YunxinAppKey == "") != (c.YunxinSecret == "") {
-		return c, fmt.Errorf("config: CALLFN_YUNXIN_APPKEY and CALLFN_YUNXIN_APPSECRET go together")
+		return c, invalid("config: CALLFN_YUNXIN_APPKEY and CALLFN_YUNXIN_APPSECRET go together")
 	}
 	urls, err := ParseForwardURLs(get("CALLFN_FORWARD_URL"))
 	if err != nil {
@@ -126,6 +127,111 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("config: CALLFN_FORWARD_URL is set but CALLFN_FORWARD_SECRET is not: deliveries are signed")
 	}
 	return c, nil
+}
+
+// MaxRetentionDays is the most CALLFN_RETENTION_DAYS takes (some 270
+// years; more would overflow a time.Duration).
+const MaxRetentionDays = 99999
+
+// ErrNotConfigured is what every configuration error matches (errors.Is):
+// a setting is missing (*MissingError, from Require) or not valid (Load).
+// A function whose build fails so is not a crash: shared/platform/run
+// starts it all the same and answers every request 503 with the error's
+// message, which names the variables (and never a secret's value).
+var ErrNotConfigured = errors.New("not configured")
+
+// configError is an invalid setting, as Load reports it.
+type configError struct{ msg string }
+
+func (e *configError) Error() string        { return e.msg }
+func (e *configError) Is(target error) bool { return target == ErrNotConfigured }
+
+func invalid(format string, args ...any) error {
+	return &configError{msg: fmt.Sprintf(format, args...)}
+}
+
+// MissingError names the variables a function cannot run without that are
+// unset.
+type MissingError struct {
+	Vars []string
+}
+
+func (e *MissingError) Error() string {
+	return "not configured: missing " + strings.Join(e.Vars, ", ")
+}
+
+// Is makes a *MissingError match ErrNotConfigured.
+func (e *MissingError) Is(target error) bool { return target == ErrNotConfigured }
+
+// Require returns a *MissingError naming those of vars (names from Vars)
+// that are unset in c, or nil when every one is set. A name Require does
+// not know is a programming error: it panics.
+func (c Config) Require(vars ...string) error {
+	var missing []string
+	for _, v := range vars {
+		set, ok := c.isSet(v)
+		if !ok {
+			panic("config: Require: unknown variable " + v)
+		}
+		if !set {
+			missing = append(missing, v)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return &MissingError{Vars: missing}
+}
+
+// isSet reports whether the setting behind variable name has a value; ok
+// is false for a name that is not one of Vars.
+func (c Config) isSet(name string) (set, ok bool) {
+	switch name {
+	case "CALLFN_STORE":
+		return c.Store != "", true
+	case "CALLFN_ADDR":
+		return c.Addr != "", true
+	case "CALLFN_RETENTION_DAYS":
+		return true, true // 0 is a value: keep events
+	case "CALLFN_API_TOKEN":
+		return c.APIToken != "", true
+	case "CALLFN_TENCENT_SDKAPPID":
+		return c.TencentAppID != 0, true
+	case "CALLFN_TENCENT_SECRET_KEY":
+		return c.TencentKey != "", true
+	case "CALLFN_TENCENT_ADMIN":
+		return c.TencentAdmin != "", true
+	case "CALLFN_TENCENT_REGION":
+		return c.TencentRegion != "", true
+	case "CALLFN_TENCENT_ENDPOINT":
+		return c.TencentEndpoint != "", true
+	case "CALLFN_TENCENT_API_VERSION":
+		return c.TencentAPI != "", true
+	case "CALLFN_TENCENT_CALLBACK_TOKEN":
+		return c.CallbackToken != "", true
+	case "TENCENTCLOUD_SECRET_ID":
+		return c.CloudSecretID != "", true
+	case "TENCENTCLOUD_SECRET_KEY":
+		return c.CloudSecretKey != "", true
+	case "CALLFN_YUNXIN_APPKEY":
+		return c.YunxinAppKey != "", true
+	case "CALLFN_YUNXIN_APPSECRET":
+		return c.YunxinSecret != "", true
+	case "CALLFN_FORWARD_URL":
+		return len(c.ForwardURLs) > 0, true
+	case "CALLFN_FORWARD_SECRET":
+		return c.ForwardSecret != "", true
+	}
+	return false, false
+}
+
+func digits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // Retention is CALLFN_RETENTION_DAYS as a duration; 0 keeps events.

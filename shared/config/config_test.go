@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -85,5 +86,43 @@ func TestVarsListsWhatLoadReads(t *testing.T) {
 	}
 	if len(read) != len(Vars) {
 		t.Errorf("Load reads %d variables, Vars lists %d", len(read), len(Vars))
+	}
+}
+
+func TestRequire(t *testing.T) {
+	c, err := Load(env(map[string]string{"CALLFN_TENCENT_SDKAPPID": "1400000001"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Require("CALLFN_TENCENT_SDKAPPID"); err != nil {
+		t.Errorf("SDKAppID set: %v", err)
+	}
+	err = c.Require("CALLFN_TENCENT_SDKAPPID", "CALLFN_TENCENT_SECRET_KEY", "CALLFN_API_TOKEN")
+	var me *MissingError
+	if !errors.As(err, &me) || !errors.Is(err, ErrNotConfigured) {
+		t.Fatalf("Require: %v (%T), want a *MissingError matching ErrNotConfigured", err, err)
+	}
+	if got, want := err.Error(), "not configured: missing CALLFN_TENCENT_SECRET_KEY, CALLFN_API_TOKEN"; got != want {
+		t.Errorf("Require: %q, want %q", got, want)
+	}
+	for _, v := range Vars { // every variable is known to Require
+		c.Require(v)
+	}
+}
+
+// Every error Load returns is a configuration error (ErrNotConfigured),
+// which the functions answer 503 with instead of crashing.
+func TestLoadErrorsAreNotConfigured(t *testing.T) {
+	for _, vars := range []map[string]string{
+		{"CALLFN_TENCENT_SDKAPPID": "0"}, {"CALLFN_TENCENT_SDKAPPID": "-1"},
+		{"CALLFN_RETENTION_DAYS": "1.5"}, {"CALLFN_RETENTION_DAYS": "+5"}, {"CALLFN_RETENTION_DAYS": "100000"},
+		{"CALLFN_TENCENT_REGION": "mars"}, {"CALLFN_YUNXIN_APPSECRET": "s"},
+	} {
+		if _, err := Load(env(vars)); !errors.Is(err, ErrNotConfigured) {
+			t.Errorf("%v: %v, want an error matching ErrNotConfigured", vars, err)
+		}
+	}
+	if c, err := Load(env(map[string]string{"CALLFN_RETENTION_DAYS": "99999"})); err != nil || c.Retention() <= 0 {
+		t.Errorf("99999 days: %v, retention %v", err, c.Retention())
 	}
 }

@@ -33,6 +33,37 @@ type Function struct {
 	// DynamoDB stream); nil when the function has none. An error fails the
 	// whole batch, which the platform retries.
 	Changes func(ctx context.Context, batch []Change) error
+
+	// unavailable answers every request, GET /healthz included, when the
+	// function cannot serve (see Unavailable).
+	unavailable http.HandlerFunc
+}
+
+// Unavailable is a function that cannot serve because of err, typically
+// the settings it is missing (config.ErrNotConfigured). It starts all the
+// same, so that its runtime does not crash-loop and a caller gets a clear
+// answer: every request, GET /healthz included, is answered 503 with err's
+// message as {"error": ...}, and every schedule firing fails with it.
+// err's message goes to callers: it must name settings, never hold a
+// secret.
+func Unavailable(name string, err error) Function {
+	body, _ := json.Marshal(map[string]string{"error": err.Error()})
+	h := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write(append(body, '\n'))
+	}
+	return Function{
+		Name:   name,
+		Routes: []Route{{Pattern: "/", Handler: h}},
+		Schedule: func(context.Context, Tick) (any, error) {
+			return nil, err
+		},
+		Changes: func(context.Context, []Change) error {
+			return err
+		},
+		unavailable: h,
+	}
 }
 
 // Change is one record of the table's change stream, whichever platform

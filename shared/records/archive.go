@@ -188,7 +188,9 @@ func (a *archiver) run(ctx context.Context) error {
 	s, rep := a.s, a.rep
 	now := s.now()
 	oldest := now.Add(-rest.RecordRetention).Unix()
-	raw, err := s.store.GetMeta(ctx, CursorMeta)
+	sctx, cancel := store.CallContext(ctx)
+	raw, err := s.store.GetMeta(sctx, CursorMeta)
+	cancel()
 	if err != nil {
 		return fmt.Errorf("records: reading the archive cursor: %w", err)
 	}
@@ -290,8 +292,10 @@ func (a *archiver) stopping(ctx context.Context) string {
 func (a *archiver) save(ctx context.Context) error {
 	b, _ := json.Marshal(a.cur)
 	// The cursor is kept even when ctx has ended: it is what lets the next
-	// run resume.
-	if err := a.s.store.PutMeta(context.WithoutCancel(ctx), CursorMeta, string(b)); err != nil {
+	// run resume (within the store's own bound).
+	sctx, cancel := store.CallContext(context.WithoutCancel(ctx))
+	defer cancel()
+	if err := a.s.store.PutMeta(sctx, CursorMeta, string(b)); err != nil {
 		return fmt.Errorf("records: saving the archive cursor: %w", err)
 	}
 	return nil
@@ -305,7 +309,9 @@ func (a *archiver) findOpen(ctx context.Context) error {
 	a.open = map[string]bool{}
 	q := store.CallQuery{From: a.rep.From, To: a.rep.To + 1000, Limit: 100}
 	for scanned := 0; scanned < MaxOpenScan; {
-		p, err := a.s.store.ListCalls(ctx, q)
+		sctx, cancel := store.CallContext(ctx)
+		p, err := a.s.store.ListCalls(sctx, q)
+		cancel()
 		if err != nil {
 			return fmt.Errorf("records: listing the table's open calls: %w", err)
 		}
@@ -371,7 +377,9 @@ func (a *archiver) store(ctx context.Context, recs []rest.Record) error {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			stored, err := a.s.store.PutEvent(ctx, &ev)
+			sctx, cancel := store.CallContext(ctx)
+			stored, err := a.s.store.PutEvent(sctx, &ev)
+			cancel()
 			mu.Lock()
 			defer mu.Unlock()
 			a.rep.Records++

@@ -75,7 +75,9 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 // Lookup answers one call: Tencent's record merged with the table's
 // summary and timeline (the package documentation says which answers when).
 func (s *Service) Lookup(ctx context.Context, callID string) (*CallRecord, error) {
-	sum, evs, tableErr := s.store.GetCall(ctx, callID)
+	sctx, cancel := store.CallContext(ctx)
+	sum, evs, tableErr := s.store.GetCall(sctx, callID)
+	cancel()
 	if errors.Is(tableErr, store.ErrNotFound) {
 		sum, evs, tableErr = nil, nil, nil
 	}
@@ -101,7 +103,10 @@ func (s *Service) Lookup(ctx context.Context, callID string) (*CallRecord, error
 			// Keep what Tencent said, as the archive would, so that the
 			// record outlives Tencent's 7 days and the next answer is the
 			// table's alone.
-			if _, err := s.store.PutEvent(ctx, &ev); err != nil {
+			sctx, cancel := store.CallContext(ctx)
+			_, err := s.store.PutEvent(sctx, &ev)
+			cancel()
+			if err != nil {
 				slog.Warn("could not store Tencent's record", "callId", callID, "err", err)
 			} else {
 				evs = append(evs, ev)

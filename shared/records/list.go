@@ -141,7 +141,9 @@ func (s *Service) fromTable(ctx context.Context, p *Page, q store.CallQuery, off
 	seen := 0
 	q.Limit = min(MaxPageSize, offset+room+1)
 	for {
-		cp, err := s.store.ListCalls(ctx, q)
+		sctx, cancel := store.CallContext(ctx)
+		cp, err := s.store.ListCalls(sctx, q)
+		cancel()
 		if err != nil {
 			return err
 		}

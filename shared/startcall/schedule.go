@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/callfn/callfn/shared/platform"
+	"github.com/callfn/callfn/shared/store"
 )
 
 // ScheduleResult is what one schedule firing did.
@@ -45,7 +46,9 @@ func (h *Handler) Schedule(ctx context.Context, t platform.Tick) (any, error) {
 	if err != nil {
 		return res, fmt.Errorf("startcall: schedule %s: %w", name, err)
 	}
-	claimed, err := h.store.Claim(ctx, ClaimKey(name, at), laterOf(at, h.now()).Add(claimFor))
+	sctx, cancel := store.CallContext(ctx)
+	claimed, err := h.store.Claim(sctx, ClaimKey(name, at), laterOf(at, h.now()).Add(claimFor))
+	cancel()
 	if err != nil {
 		return res, fmt.Errorf("startcall: schedule %s: claiming the firing at %s: %w", name, at.Format(time.RFC3339), err)
 	}

@@ -103,6 +103,9 @@ type Table interface {
 // needs TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY.
 func New(cfg config.Config, st Table, opts ...Option) (platform.Function, error) {
 	fn := platform.Function{Name: "startcall"}
+	if err := cfg.Require("CALLFN_TENCENT_SDKAPPID", "CALLFN_TENCENT_SECRET_KEY"); err != nil {
+		return fn, err // config.ErrNotConfigured: the function answers 503 naming them
+	}
 	o := options{now: time.Now, log: slog.Default()}
 	for _, opt := range opts {
 		opt(&o)
@@ -281,6 +284,8 @@ func (h *Handler) recordStart(ctx context.Context, req *Request, raw []byte, cal
 			Caller: req.Robot_Account, Callees: reached, RoomID: req.RoomID(), StartTime: now, Detail: detail},
 		Raw: string(raw),
 	}
+	ctx, cancel := store.CallContext(ctx)
+	defer cancel()
 	_, err := h.store.PutEvent(ctx, ev)
 	return err
 }
@@ -338,6 +343,8 @@ func (h *Handler) recordEnd(ctx context.Context, callID, endedBy, requestID stri
 		Facts:      call.Facts{Status: call.StatusEnded, EndTime: now, Detail: map[string]string{"endedBy": endedBy, "requestId": requestID}},
 		Raw:        fmt.Sprintf(`{"CallId":%q}`, callID),
 	}
+	ctx, cancel := store.CallContext(ctx)
+	defer cancel()
 	_, err := h.store.PutEvent(ctx, ev)
 	return err
 }

@@ -3,6 +3,7 @@ package startcall_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -410,5 +411,23 @@ func TestCallbacksJoinTheCall(t *testing.T) {
 	}
 	if providers[call.CallFn] != 1 || providers[call.Tencent] != 3 || sum.Status != call.StatusEnded || sum.Result != call.ResultReject {
 		t.Fatalf("summary %+v, events by provider %v", sum, providers)
+	}
+}
+
+// Without the Tencent app, New says which settings are missing, as a
+// configuration error (the function then answers 503 naming them).
+func TestNewNamesMissingSettings(t *testing.T) {
+	for _, c := range []struct {
+		cfg  config.Config
+		want string
+	}{
+		{config.Config{}, "missing CALLFN_TENCENT_SDKAPPID, CALLFN_TENCENT_SECRET_KEY"},
+		{config.Config{TencentAppID: 1400000001}, "missing CALLFN_TENCENT_SECRET_KEY"},
+		{config.Config{TencentKey: "k"}, "missing CALLFN_TENCENT_SDKAPPID"},
+	} {
+		_, err := startcall.New(c.cfg, local.NewMemory(store.Options{}))
+		if !errors.Is(err, config.ErrNotConfigured) || err == nil || !strings.HasSuffix(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want a config.ErrNotConfigured ending %q", c.cfg, err, c.want)
+		}
 	}
 }

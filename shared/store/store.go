@@ -50,6 +50,12 @@ type EventWriter interface {
 	// and folds it into the call's summary and user index in the same atomic
 	// write. It reports stored=false, and no error, when that delivery is
 	// already in the table. It returns only once the write is durable.
+	//
+	// An event the table can never hold (CheckEvent, CheckSummary: too
+	// large even compressed, too many users) fails with an error that is
+	// ErrUnstorable, the same on every backend, and nothing is written;
+	// any other error is transient. Raw bodies and ids of any length are
+	// stored and read back exactly (see limits.go for the forms that fit).
 	PutEvent(ctx context.Context, ev *call.Event) (stored bool, err error)
 }
 
@@ -121,9 +127,10 @@ func (q CallQuery) Matches(s *call.Summary) bool {
 }
 
 // ListKey orders calls for ListCalls, "%013d#callId" of their SortTime in
-// ms; a page's Next is the ListKey of its last call, and the next page
-// starts after it. DynamoDB's byTime index has it as its sort key.
-func ListKey(s *call.Summary) string { return fmt.Sprintf("%013d#%s", s.SortTime(), s.CallID) }
+// ms (the call id as KeyID keys it); a page's Next is the ListKey of its
+// last call, and the next page starts after it. DynamoDB's byTime index has
+// it as its sort key.
+func ListKey(s *call.Summary) string { return fmt.Sprintf("%013d#%s", s.SortTime(), KeyID(s.CallID)) }
 
 // Options apply to every implementation.
 type Options struct {

@@ -91,7 +91,7 @@ func (h *Handler) tencent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.persist(r, &cb.Event, body, log); err != nil {
-		reply(http.StatusInternalServerError, errors.New("not stored; retry"))
+		reply(storeFailure(err))
 		return
 	}
 	reply(http.StatusOK, nil)
@@ -145,7 +145,7 @@ func (h *Handler) yunxin(channel string) http.HandlerFunc {
 		}
 		log.add(slog.String("command", ev.Command))
 		if err := h.persist(r, &ev, body, log); err != nil {
-			fail(http.StatusInternalServerError, errors.New("not stored; retry"))
+			fail(storeFailure(err))
 			return
 		}
 		if channel == yunxin.ChannelCallback {
@@ -156,7 +156,9 @@ func (h *Handler) yunxin(channel string) http.HandlerFunc {
 	}
 }
 
-// persist completes ev (delivery id, times, request id) and stores it once.
+// persist completes ev (delivery id, times, request id) and stores it once,
+// within a deadline under the platform's (store.CallContext), so that a
+// table that does not answer gets the provider a prompt retry reply.
 func (h *Handler) persist(r *http.Request, ev *call.Event, body []byte, log *reqLog) error {
 	now := h.now().UnixMilli()
 	ev.DeliveryID = call.DeliveryID(ev.Provider, ev.Command, body)
@@ -166,7 +168,14 @@ func (h *Handler) persist(r *http.Request, ev *call.Event, body []byte, log *req
 		ev.EventTime = now
 	}
 	log.add(slog.String("callId", ev.CallID), slog.String("event", ev.Event), slog.String("deliveryId", ev.DeliveryID))
-	stored, err := h.store.PutEvent(r.Context(), ev)
+	ctx, cancel := store.CallContext(r.Context())
+	defer cancel()
+	stored, err := h.store.PutEvent(ctx, ev)
+	if errors.Is(err, store.ErrUnstorable) {
+		status, _ := storeFailure(err)
+		log.Error("the table can never hold this callback; refused for good", "status", status, "err", err)
+		return err
+	}
 	if err != nil {
 		log.Error("store failed; asking the provider to retry", "err", err)
 		return err

@@ -29,6 +29,7 @@ import (
 	"github.com/callfn/callfn/shared/webhook"
 	"github.com/callfn/callfn/shared/yunxin"
 	"github.com/callfn/callfn/testkit"
+	"github.com/callfn/callfn/testkit/dynamolocal"
 )
 
 // Secrets the tests configure; none may ever appear in a log line.
@@ -1008,7 +1009,9 @@ func TestReplyOnlyAfterWrite(t *testing.T) {
 // logs capture them with captureLogs.
 func TestMain(m *testing.M) {
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	os.Exit(m.Run())
+	code := m.Run()
+	dynamolocal.CloseShared() // started by the tests over every backend
+	os.Exit(code)
 }
 
 // Verification comes before any parse: a malformed body from an unverified

@@ -124,9 +124,10 @@ func Parse(channel string, raw []byte) (call.Event, error) {
 		if len(b.Members) > 2 {
 			f.CallType = call.TypeGroup
 		}
-		if f.StartTime != 0 { // else no time of its own: the caller stamps arrival
-			ev.EventTime = f.StartTime + int64(b.Duration)*1000
-		}
+		// The end is the start plus the duration, when both make a time
+		// (a duration of 10^18 s would overflow); else the copy has no time
+		// of its own, and the caller stamps its arrival.
+		ev.EventTime = call.AddSeconds(f.StartTime, int64(b.Duration))
 		if f.Status == call.StatusEnded {
 			f.EndTime = ev.EventTime
 			f.Result = result(string(b.Status))
@@ -147,6 +148,8 @@ func Parse(channel string, raw []byte) (call.Event, error) {
 	default:
 		ev.Event = "eventtype_" + ev.Command
 	}
+	// A time outside [call.MinTime, call.MaxTime] is no time; Raw keeps it.
+	ev.DropInsaneTimes()
 	return ev, nil
 }
 

@@ -16,7 +16,10 @@ func TestTemplateCfnLint(t *testing.T) {
 	t.Parallel() // a few seconds of Python; let the other tests run meanwhile
 	lint, err := exec.LookPath("cfn-lint")
 	if err != nil {
-		t.Skip("cfn-lint is not on PATH (pip install cfn-lint)")
+		requireLinters(t, "cfn-lint (not on PATH)")
+	}
+	if v, err := exec.Command(lint, "--version").CombinedOutput(); err == nil {
+		t.Logf("%s", strings.TrimSpace(string(v)))
 	}
 	r := root(t)
 	run := func(path string) (string, error) {

@@ -49,6 +49,11 @@ type deployable struct {
 	// "ENABLED", or "DISABLED" (startcall: an enabled example would ring
 	// people on the day of the deploy); "" for a function without one.
 	ScheduleState string
+	// NeedsTencent: the function cannot work without the Tencent app
+	// (CALLFN_TENCENT_SDKAPPID and CALLFN_TENCENT_SECRET_KEY), so its
+	// enabled schedules are enabled only under the template condition
+	// that both are set.
+	NeedsTencent bool
 	// Sandbox runs the samples against the local Tencent sandbox, served on
 	// 127.0.0.1 (SampleConfig as sb.Config makes it); Seed, when set, adds
 	// what Tencent should already know.
@@ -156,6 +161,7 @@ func deployables(t testing.TB) []deployable {
 		Env: append(slices.Clone(envCommon), "CALLFN_API_TOKEN", "CALLFN_TENCENT_SECRET_KEY", "CALLFN_TENCENT_ADMIN",
 			"CALLFN_TENCENT_ENDPOINT", "TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY"),
 		ScheduleState: "DISABLED",
+		NeedsTencent:  true,
 		Sandbox:       true,
 		Samples:       []string{"start-call", "end-call", "schedule-example-call"},
 		Expect: map[string]expect{
@@ -174,6 +180,7 @@ func deployables(t testing.TB) []deployable {
 		Env: append(slices.Clone(envCommon), "CALLFN_API_TOKEN", "CALLFN_TENCENT_SECRET_KEY", "CALLFN_TENCENT_ADMIN",
 			"CALLFN_TENCENT_ENDPOINT", "CALLFN_TENCENT_API_VERSION"),
 		ScheduleState: "ENABLED",
+		NeedsTencent:  true,
 		Sandbox:       true,
 		Seed:          seedRecords,
 		Samples:       []string{"get-record", "list-records", "replay", "schedule-archive"},
@@ -323,10 +330,9 @@ func checkSAMFunction(tmpl *deploy.Template, makefile string, d deployable) []st
 	recipe, ok := makeTargets(makefile)["build-"+d.SAMID]
 	if !ok {
 		bad("the Makefile has no build-%s target for sam build", d.SAMID)
-	} else if m := regexp.MustCompile(`GOARCH:-(\w+)`).FindStringSubmatch(recipe); m == nil {
-		bad("build-%s sets no default GOARCH", d.SAMID)
-	} else if len(archs) == 1 && lambdaArch[m[1]] != archs[0] {
-		bad("Architectures %v, but the Makefile's build-%s builds GOARCH=%s", archs, d.SAMID, m[1])
+	} else if !strings.Contains(recipe, "GOARCH=$(call sam_goarch,") || strings.Contains(recipe, "GOARCH:-") || strings.Contains(recipe, "$(GOARCH)") {
+		// TestMakeBuildsTheTemplatesArch runs it.
+		bad("build-%s must take GOARCH from template.yaml ($(call sam_goarch,...)), never from the caller's GOARCH", d.SAMID)
 	}
 
 	// Environment: only callfn's variables; secrets from NoEcho parameters.
@@ -354,6 +360,9 @@ func checkSAMFunction(tmpl *deploy.Template, makefile string, d deployable) []st
 		}
 	}
 	for _, msg := range checkEnv(sortedKeys(env), d.Env) {
+		bad("%s", msg)
+	}
+	for _, msg := range checkParameters(tmpl, env) {
 		bad("%s", msg)
 	}
 
@@ -438,6 +447,13 @@ func checkSAMFunction(tmpl *deploy.Template, makefile string, d deployable) []st
 		if want := d.ScheduleState == "ENABLED"; s.Enabled != want {
 			bad("schedule %s deploys enabled: %v, want %s", s.Event, s.Enabled, d.ScheduleState)
 		}
+		if s.Enabled && d.NeedsTencent {
+			if msg := checkTencentCondition(tmpl, env, s.EnabledIf); msg != "" {
+				bad("schedule %s needs Tencent, so State must be !If [CONDITION, ENABLED, DISABLED] with a condition that both are set: %s", s.Event, msg)
+			}
+		} else if s.EnabledIf != "" {
+			bad("schedule %s is enabled only if %s, but the function needs no condition", s.Event, s.EnabledIf)
+		}
 	}
 
 	// Outputs: a URL for every route without parameters.
@@ -456,6 +472,106 @@ func checkSAMFunction(tmpl *deploy.Template, makefile string, d deployable) []st
 		}
 	}
 	return p
+}
+
+// requiredVars are the settings a deploy needs: their parameters have no
+// Default, so that `sam deploy --guided` asks for them and a deploy
+// without them fails before it starts, instead of deploying functions
+// that answer 503.
+var requiredVars = []string{"CALLFN_TENCENT_SDKAPPID", "CALLFN_TENCENT_SECRET_KEY", "CALLFN_API_TOKEN"}
+
+// patternSamples are values tried against a parameter's AllowedPattern and
+// config.Load: the template must take exactly what start-up takes.
+var patternSamples = map[string][]string{
+	"CALLFN_TENCENT_SDKAPPID": {"", "1400000001", "1", "0", "00", "007", "-1", "1.5", "1e9", " 1", "abc", "99999999999999999999"},
+	"CALLFN_RETENTION_DAYS":   {"0", "1", "30", "99999", "100000", "1.5", "-1", "+5", "1e3", "abc", " 7", "00030"},
+}
+
+// checkParameters holds the parameters behind env to what config.Load and
+// the functions take.
+func checkParameters(tmpl *deploy.Template, env map[string]any) []string {
+	var p []string
+	for _, name := range requiredVars {
+		param, ok := deploy.Ref(env[name])
+		if !ok {
+			continue
+		}
+		if d, has := tmpl.Parameters[param]["Default"]; has {
+			p = append(p, fmt.Sprintf("parameter %s (%s) is required: it must have no Default (has %q)", param, name, d))
+		}
+	}
+	for name, values := range patternSamples {
+		param, ok := deploy.Ref(env[name])
+		if !ok {
+			continue
+		}
+		def := tmpl.Parameters[param]
+		if def["Type"] != "String" {
+			p = append(p, fmt.Sprintf("parameter %s (%s) is a %v: AllowedPattern applies to String parameters only", param, name, def["Type"]))
+		}
+		pattern, _ := def["AllowedPattern"].(string)
+		re, err := regexp.Compile(pattern)
+		if pattern == "" || err != nil {
+			p = append(p, fmt.Sprintf("parameter %s (%s) needs an AllowedPattern (%q: %v)", param, name, pattern, err))
+			continue
+		}
+		for _, v := range values {
+			// CloudFormation matches the whole value; config trims spaces.
+			tmplTakes := re.MatchString(v) && re.FindString(v) == v
+			_, err := config.Load(func(k string) string {
+				if k == name {
+					return v
+				}
+				return ""
+			})
+			// The template may refuse what start-up would trim (spaces), never
+			// take what start-up refuses.
+			codeTakes := err == nil
+			if tmplTakes && !codeTakes || !tmplTakes && codeTakes && strings.TrimSpace(v) == v {
+				p = append(p, fmt.Sprintf("parameter %s takes %q: %v, but start-up does: %v (%v)", param, v, tmplTakes, codeTakes, err))
+			}
+		}
+	}
+	return p
+}
+
+// checkTencentCondition says what is wrong with cond as the condition that
+// the Tencent app behind env is configured: !And of !Not !Equals [!Ref P,
+// ""] for the SDKAppID's and the key's parameters.
+func checkTencentCondition(tmpl *deploy.Template, env map[string]any, cond string) string {
+	if cond == "" {
+		return "it is unconditional"
+	}
+	c, ok := tmpl.Conditions[cond]
+	if !ok {
+		return fmt.Sprintf("no condition %s under Conditions", cond)
+	}
+	want := map[string]bool{}
+	for _, name := range []string{"CALLFN_TENCENT_SDKAPPID", "CALLFN_TENCENT_SECRET_KEY"} {
+		param, ok := deploy.Ref(env[name])
+		if !ok {
+			return fmt.Sprintf("%s is not set from a parameter", name)
+		}
+		want[param] = true
+	}
+	got := map[string]bool{}
+	for _, term := range asList(asMap(c)["Fn::And"]) {
+		not := asList(asMap(term)["Fn::Not"])
+		if len(not) != 1 {
+			continue
+		}
+		eq := asList(asMap(not[0])["Fn::Equals"])
+		if len(eq) != 2 || eq[1] != "" {
+			continue
+		}
+		if ref, ok := deploy.Ref(eq[0]); ok {
+			got[ref] = true
+		}
+	}
+	if !maps.Equal(got, want) {
+		return fmt.Sprintf("condition %s = %v; want !And of !Not [!Equals [!Ref P, \"\"]] for %v", cond, mustJSON(c), slices.Sorted(maps.Keys(want)))
+	}
+	return ""
 }
 
 func checkTable(tmpl *deploy.Template, id string) []string {
@@ -1174,13 +1290,15 @@ func wantProblem(t *testing.T, problems []string, want string) {
 	t.Errorf("no problem mentions %q; got %q", want, problems)
 }
 
+// archiveState is how the records archive's schedule deploys: on only when
+// Tencent is configured.
+const archiveState = "State: !If [TencentConfigured, ENABLED, DISABLED]"
+
 func TestTemplateChecksCatchMistakes(t *testing.T) {
 	r := root(t)
 	text := readFile(t, filepath.Join(r, "template.yaml"))
 	makefile := readFile(t, filepath.Join(r, "Makefile"))
 	const fnProps = "      Description: Tencent and Yunxin call callbacks in, one stored event per delivery out\n"
-	const archiveInput = "            Input: '{\"schedule\": \"archive\""
-	const archiveState = "State: ENABLED\n" + archiveInput
 	cases := []struct{ name, old, new, want string }{
 		{"extra route", "        YunxinCopy:\n",
 			"        Extra:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref CallsApi\n            Method: GET\n            Path: /extra\n        YunxinCopy:\n",
@@ -1195,14 +1313,14 @@ func TestTemplateChecksCatchMistakes(t *testing.T) {
 		{"function overrides Globals", fnProps, fnProps + "      Runtime: nodejs20.x\n", `Runtime "nodejs20.x"`},
 		{"wrong handler", "    Handler: bootstrap\n", "    Handler: main\n", `Handler "main"`},
 		{"lists add up", fnProps, fnProps + "      Architectures: [x86_64]\n", "want exactly one of x86_64, arm64"},
-		{"arch the Makefile does not build", "Architectures: [arm64]", "Architectures: [x86_64]", "builds GOARCH=arm64"},
 		{"unknown variable", "          CALLFN_YUNXIN_APPSECRET: !Ref YunxinAppSecret\n",
 			"          CALLFN_YUNXIN_APPSECRET: !Ref YunxinAppSecret\n          CALLFN_TYPO: x\n", "CALLFN_TYPO is not one callfn reads"},
 		{"AWS variable on Lambda", "          CALLFN_YUNXIN_APPSECRET: !Ref YunxinAppSecret\n",
 			"          CALLFN_YUNXIN_APPSECRET: !Ref YunxinAppSecret\n          AWS_REGION: us-east-1\n", "AWS_REGION is not one callfn reads"},
 		{"store gone from Globals", "        CALLFN_STORE: !Sub \"dynamodb:${CallsTable}\"\n", "", "CALLFN_STORE is <nil>"},
 		{"store not DynamoDB", `!Sub "dynamodb:${CallsTable}"`, `!Sub "bolt:/tmp/${CallsTable}"`, "CALLFN_STORE is"},
-		{"secret echoed", "callbacks must carry a valid Sign/RequestTime\n    NoEcho: true\n", "callbacks must carry a valid Sign/RequestTime\n",
+		{"secret echoed", "which ships inside the client app: anyone can then store forged call events. Strongly recommended\n    NoEcho: true\n",
+			"which ships inside the client app: anyone can then store forged call events. Strongly recommended\n",
 			"secret CALLFN_TENCENT_CALLBACK_TOKEN must come from a NoEcho parameter"},
 		{"regions drift", "mumbai, siliconvalley, jakarta]", "mumbai, siliconvalley]", "want config.Regions"},
 		{"no grant", "        - DynamoDBCrudPolicy:\n            TableName: !Ref CallsTable\n", "        - DynamoDBReadPolicy:\n            TableName: !Ref CallsTable\n",
@@ -1228,11 +1346,20 @@ func TestTemplateChecksCatchMistakes(t *testing.T) {
 			"StartCallFunction: sets CALLFN_TENCENT_API_VERSION, which the function does not read"},
 		{"variable the function reads", "          CALLFN_TENCENT_API_VERSION: !Ref TencentApiVersion\n", "",
 			"RecordsFunction: does not set CALLFN_TENCENT_API_VERSION, which the function reads"},
-		{"token echoed", "empty refuses every such request\n    NoEcho: true\n", "empty refuses every such request\n",
+		{"token echoed", "e.g. openssl rand -hex 32\n    NoEcho: true\n", "e.g. openssl rand -hex 32\n",
 			"secret CALLFN_API_TOKEN must come from a NoEcho parameter"},
 		{"example schedule enabled", "State: DISABLED\n", "State: ENABLED\n", "schedule ExampleCall deploys enabled: true, want DISABLED"},
-		{"archive disabled", archiveState, "State: DISABLED\n" + archiveInput, "schedule Archive deploys enabled: false, want ENABLED"},
-		{"bad State", archiveState, "State: ON\n" + archiveInput, `State "ON", want ENABLED or DISABLED`},
+		{"archive disabled", archiveState, "State: DISABLED", "schedule Archive deploys enabled: false, want ENABLED"},
+		{"bad State", archiveState, "State: ON", `State "ON", want ENABLED or DISABLED`},
+		{"archive on without Tencent", archiveState, "State: ENABLED", "schedule Archive needs Tencent"},
+		{"archive on another condition", archiveState, "State: !If [Other, ENABLED, DISABLED]", "no condition Other"},
+		{"condition on one setting", "    - !Not [!Equals [!Ref TencentSecretKey, \"\"]]\n", "", "schedule Archive needs Tencent"},
+		{"bad !If", archiveState, "State: !If [TencentConfigured, DISABLED, ENABLED]", "want ENABLED, DISABLED or !If"},
+		{"required with a default", "    ConstraintDescription: the SDKAppID is a positive integer, such as 1400000001\n",
+			"    ConstraintDescription: the SDKAppID is a positive integer, such as 1400000001\n    Default: \"\"\n", "TencentSdkAppId (CALLFN_TENCENT_SDKAPPID) is required"},
+		{"SDKAppID 0 taken", `AllowedPattern: "^(0*[1-9][0-9]{0,18})?$"`, `AllowedPattern: "^[0-9]*$"`, `parameter TencentSdkAppId takes "0": true`},
+		{"retention as a Number", "    Type: String # a Number would take 1.5, which start-up refuses\n", "    Type: Number\n", "parameter RetentionDays (CALLFN_RETENTION_DAYS) is a Number"},
+		{"fractional retention taken", `AllowedPattern: "^[0-9]{1,5}$"`, `AllowedPattern: "^[0-9.]{1,5}$"`, `parameter RetentionDays takes "1.5": true`},
 		{"schedule gone", "        Archive:\n          Type: ScheduleV2\n", "        Archive:\n          Type: HttpApi\n",
 			"RecordsFunction: declares a schedule: false; the code handles one: true"},
 		{"Input not the envelope", `'{"schedule": "archive", "time"`, `'{"schedule": "archive", "at"`, "unknown field \"at\""},

@@ -22,6 +22,7 @@ const (
 type Template struct {
 	Transform  any
 	Parameters map[string]map[string]any
+	Conditions map[string]any
 	Globals    map[string]map[string]any
 	Resources  map[string]Resource
 	Outputs    map[string]map[string]any
@@ -56,6 +57,7 @@ func ParseSAM(data []byte) (*Template, error) {
 	t := &Template{
 		Transform:  doc["Transform"],
 		Parameters: mapOfMaps(doc["Parameters"]),
+		Conditions: asMap(doc["Conditions"]),
 		Globals:    mapOfMaps(doc["Globals"]),
 		Outputs:    mapOfMaps(doc["Outputs"]),
 		Resources:  map[string]Resource{},
@@ -218,6 +220,10 @@ type Schedule struct {
 	Type       string // ScheduleV2 or Schedule
 	Expression string // ScheduleExpression
 	Enabled    bool   // State ENABLED (the default), or a classic rule's Enabled
+	// EnabledIf names the template condition under which an Enabled
+	// schedule is enabled (State: !If [COND, ENABLED, DISABLED]); "" when
+	// it is unconditional.
+	EnabledIf string
 	// Input is the event's Input as written ("" when there is none: a
 	// classic rule then sends its Scheduled Event).
 	Input string
@@ -247,6 +253,19 @@ func (f *Function) Schedules() ([]Schedule, error) {
 				return nil, fmt.Errorf("schedule %s: State %q, want ENABLED or DISABLED", ev.Name, st)
 			}
 			s.Enabled = st == "ENABLED"
+		case map[string]any:
+			args, _ := st["Fn::If"].([]any)
+			cond, _ := func() (string, bool) {
+				if len(args) != 3 || len(st) != 1 {
+					return "", false
+				}
+				c, ok := args[0].(string)
+				return c, ok
+			}()
+			if cond == "" || args[1] != "ENABLED" || args[2] != "DISABLED" {
+				return nil, fmt.Errorf("schedule %s: State %v: want ENABLED, DISABLED or !If [CONDITION, ENABLED, DISABLED]", ev.Name, st)
+			}
+			s.EnabledIf = cond
 		default:
 			return nil, fmt.Errorf("schedule %s: State %v is not a string", ev.Name, st)
 		}

@@ -70,6 +70,10 @@ var suite = []struct {
 	{"Retention", testRetention},
 	{"RoundTrip", testRoundTrip},
 	{"Closed", testClosed},
+	{"LargeRawBody", testLargeRawBody},
+	{"Unstorable", testUnstorable},
+	{"LongIDs", testLongIDs},
+	{"IDsWithNUL", testIDsWithNUL},
 }
 
 // Fixtures.

@@ -3,7 +3,8 @@ package run_test
 // These tests build every function under functions/ as the Makefile does for
 // AWS Lambda and for Tencent SCF, and run each binary under its platform's
 // real invoke protocol: a local Lambda Runtime API for the bootstrap, net/rpc
-// calls for SCF's main. Everything listens on 127.0.0.1 only.
+// calls for SCF's main. Everything is reached over 127.0.0.1 (the SCF
+// binary listens where scf-go-lib does, on every IPv4 address).
 
 import (
 	"bytes"
@@ -28,6 +29,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/callfn/callfn/shared/platform/scf"
 	"github.com/callfn/callfn/shared/tencent/callback"
 	"github.com/tencentyun/scf-go-lib/cloudfunction/messages"
 	scfevents "github.com/tencentyun/scf-go-lib/events"
@@ -112,6 +114,36 @@ func TestBinaries(t *testing.T) {
 				t.Errorf("lambda/%s imports %s", fn, restPkg)
 			}
 		}
+	})
+
+	// A function missing settings, or given a wrong one, starts all the
+	// same and answers 503 naming them, on every platform.
+	for _, c := range notConfiguredCases {
+		t.Run("lambda/"+c.name, func(t *testing.T) {
+			t.Parallel()
+			inv := startLambda(t, bins["lambda"][c.function], c.function, c.env...)
+			notConfiguredChecks(t, inv, c)
+		})
+		t.Run("scf/"+c.name, func(t *testing.T) {
+			t.Parallel()
+			inv := startSCF(t, bins["scf"][c.function], c.function, c.env...)
+			notConfiguredChecks(t, inv, c)
+		})
+	}
+	// Without a callback token the webhook serves, and warns once at start.
+	t.Run("scf/webhook-without-token", func(t *testing.T) {
+		t.Parallel()
+		inv := startSCF(t, bins["scf"]["webhook"], "webhook", "CALLFN_TENCENT_CALLBACK_TOKEN=")
+		if r := inv.http(t, request{method: "GET", path: "/healthz"}); r.status != 200 {
+			t.Errorf("GET /healthz: %d %s", r.status, r.body)
+		}
+		if n := strings.Count(inv.proc.stderr.String(), tokenWarning); n != 1 {
+			t.Errorf("the log warns %d times that the callback token is not set, want once:\n%s", n, inv.proc.stderr.String())
+		}
+	})
+	t.Run("local/not-configured", func(t *testing.T) {
+		t.Parallel()
+		localNotConfigured(t, root)
 	})
 
 	for _, fn := range fns {
@@ -302,7 +334,12 @@ type invoker interface {
 	// tickEvent is the platform's schedule event for a schedule named name
 	// (EventBridge Scheduler input on Lambda, a timer trigger on SCF).
 	tickEvent(name, payload string) []byte
+	// process is the function's running binary.
+	process() *process
 }
+
+func (l *lambdaInvoker) process() *process { return l.proc }
+func (s *scfInvoker) process() *process    { return s.proc }
 
 type request struct {
 	method, path, rawQuery string
@@ -353,7 +390,14 @@ var tencentHeader = map[string]string{"Content-Type": "application/json", "User-
 // okReply is Tencent's documented success reply.
 var okReply = map[string]any{"ActionStatus": "OK", "ErrorInfo": "", "ErrorCode": float64(0)}
 
+// tokenWarning is how the webhook's start warns that Tencent callbacks are
+// not signed.
+const tokenWarning = `"level":"WARN","msg":"CALLFN_TENCENT_CALLBACK_TOKEN is not set`
+
 func webhookChecks(t *testing.T, inv invoker) {
+	if strings.Contains(inv.process().stderr.String(), tokenWarning) {
+		t.Errorf("the webhook warns that the callback token is unset, but it is set")
+	}
 	callback := func(query string, rest, b64 bool) httpReply {
 		return inv.http(t, request{method: "POST", path: "/webhook/tencent", rawQuery: query,
 			header: tencentHeader, body: startCall, rest: rest, base64: b64})
@@ -472,7 +516,7 @@ type lambdaInvoker struct {
 	n    int
 }
 
-func startLambda(t *testing.T, bin, function string) *lambdaInvoker {
+func startLambda(t *testing.T, bin, function string, env ...string) *lambdaInvoker {
 	api := &runtimeAPI{t: t, function: function, next: make(chan invocation, 1), results: make(chan result, 1)}
 	srv := httptest.NewServer(api.handler()) // on 127.0.0.1
 	t.Cleanup(func() {
@@ -480,14 +524,14 @@ func startLambda(t *testing.T, bin, function string) *lambdaInvoker {
 		srv.Close()
 	})
 	addr := strings.TrimPrefix(srv.URL, "http://")
-	proc := start(t, bin,
-		"AWS_LAMBDA_RUNTIME_API="+addr,
-		"AWS_LAMBDA_FUNCTION_NAME="+function,
+	proc := start(t, bin, append([]string{
+		"AWS_LAMBDA_RUNTIME_API=" + addr,
+		"AWS_LAMBDA_FUNCTION_NAME=" + function,
 		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
 		"AWS_REGION=ap-southeast-1",
 		"_HANDLER=bootstrap",
-	)
+	}, env...)...)
 	return &lambdaInvoker{api: api, proc: proc}
 }
 
@@ -642,14 +686,14 @@ func freePort(t *testing.T) string {
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }
 
-func startSCF(t *testing.T, bin, function string) *scfInvoker {
+func startSCF(t *testing.T, bin, function string, env ...string) *scfInvoker {
 	port := freePort(t)
-	proc := start(t, bin,
-		"_LAMBDA_SERVER_PORT="+port,
-		"SCF_FUNCTIONNAME="+function,
+	proc := start(t, bin, append([]string{
+		"_LAMBDA_SERVER_PORT=" + port,
+		"SCF_FUNCTIONNAME=" + function,
 		"SCF_NAMESPACE=default",
 		"TENCENTCLOUD_REGION=ap-singapore",
-	)
+	}, env...)...)
 	addr := net.JoinHostPort("127.0.0.1", port)
 	var client *rpc.Client
 	for deadline := time.Now().Add(15 * time.Second); ; {
@@ -673,33 +717,39 @@ func startSCF(t *testing.T, bin, function string) *scfInvoker {
 	if err := client.Call("Function.Ping", &messages.PingRequest{}, &pong); err != nil {
 		t.Errorf("Function.Ping: %v", err)
 	}
-	onlyLoopback(t, port)
+	listensLikeTheLib(t, port)
 	return &scfInvoker{client: client, proc: proc}
 }
 
-// onlyLoopback checks that the function's port is not reachable on this
-// machine's other addresses.
-func onlyLoopback(t *testing.T, port string) {
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		t.Logf("cannot list interface addresses (%v); loopback-only not checked", err)
-		return
-	}
-	checked := 0
-	for _, a := range addrs {
-		ipn, ok := a.(*net.IPNet)
-		if !ok || ipn.IP.IsLoopback() || ipn.IP.IsLinkLocalUnicast() {
+// listensLikeTheLib checks, in /proc/net/tcp and tcp6 (Linux), that the
+// function listens on its port at scf-go-lib's own address, scf.ListenHost:
+// the wildcard, as the Go functions SCF runs with the lib do (Go listens on
+// "0.0.0.0" with a dual-stack socket where it can, hence tcp6). Nothing is
+// dialled but loopback.
+func listensLikeTheLib(t *testing.T, port string) {
+	p, _ := strconv.Atoi(port)
+	suffix := fmt.Sprintf(":%04X", p)
+	var found []string
+	read := 0
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		data, err := os.ReadFile(table)
+		if err != nil {
 			continue
 		}
-		checked++
-		c, err := net.DialTimeout("tcp", net.JoinHostPort(ipn.IP.String(), port), time.Second)
-		if err == nil {
-			c.Close()
-			t.Errorf("the SCF runtime port %s answers on %s, not only on loopback", port, ipn.IP)
+		read++
+		for _, line := range strings.Split(string(data), "\n")[1:] {
+			f := strings.Fields(line)
+			if len(f) > 3 && f[3] == "0A" && strings.HasSuffix(f[1], suffix) { // 0A: LISTEN
+				found = append(found, strings.TrimSuffix(f[1], suffix))
+			}
 		}
 	}
-	if checked == 0 {
-		t.Log("no non-loopback address on this machine; loopback-only not checked")
+	if read == 0 {
+		t.Log("no /proc/net/tcp; the listen address is not checked")
+		return
+	}
+	if len(found) != 1 || strings.Trim(found[0], "0") != "" {
+		t.Errorf("the SCF runtime port %s listens at %v (/proc/net/tcp*, hex), want only the wildcard address: scf.ListenHost %q, where scf-go-lib listens", port, found, scf.ListenHost)
 	}
 }
 
@@ -795,4 +845,126 @@ func (s *scfInvoker) http(t *testing.T, req request) httpReply {
 		t.Fatalf("payload is not an API gateway response: %v: %s", err, resp.Payload)
 	}
 	return httpReply{status: r.StatusCode, body: decoded(t, r.Body, r.IsBase64Encoded)}
+}
+
+// ---- functions that are not configured ----
+
+type notConfiguredCase struct {
+	name, function string
+	env            []string // on top of start's settings
+	route          request  // one of the function's own routes
+	schedule       string   // a schedule to fire, "" for none
+	want           []string // what every answer names
+}
+
+var notConfiguredCases = []notConfiguredCase{{
+	// sam deploy with the Tencent app left empty: startcall cannot sign a
+	// single request.
+	name: "startcall-without-tencent", function: "startcall",
+	env:      []string{"CALLFN_TENCENT_SDKAPPID=", "CALLFN_TENCENT_SECRET_KEY="},
+	route:    request{method: "POST", path: "/calls", header: map[string]string{"Authorization": "Bearer invoke-test-api-token"}, body: `{}`},
+	schedule: "example-call",
+	want:     []string{"not configured: missing CALLFN_TENCENT_SDKAPPID, CALLFN_TENCENT_SECRET_KEY"},
+}, {
+	// A value config.Load refuses, such as a fractional retention.
+	name: "webhook-bad-retention", function: "webhook",
+	env:   []string{"CALLFN_RETENTION_DAYS=1.5"},
+	route: request{method: "POST", path: "/webhook/tencent", rawQuery: "SdkAppid=" + appID, header: tencentHeader, body: startCall},
+	want:  []string{"CALLFN_RETENTION_DAYS", `1.5`},
+}}
+
+// notConfiguredMessage is what run.Main logs, once, when it starts a
+// function that is not configured.
+const notConfiguredMessage = `"msg":"not configured: answering every request 503`
+
+func notConfiguredChecks(t *testing.T, inv invoker, c notConfiguredCase) {
+	names := func(what, got string) {
+		t.Helper()
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: %s does not name %q", what, got, w)
+			}
+		}
+	}
+	for _, rest := range []bool{false, true} {
+		r := inv.http(t, request{method: "GET", path: "/healthz", rest: rest})
+		if r.status != http.StatusServiceUnavailable {
+			t.Errorf("GET /healthz (rest %v): %d %s, want 503", rest, r.status, r.body)
+		}
+		names("GET /healthz", r.body)
+		req := c.route
+		req.rest = rest
+		r = inv.http(t, req)
+		if r.status != http.StatusServiceUnavailable {
+			t.Errorf("%s %s (rest %v): %d %s, want 503", req.method, req.path, rest, r.status, r.body)
+		}
+		names(req.method+" "+req.path, r.body)
+		var e struct{ Error string }
+		if json.Unmarshal([]byte(r.body), &e) != nil || e.Error == "" {
+			t.Errorf("%s %s: %s is not {\"error\": ...}", req.method, req.path, r.body)
+		}
+	}
+	if c.schedule != "" {
+		msg := inv.raw(t, inv.tickEvent(c.schedule, `{}`))
+		if msg == "" {
+			t.Errorf("schedule %s: no invocation error", c.schedule)
+		}
+		names("schedule "+c.schedule, msg)
+	}
+	// Still running, and it said so once.
+	if r := inv.http(t, request{method: "GET", path: "/healthz"}); r.status != http.StatusServiceUnavailable {
+		t.Errorf("GET /healthz at the end: %d %s", r.status, r.body)
+	}
+	out := inv.process().stderr.String()
+	if n := strings.Count(out, notConfiguredMessage); n != 1 {
+		t.Errorf("the log says %d times that the function is not configured, want once:\n%s", n, out)
+	}
+	names("the log", out)
+}
+
+// localNotConfigured runs startcall built for the local platform (plain
+// HTTP on CALLFN_ADDR) without its Tencent app.
+func localNotConfigured(t *testing.T, root string) {
+	bin := filepath.Join(t.TempDir(), "startcall")
+	cmd := exec.Command(goTool(t), "build", "-trimpath", "-o", bin, "./functions/startcall")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("local build: %v\n%s", err, out)
+	}
+	addr := "127.0.0.1:" + freePort(t)
+	proc := start(t, bin, "CALLFN_ADDR="+addr, "CALLFN_TENCENT_SDKAPPID=", "CALLFN_TENCENT_SECRET_KEY=")
+	get := func(method, path string) (int, string) {
+		req, _ := http.NewRequest(method, "http://"+addr+path, strings.NewReader(`{}`))
+		req.Header.Set("Authorization", "Bearer invoke-test-api-token")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if status, _ := get("GET", "/healthz"); status != 0 {
+			break
+		}
+		select {
+		case <-proc.exited:
+			proc.exitedf(t, "never served on %s", addr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing served on %s after 15s:\n%s", addr, proc.stderr.String())
+		}
+	}
+	const want = "not configured: missing CALLFN_TENCENT_SDKAPPID, CALLFN_TENCENT_SECRET_KEY"
+	for _, r := range [][2]string{{"GET", "/healthz"}, {"POST", "/calls"}, {"POST", "/calls/x/end"}} {
+		if status, body := get(r[0], r[1]); status != http.StatusServiceUnavailable || !strings.Contains(body, want) {
+			t.Errorf("%s %s: %d %s, want 503 naming the missing variables", r[0], r[1], status, body)
+		}
+	}
+	if n := strings.Count(proc.stderr.String(), notConfiguredMessage); n != 1 {
+		t.Errorf("the log says %d times that the function is not configured, want once:\n%s", n, proc.stderr.String())
+	}
 }

@@ -6,6 +6,7 @@ package run
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -20,15 +21,28 @@ import (
 type Build func(ctx context.Context, cfg config.Config, st store.Store) (platform.Function, error)
 
 // Main runs the function that build makes, and never returns.
+//
+// A function whose settings are missing or wrong (an error matching
+// config.ErrNotConfigured, from config.Load or from build) still starts:
+// it says so once in the log, and answers every request 503 and every
+// schedule firing with an error, each naming the variables to set
+// (platform.Unavailable), rather than exiting and leaving its runtime to
+// restart it on every invocation.
 func Main(build Build) {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	ctx := context.Background()
 	fn, cfg, err := Setup(ctx, os.Getenv, build)
-	if err != nil {
+	switch {
+	case errors.Is(err, config.ErrNotConfigured):
+		slog.Error("not configured: answering every request 503 until the settings are fixed",
+			"function", fn.Name, "platform", platformName, "err", err.Error())
+		fn = platform.Unavailable(fn.Name, err)
+	case err != nil:
 		slog.Error("start-up failed", "err", err)
 		os.Exit(1)
+	default:
+		slog.Info("starting", "function", fn.Name, "platform", platformName, "config", cfg)
 	}
-	slog.Info("starting", "function", fn.Name, "platform", platformName, "config", cfg)
 	if err := start(ctx, cfg, fn); err != nil {
 		slog.Error("stopped", "function", fn.Name, "err", err)
 		os.Exit(1)
@@ -48,7 +62,7 @@ func Setup(ctx context.Context, getenv func(string) string, build Build) (platfo
 	fn, err := build(ctx, cfg, st)
 	if err != nil {
 		st.Close()
-		return platform.Function{}, cfg, fmt.Errorf("%s: %w", fn.Name, err)
+		return platform.Function{Name: fn.Name}, cfg, fmt.Errorf("%s: %w", fn.Name, err)
 	}
 	return fn, cfg, nil
 }

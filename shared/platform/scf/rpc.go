@@ -4,18 +4,23 @@ package scf
 // and calls it over net/rpc: "Function.Ping", and "Function.Invoke" with a
 // messages.InvokeRequest per invocation (the protocol AWS Lambda's go1.x
 // runtime had, which scf-go-lib forked). scf-go-lib's cloudfunction.Start
-// serves that protocol, but binds 0.0.0.0, and its Function type cannot be
-// built outside the lib (its handler field is unexported), so this file
-// serves the same protocol, with the lib's own message types and
-// functioncontext, on a listener of our choosing: loopback.
+// serves that protocol, but its Function type cannot be built outside the
+// lib (its handler field is unexported) and it cannot be stopped, so this
+// file serves the same protocol with the lib's own message types and
+// functioncontext.
 //
-// Loopback is what SCF's runtime dials. It is the same container, not the
-// network (Tencent: the function environment accepts no inbound
-// connections), and scf-go-lib itself listened on "localhost" for every
-// release until September 2023; Go functions built with those releases still
-// run on SCF, which the runtime could not reach if it dialled anything but
-// the loopback address that "localhost" resolved to. Binding 0.0.0.0 would
-// only add an unauthenticated RPC port on the container's other interfaces.
+// Where it listens follows the lib, which is Tencent's own word on what its
+// runtime dials: scf-go-lib listened on "localhost:PORT" until September
+// 2023, when commit 13c9a7e ("optimize start-up", the version go.mod pins)
+// moved it to "0.0.0.0:PORT". Nothing outside Tencent says which address the
+// runtime dials, and a Go function that cannot be reached fails every
+// invocation, so callfn listens where the lib listens: ListenHost, which
+// rpc_test.go checks against the lib's source in the module cache (a bump of
+// the lib that moves it again fails that test). Loopback alone would be
+// tighter, but is only safe if the runtime dials loopback, which nothing
+// here can prove; the port is inside the function's own instance, which
+// takes no inbound connections from the network (SCF functions are reached
+// only through their triggers).
 
 import (
 	"context"
@@ -35,8 +40,9 @@ import (
 	"github.com/tencentyun/scf-go-lib/functioncontext"
 )
 
-// ListenHost is the address the function listens on for SCF's runtime.
-const ListenHost = "127.0.0.1"
+// ListenHost is the address the function listens on for SCF's runtime:
+// scf-go-lib's (see above).
+const ListenHost = "0.0.0.0"
 
 // PortEnv names the variable in which SCF's runtime passes the port.
 const PortEnv = "_LAMBDA_SERVER_PORT"
@@ -89,7 +95,8 @@ func (f *rpcFunction) Ping(_ *messages.PingRequest, resp *messages.PingResponse)
 // its Environment set in the process (SCF refreshes role credentials so);
 // errors and panics become InvokeResponse.Error (a panic with ShouldExit, so
 // that the runtime restarts the process). A request with no deadline gets
-// none, where the lib would cancel at once.
+// one from its TimeLimitInMs (the function's timeout), else none, where the
+// lib would cancel at once.
 func (f *rpcFunction) Invoke(req *messages.InvokeRequest, resp *messages.InvokeResponse) error {
 	defer func() {
 		if v := recover(); v != nil {
@@ -101,6 +108,13 @@ func (f *rpcFunction) Invoke(req *messages.InvokeRequest, resp *messages.InvokeR
 	if req.Deadline != (messages.InvokeRequest_Timestamp{}) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, time.Unix(req.Deadline.Seconds, req.Deadline.Nanos))
+		defer cancel()
+	} else if req.TimeLimitInMs > 0 {
+		// No deadline, but the function's timeout: the invocation ends
+		// that long from now at the latest, and store calls must stop
+		// before it (store.CallContext).
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(req.TimeLimitInMs)*time.Millisecond)
 		defer cancel()
 	}
 	fc := &functioncontext.FunctionContext{

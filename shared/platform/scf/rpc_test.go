@@ -7,7 +7,11 @@ import (
 	"net"
 	"net/rpc"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,7 +202,7 @@ func TestStart(t *testing.T) {
 	go func() { done <- Start(ctx, platform.Function{Name: "x"}) }()
 	var c *rpc.Client
 	for i := 0; ; i++ {
-		if c, err = rpc.Dial("tcp", net.JoinHostPort(ListenHost, port)); err == nil {
+		if c, err = rpc.Dial("tcp", net.JoinHostPort("127.0.0.1", port)); err == nil {
 			break
 		}
 		if i == 100 {
@@ -214,5 +218,32 @@ func TestStart(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("Start after cancel: %v", err)
+	}
+}
+
+// TestListenHostIsTheLibs holds ListenHost to the address scf-go-lib's own
+// cloudfunction.StartHandler listens on, read from the source of the
+// version go.mod requires.
+func TestListenHostIsTheLibs(t *testing.T) {
+	const mod = "github.com/tencentyun/scf-go-lib"
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to find scf-go-lib's source with")
+	}
+	out, err := exec.Command(gobin, "list", "-m", "-f", "{{.Dir}}", mod).Output()
+	dir := strings.TrimSpace(string(out))
+	if err != nil || dir == "" {
+		t.Skipf("scf-go-lib's source is not in the module cache (go mod download): %v", err)
+	}
+	src, err := os.ReadFile(filepath.Join(dir, "cloudfunction", "entry.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`net\.Listen\("tcp", "([^"]*):" ?\+ ?port\)`).FindSubmatch(src)
+	if m == nil {
+		t.Fatalf("cannot find the listen call in %s/cloudfunction/entry.go; read it and update ListenHost and this test", dir)
+	}
+	if lib := string(m[1]); lib != ListenHost {
+		t.Errorf("scf-go-lib listens on %q, callfn on ListenHost %q: follow the lib (see rpc.go)", lib, ListenHost)
 	}
 }

@@ -35,10 +35,10 @@ func Open(path string, opts store.Options) (store.Store, error) {
 // OpenWait is Open waiting at most wait for another process's lock on the
 // file, then failing with ErrLocked.
 func OpenWait(path string, opts store.Options, wait time.Duration) (store.Store, error) {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("store: %w", err)
-		}
+	// The file is created; its directory must exist (a typo in the path is
+	// an error, not a new directory).
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("store: bolt:%s: the directory %s does not exist", path, filepath.Dir(path))
 	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: wait})
 	if errors.Is(err, berrors.ErrTimeout) {
@@ -55,6 +55,9 @@ func OpenWait(path string, opts store.Options, wait time.Duration) (store.Store,
 		}
 		return nil
 	})
+	if err == nil {
+		err = migrateKeys(db)
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -188,7 +191,13 @@ func (t boltTx) Get(bucket, key string) []byte {
 }
 
 func (t boltTx) Put(bucket, key string, val []byte) error {
-	return t.tx.Bucket([]byte(bucket)).Put([]byte(key), val)
+	err := t.tx.Bucket([]byte(bucket)).Put([]byte(key), val)
+	if errors.Is(err, berrors.ErrKeyTooLarge) || errors.Is(err, berrors.ErrValueTooLarge) {
+		// Never with the table's keys (store/local keeps them short) and
+		// limits; but should it happen, a retry would not help.
+		return fmt.Errorf("%w: %w", store.ErrTooLarge, err)
+	}
+	return err
 }
 
 func (t boltTx) Delete(bucket, key string) error {

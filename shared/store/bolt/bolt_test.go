@@ -23,7 +23,7 @@ func TestBolt(t *testing.T) {
 }
 
 func TestLockedByAnotherOpener(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sub", "callfn.db") // the folder is made
+	path := filepath.Join(t.TempDir(), "callfn.db")
 	st, err := bolt.Open(path, store.Options{})
 	if err != nil {
 		t.Fatal(err)

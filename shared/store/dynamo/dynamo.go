@@ -11,6 +11,10 @@
 //	month         INDEX#byTime         CALLS#YYYY-MM      one per byTime partition that holds calls
 //	delivery      CALL#<callId>        OUT#<deliveryId>#<endpoint>   forwarding's outbox; Pending ones in the due index
 //
+// Ids longer than store.MaxKeyBytes appear in keys as their store.KeyID
+// (a digest; the item keeps the id), and an event's raw body longer than
+// store.CompressAbove is kept gzip-compressed in rawGz (limits.go).
+//
 // One Query of CALL#<callId> reads the whole call: its events (in delivery
 // id order; GetCall sorts them by time) and its summary. Month items let
 // ListCalls query only the byTime partitions that hold calls. Events,
@@ -18,7 +22,8 @@
 // set, claims always (their expiry); DynamoDB's TTL deletes them lazily, so
 // reads also skip expired items.
 //
-// The code is split by concern: items.go (items and keys), put.go
+// The code is split by concern: items.go (items and keys), limits.go
+// (keys of long ids, compressed raw bodies, size errors), put.go
 // (PutEvent and the fold), read.go (GetCall, ListEvents, UserCalls),
 // list.go (ListCalls), claim.go (claims and meta), table.go (CreateTable
 // and the layout check), outbox.go and table_outbox.go (forwarding's

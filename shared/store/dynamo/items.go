@@ -57,6 +57,9 @@ type dynEvent struct {
 	dynKey
 	call.Event
 	ExpiresAt int64 `json:"expiresAt,omitempty"`
+	// RawGz is the raw body gzip-compressed (store.PackRaw), in place of
+	// raw, when it is longer than store.CompressAbove.
+	RawGz []byte `json:"rawGz,omitempty"`
 }
 
 type dynSummary struct {
@@ -115,7 +118,7 @@ func monthOf(ms int64) string { return monthPfx + time.UnixMilli(ms).UTC().Forma
 
 func eventPK(ev *call.Event) string {
 	if ev.CallID == "" {
-		return pkNoCall + ev.DeliveryID
+		return pkNoCall + store.KeyID(ev.DeliveryID)
 	}
-	return pkCall + ev.CallID
+	return callPK(ev.CallID)
 }

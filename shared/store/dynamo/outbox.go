@@ -2,7 +2,8 @@ package dynamo
 
 // The outbox (store.Forwarding) on DynamoDB.
 //
-//	delivery   CALL#<callId>   OUT#<deliveryId>#<endpoint>   (NOCALL#<deliveryId> for an event of no call)
+//	delivery   CALL#<callId>   OUT#<deliveryId>#<endpoint>   (NOCALL#<deliveryId> for an event of no call;
+//	                                                          store.KeyID of the ids when too long)
 //
 // A row sits in its event's partition, so one Query reads a call's
 // deliveries. A Pending row carries the keys of the due index
@@ -48,14 +49,14 @@ type dynDelivery struct {
 	ExpiresAt int64  `json:"expiresAt,omitempty"`
 }
 
+// deliveryPK is the partition of the event's rows: its own.
 func deliveryPK(callID, deliveryID string) string {
-	if callID == "" {
-		return pkNoCall + deliveryID
-	}
-	return pkCall + callID
+	return eventPK(&call.Event{CallID: callID, DeliveryID: deliveryID})
 }
 
-func deliverySK(deliveryID, endpoint string) string { return skOut + deliveryID + "#" + endpoint }
+func deliverySK(deliveryID, endpoint string) string {
+	return skOut + store.KeyID(deliveryID+"#"+endpoint)
+}
 
 // dueSK is a due index sort key: t in Unix ns, sortable as text.
 func dueSK(t time.Time) string {
@@ -73,7 +74,7 @@ func (d *tableStore) deliveryItem(dl forward.Delivery) (map[string]types.Attribu
 		ExpiresAt: d.opts.DeliveryExpiresAt(&dl),
 	}
 	if dl.State == forward.Pending {
-		r.DuePK, r.DueSK = pkDue+dl.Endpoint, dueSK(dl.NextAt)
+		r.DuePK, r.DueSK = pkDue+store.KeyID(dl.Endpoint), dueSK(dl.NextAt)
 		if dl.Attempts == 0 && dl.NextAt.Equal(dl.OwedAt) {
 			r.Fresh = isTrue
 		}
@@ -146,7 +147,7 @@ func (d *tableStore) Lease(ctx context.Context, endpoint string, now, until time
 	if limit <= 0 {
 		return nil, nil
 	}
-	qvals, err := exprValues(map[string]any{":due": pkDue + endpoint, ":bound": dueSK(now), ":now": d.opts.Time().Unix()})
+	qvals, err := exprValues(map[string]any{":due": pkDue + store.KeyID(endpoint), ":bound": dueSK(now), ":now": d.opts.Time().Unix()})
 	if err != nil {
 		return nil, d.errorf("lease: %w", err)
 	}
@@ -234,7 +235,7 @@ func (d *tableStore) Event(ctx context.Context, callID, deliveryID string) (*cal
 	if err := d.check(ctx); err != nil {
 		return nil, nil, err
 	}
-	key, err := itemKey(deliveryPK(callID, deliveryID), skEvent+deliveryID)
+	key, err := itemKey(deliveryPK(callID, deliveryID), eventSK(&call.Event{CallID: callID, DeliveryID: deliveryID}))
 	if err != nil {
 		return nil, nil, d.errorf("event %s: %w", deliveryID, err)
 	}
@@ -251,10 +252,14 @@ func (d *tableStore) Event(ctx context.Context, callID, deliveryID string) (*cal
 	if out.Item == nil || d.opts.Expired(e.ExpiresAt) {
 		return nil, nil, d.errorf("event %s of call %q: %w", deliveryID, callID, forward.ErrEventGone)
 	}
-	if callID == "" {
-		return &e.Event, nil, nil
+	ev, err := e.event()
+	if err != nil {
+		return nil, nil, d.errorf("event %s: %w", deliveryID, err)
 	}
-	skey, err := itemKey(pkCall+callID, skSummary)
+	if callID == "" {
+		return ev, nil, nil
+	}
+	skey, err := itemKey(callPK(callID), skSummary)
 	if err != nil {
 		return nil, nil, d.errorf("summary of %q: %w", callID, err)
 	}
@@ -263,16 +268,16 @@ func (d *tableStore) Event(ctx context.Context, callID, deliveryID string) (*cal
 		return nil, nil, d.errorf("summary of %q: %w", callID, err)
 	}
 	if sout.Item == nil {
-		return &e.Event, nil, nil
+		return ev, nil, nil
 	}
 	var s dynSummary
 	if err := unmarshalItem(sout.Item, &s); err != nil {
 		return nil, nil, d.errorf("summary of %q: %w", callID, err)
 	}
 	if d.opts.Expired(s.ExpiresAt) {
-		return &e.Event, nil, nil
+		return ev, nil, nil
 	}
-	return &e.Event, &s.Summary, nil
+	return ev, &s.Summary, nil
 }
 
 func (d *tableStore) Deliveries(ctx context.Context, callID string, fn func(*forward.Delivery) error) error {
@@ -299,7 +304,7 @@ func (d *tableStore) Deliveries(ctx context.Context, callID string, fn func(*for
 			KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :out)"),
 			ExpressionAttributeNames: names(store.DynamoPK, store.DynamoSK),
 			ConsistentRead:           aws.Bool(true),
-		}, map[string]any{":pk": pkCall + callID, ":out": skOut}, func(item map[string]types.AttributeValue) error {
+		}, map[string]any{":pk": callPK(callID), ":out": skOut}, func(item map[string]types.AttributeValue) error {
 			fnErr = visit(item)
 			return fnErr
 		})

@@ -22,7 +22,11 @@ func (d *tableStore) PutEvent(ctx context.Context, ev *call.Event) (bool, error)
 	if ev == nil {
 		return false, d.errorf("put event: nil event")
 	}
-	item, err := marshalItem(dynEvent{dynKey{eventPK(ev), skEvent + store.EventKey(ev)}, *ev, d.opts.ExpiresAt(ev.EventTime)})
+	packed, err := store.CheckEvent(ev)
+	if err != nil {
+		return false, d.errorf("put event: %w", err)
+	}
+	item, err := marshalItem(newDynEvent(ev, packed, d.opts.ExpiresAt(ev.EventTime)))
 	if err != nil {
 		return false, d.errorf("put event %s: %w", ev.DeliveryID, err)
 	}
@@ -57,7 +61,7 @@ func (d *tableStore) PutEvent(ctx context.Context, ev *call.Event) (bool, error)
 			return false, nil
 		}
 		if err != nil {
-			return false, d.errorf("put event %s: %w", ev.DeliveryID, err)
+			return false, d.errorf("put event %s: %w", ev.DeliveryID, classify(err))
 		}
 		return true, nil
 	}
@@ -79,7 +83,7 @@ func (d *tableStore) PutEvent(ctx context.Context, ev *call.Event) (bool, error)
 // call's summary. retry is true when the summary changed under it (or the
 // transaction met a conflict) and the attempt should be made again.
 func (d *tableStore) putCallEvent(ctx context.Context, ev *call.Event, putEvent *types.Put, owed []types.TransactWriteItem) (stored, retry bool, err error) {
-	pk := pkCall + ev.CallID
+	pk := callPK(ev.CallID)
 	key, err := itemKey(pk, skSummary)
 	if err != nil {
 		return false, false, d.errorf("summary of %q: %w", ev.CallID, err)
@@ -102,6 +106,9 @@ func (d *tableStore) putCallEvent(ctx context.Context, ev *call.Event, putEvent 
 		s, oldUsers, oldExpiresAt = cur.Summary, cur.Summary.Users(), cur.ExpiresAt
 	} // else: a new call, or every event of the old summary has expired
 	s.Apply(ev)
+	if err := store.CheckSummary(&s); err != nil {
+		return false, false, d.errorf("put event %s: %w", ev.DeliveryID, err)
+	}
 	next := dynSummary{
 		dynKey:    dynKey{pk, skSummary},
 		Summary:   s,
@@ -141,7 +148,7 @@ func (d *tableStore) putCallEvent(ctx context.Context, ev *call.Event, putEvent 
 		if next.ExpiresAt == oldExpiresAt && slices.Contains(oldUsers, u) {
 			continue
 		}
-		ui, err := marshalItem(dynUser{dynKey{pkUser + u, skUser + ev.CallID}, ev.CallID, next.ExpiresAt})
+		ui, err := marshalItem(dynUser{dynKey{userPK(u), userSK(ev.CallID)}, ev.CallID, next.ExpiresAt})
 		if err != nil {
 			return false, false, d.errorf("user index of %q: %w", ev.CallID, err)
 		}
@@ -170,7 +177,7 @@ func (d *tableStore) putCallEvent(ctx context.Context, ev *call.Event, putEvent 
 	}
 	var tce *types.TransactionCanceledException
 	if !errors.As(err, &tce) {
-		return false, false, d.errorf("put event %s of call %q: %w", ev.DeliveryID, ev.CallID, err)
+		return false, false, d.errorf("put event %s of call %.64q: %w", ev.DeliveryID, ev.CallID, classify(err))
 	}
 	codes := make([]string, len(tce.CancellationReasons))
 	for i, r := range tce.CancellationReasons {
@@ -191,8 +198,8 @@ func (d *tableStore) putCallEvent(ctx context.Context, ev *call.Event, putEvent 
 		slices.Contains(codes, "ProvisionedThroughputExceeded"):
 		return false, true, d.errorf("put event %s of call %q: %w", ev.DeliveryID, ev.CallID, err)
 	}
-	return false, false, d.errorf("put event %s of call %q: transaction cancelled (%s): %w",
-		ev.DeliveryID, ev.CallID, strings.Join(codes, ", "), err)
+	return false, false, d.errorf("put event %s of call %.64q: transaction cancelled (%s): %w",
+		ev.DeliveryID, ev.CallID, strings.Join(codes, ", "), classify(err))
 }
 
 // addMonth records that the byTime partition month holds calls, once per

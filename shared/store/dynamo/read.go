@@ -52,7 +52,7 @@ func (d *tableStore) GetCall(ctx context.Context, callID string) (*call.Summary,
 		KeyConditionExpression:   aws.String("#pk = :pk"),
 		ExpressionAttributeNames: names(store.DynamoPK),
 		ConsistentRead:           aws.Bool(true),
-	}, map[string]any{":pk": pkCall + callID}, func(item map[string]types.AttributeValue) error {
+	}, map[string]any{":pk": callPK(callID)}, func(item map[string]types.AttributeValue) error {
 		var k dynKey
 		if err := unmarshalItem(item, &k); err != nil {
 			return err
@@ -72,7 +72,11 @@ func (d *tableStore) GetCall(ctx context.Context, callID string) (*call.Summary,
 				return fmt.Errorf("event %s: %w", k.SK, err)
 			}
 			if !d.opts.Expired(e.ExpiresAt) {
-				evs = append(evs, e.Event)
+				ev, err := e.event()
+				if err != nil {
+					return err
+				}
+				evs = append(evs, *ev)
 			}
 		}
 		return nil
@@ -98,7 +102,7 @@ func (d *tableStore) ListEvents(ctx context.Context, callID string, fn func(*cal
 			KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :ev)"),
 			ExpressionAttributeNames: names(store.DynamoPK, store.DynamoSK),
 			ConsistentRead:           aws.Bool(true),
-		}, map[string]any{":pk": pkCall + callID, ":ev": skEvent}, func(item map[string]types.AttributeValue) error {
+		}, map[string]any{":pk": callPK(callID), ":ev": skEvent}, func(item map[string]types.AttributeValue) error {
 			var e dynEvent
 			if err := unmarshalItem(item, &e); err != nil {
 				return err
@@ -106,8 +110,12 @@ func (d *tableStore) ListEvents(ctx context.Context, callID string, fn func(*cal
 			if d.opts.Expired(e.ExpiresAt) {
 				return nil
 			}
+			ev, err := e.event()
+			if err != nil {
+				return err
+			}
 			if fnErr = ctx.Err(); fnErr == nil {
-				fnErr = fn(&e.Event)
+				fnErr = fn(ev)
 			}
 			return fnErr
 		})
@@ -145,10 +153,14 @@ func (d *tableStore) ListEvents(ctx context.Context, callID string, fn func(*cal
 			if d.opts.Expired(e.ExpiresAt) {
 				continue
 			}
+			ev, err := e.event()
+			if err != nil {
+				return d.errorf("list events: %w", err)
+			}
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if err := fn(&e.Event); err != nil {
+			if err := fn(ev); err != nil {
 				return err
 			}
 		}
@@ -168,12 +180,15 @@ func (d *tableStore) UserCalls(ctx context.Context, user string, limit int) ([]c
 		KeyConditionExpression:   aws.String("#pk = :pk"),
 		ExpressionAttributeNames: names(store.DynamoPK),
 		ConsistentRead:           aws.Bool(true),
-	}, map[string]any{":pk": pkUser + user}, func(item map[string]types.AttributeValue) error {
+	}, map[string]any{":pk": userPK(user)}, func(item map[string]types.AttributeValue) error {
 		var u dynUser
 		if err := unmarshalItem(item, &u); err != nil {
 			return err
 		}
-		if id, ok := strings.CutPrefix(u.SK, skUser); ok {
+		// The item names the call; its sort key holds the call id's KeyID.
+		if u.CallID != "" {
+			ids = append(ids, u.CallID)
+		} else if id, ok := strings.CutPrefix(u.SK, skUser); ok {
 			ids = append(ids, id)
 		}
 		return nil
@@ -200,7 +215,7 @@ func (d *tableStore) summaries(ctx context.Context, ids []string) ([]call.Summar
 		n := min(len(ids), 100)
 		keys := make([]map[string]types.AttributeValue, n)
 		for i, id := range ids[:n] {
-			k, err := itemKey(pkCall+id, skSummary)
+			k, err := itemKey(callPK(id), skSummary)
 			if err != nil {
 				return nil, err
 			}

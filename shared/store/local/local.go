@@ -46,8 +46,10 @@ type Tx interface {
 	Scan(bucket, prefix string, fn func(key string, val []byte) error) error
 }
 
+// Keys are encoded as keys.go says (ids with a "\x00", or too long, by
+// their digest).
 const (
-	bEvents    = "events"    // callId \x00 sortable event key -> stored event
+	bEvents    = "events"    // callId \x00 event key (store.EventKey) -> stored event
 	bSummaries = "summaries" // callId -> stored summary
 	bUsers     = "users"     // user \x00 callId -> callId
 	bClaims    = "claims"    // key -> expiry (Unix s)
@@ -93,13 +95,16 @@ func (l *table) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
 	if err := l.check(ctx); err != nil {
 		return false, err
 	}
+	if _, err := store.CheckEvent(ev); err != nil {
+		return false, err
+	}
 	// Encoded before the transaction: the commit is serial, so the less
 	// work inside it, the more callers one commit can serve.
 	evBytes, err := json.Marshal(storedEvent{*ev, l.opts.ExpiresAt(ev.EventTime)})
 	if err != nil {
 		return false, err
 	}
-	key := ev.CallID + "\x00" + store.EventKey(ev)
+	key := eventKey(ev.CallID, store.EventKey(ev))
 	stored := false
 	err = l.kv.Batch(func(tx Tx) error {
 		stored = false
@@ -121,7 +126,7 @@ func (l *table) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
 			return nil
 		}
 		var s storedSummary
-		if prev := tx.Get(bSummaries, ev.CallID); prev != nil {
+		if prev := tx.Get(bSummaries, summaryKey(ev.CallID)); prev != nil {
 			if err := json.Unmarshal(prev, &s); err != nil {
 				return fmt.Errorf("store: summary of %q: %w", ev.CallID, err)
 			}
@@ -133,12 +138,15 @@ func (l *table) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
 		}
 		known := s.Users()
 		s.Apply(ev)
+		if err := store.CheckSummary(&s.Summary); err != nil {
+			return err // the event is not stored either
+		}
 		s.ExpiresAt = l.opts.ExpiresAt(s.LastEventTime)
 		b, err := json.Marshal(s)
 		if err != nil {
 			return err
 		}
-		if err := tx.Put(bSummaries, ev.CallID, b); err != nil {
+		if err := tx.Put(bSummaries, summaryKey(ev.CallID), b); err != nil {
 			return err
 		}
 		// Index entries carry no expiry of their own (the summary's
@@ -147,13 +155,13 @@ func (l *table) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
 			if slices.Contains(known, u) {
 				continue
 			}
-			if err := tx.Put(bUsers, u+"\x00"+ev.CallID, []byte(ev.CallID)); err != nil {
+			if err := tx.Put(bUsers, userKey(u, ev.CallID), []byte(ev.CallID)); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	return stored, err
+	return stored && err == nil, err
 }
 
 func (l *table) GetCall(ctx context.Context, callID string) (*call.Summary, []call.Event, error) {
@@ -183,7 +191,11 @@ func (l *table) GetCall(ctx context.Context, callID string) (*call.Summary, []ca
 }
 
 func (l *table) summary(tx Tx, callID string) (*call.Summary, error) {
-	b := tx.Get(bSummaries, callID)
+	return l.decodeSummary(tx.Get(bSummaries, summaryKey(callID)), callID)
+}
+
+// decodeSummary is the summary stored as b (nil: none), unless expired.
+func (l *table) decodeSummary(b []byte, callID string) (*call.Summary, error) {
 	if b == nil {
 		return nil, nil
 	}
@@ -198,11 +210,7 @@ func (l *table) summary(tx Tx, callID string) (*call.Summary, error) {
 }
 
 func (l *table) scanEvents(tx Tx, callID string, fn func(*call.Event) error) error {
-	prefix := ""
-	if callID != "" {
-		prefix = callID + "\x00"
-	}
-	return tx.Scan(bEvents, prefix, func(_ string, v []byte) error {
+	return tx.Scan(bEvents, eventPrefix(callID), func(_ string, v []byte) error {
 		var ev storedEvent
 		if err := json.Unmarshal(v, &ev); err != nil {
 			return err
@@ -234,7 +242,7 @@ func (l *table) UserCalls(ctx context.Context, user string, limit int) ([]call.S
 	}
 	var out []call.Summary
 	err := l.kv.View(func(tx Tx) error {
-		return tx.Scan(bUsers, user+"\x00", func(_ string, v []byte) error {
+		return tx.Scan(bUsers, userPrefix(user), func(_ string, v []byte) error {
 			s, err := l.summary(tx, string(v))
 			if s != nil {
 				out = append(out, *s)
@@ -258,8 +266,8 @@ func (l *table) ListCalls(ctx context.Context, q store.CallQuery) (store.CallPag
 	}
 	var all []call.Summary
 	err := l.kv.View(func(tx Tx) error {
-		return tx.Scan(bSummaries, "", func(k string, _ []byte) error {
-			s, err := l.summary(tx, k)
+		return tx.Scan(bSummaries, "", func(k string, v []byte) error {
+			s, err := l.decodeSummary(v, k)
 			if s != nil && q.Matches(s) && store.ListKey(s) > q.Cursor {
 				all = append(all, *s)
 			}

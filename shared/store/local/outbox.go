@@ -18,7 +18,8 @@ import (
 )
 
 const (
-	// bOutbox: callId \x00 deliveryId \x00 endpoint -> storedDelivery.
+	// bOutbox: callId \x00 deliveryId \x00 endpoint -> storedDelivery,
+	// each part as keys.go makes it (keyPart).
 	bOutbox = "outbox"
 	// bDue: endpoint \x00 %020d NextAt (Unix ns) \x00 outbox key -> outbox
 	// key, for every Pending row: Lease reads it in order and stops at the
@@ -42,13 +43,16 @@ var _ store.Forwarding = (*table)(nil)
 var errStop = errors.New("stop")
 
 func outboxKey(callID, deliveryID, endpoint string) string {
-	return callID + "\x00" + deliveryID + "\x00" + endpoint
+	return keyPart(callID) + keySep + keyPart(deliveryID) + keySep + keyPart(endpoint)
 }
+
+// duePrefix is the prefix of endpoint's entries in the due index.
+func duePrefix(endpoint string) string { return keyPart(endpoint) + keySep }
 
 func (r *storedDelivery) key() string { return outboxKey(r.CallID, r.DeliveryID, r.Endpoint) }
 
 func dueKey(r *storedDelivery) string {
-	return r.Endpoint + "\x00" + dueNanos(r.NextAt) + "\x00" + r.key()
+	return duePrefix(r.Endpoint) + dueNanos(r.NextAt) + keySep + r.key()
 }
 
 // dueNanos is t in Unix nanoseconds, sortable as text (times before 1970
@@ -168,8 +172,8 @@ func (l *table) Lease(ctx context.Context, endpoint string, now, until time.Time
 		out = nil
 		bound := dueNanos(now)
 		var due, expired []*storedDelivery
-		err := tx.Scan(bDue, endpoint+"\x00", func(k string, v []byte) error {
-			at, _, _ := strings.Cut(strings.TrimPrefix(k, endpoint+"\x00"), "\x00")
+		err := tx.Scan(bDue, duePrefix(endpoint), func(k string, v []byte) error {
+			at, _, _ := strings.Cut(strings.TrimPrefix(k, duePrefix(endpoint)), keySep)
 			if at > bound || len(due) == limit {
 				return errStop
 			}
@@ -217,8 +221,8 @@ func (l *table) Lease(ctx context.Context, endpoint string, now, until time.Time
 func (l *table) anyDue(endpoint string, now time.Time) (bool, error) {
 	due := false
 	err := l.kv.View(func(tx Tx) error {
-		return tx.Scan(bDue, endpoint+"\x00", func(k string, _ []byte) error {
-			at, _, _ := strings.Cut(strings.TrimPrefix(k, endpoint+"\x00"), "\x00")
+		return tx.Scan(bDue, duePrefix(endpoint), func(k string, _ []byte) error {
+			at, _, _ := strings.Cut(strings.TrimPrefix(k, duePrefix(endpoint)), keySep)
 			due = at <= dueNanos(now)
 			return errStop
 		})
@@ -250,7 +254,7 @@ func (l *table) Event(ctx context.Context, callID, deliveryID string) (*call.Eve
 	var ev *call.Event
 	var sum *call.Summary
 	err := l.kv.View(func(tx Tx) error {
-		b := tx.Get(bEvents, callID+"\x00"+deliveryID)
+		b := tx.Get(bEvents, eventKey(callID, deliveryID))
 		if b == nil {
 			return nil
 		}
@@ -284,7 +288,7 @@ func (l *table) Deliveries(ctx context.Context, callID string, fn func(*forward.
 	}
 	prefix := ""
 	if callID != "" {
-		prefix = callID + "\x00"
+		prefix = keyPart(callID) + keySep
 	}
 	return l.kv.View(func(tx Tx) error {
 		return tx.Scan(bOutbox, prefix, func(k string, v []byte) error {

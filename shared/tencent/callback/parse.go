@@ -25,8 +25,14 @@ func parse(gen string, q url.Values, body []byte) (call.Event, error) {
 	if err != nil {
 		return ev, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
+	ev.DropInsaneTimes() // already read through millis; a guarantee for what comes later
 	return ev, nil
 }
+
+// millis reads a callback's time as ms (see tencent.Millis), and as 0, no
+// time, when it is outside [call.MinTime, call.MaxTime]: the raw body keeps
+// what was sent.
+func millis(v jsonx.Int) int64 { return call.SaneTime(tencent.Millis(int64(v))) }
 
 // v4 callback commands.
 const (
@@ -69,7 +75,7 @@ func parseV4(ev *call.Event, urlCommand string, body []byte) error {
 	if ev.Command == "" {
 		ev.Command = urlCommand
 	}
-	ev.EventTime = tencent.Millis(int64(b.EventTime))
+	ev.EventTime = millis(b.EventTime)
 	ev.CallID = string(b.CallId)
 	f := &ev.Facts
 	if ci := b.CallInfo; ci != nil {
@@ -227,7 +233,7 @@ func parseV1(ev *call.Event, command string, body []byte) error {
 	}
 	ev.Command = command
 	ev.CallID = string(b.CallId)
-	ev.EventTime = tencent.Millis(int64(b.EventTime))
+	ev.EventTime = millis(b.EventTime)
 	f := &ev.Facts
 	f.MediaType = tencent.Media(string(b.MediaType))
 	f.CallType = tencent.CallType(string(b.CallType))
@@ -237,9 +243,9 @@ func parseV1(ev *call.Event, command string, body []byte) error {
 	} else if b.UserId != "" {
 		f.Callees = []string{string(b.UserId)}
 	}
-	f.StartTime = tencent.Millis(int64(b.StartCallTs))
-	f.AcceptTime = tencent.Millis(int64(b.AcceptTs))
-	f.EndTime = tencent.Millis(int64(b.EndTs))
+	f.StartTime = millis(b.StartCallTs)
+	f.AcceptTime = millis(b.AcceptTs)
+	f.EndTime = millis(b.EndTs)
 	m, known := v1Commands[strings.ToLower(command)]
 	if !known {
 		ev.Event = eventName(command)

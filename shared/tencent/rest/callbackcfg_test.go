@@ -39,7 +39,7 @@ func TestCallbackConfig(t *testing.T) {
 			}
 			notConfigured("before any set")
 
-			const hook = "https://example.com/release/webhook/tencent"
+			const hook = "http://127.0.0.1:9/release/webhook/tencent"
 			cmds := callback.Commands(gen)
 			rep, err := e.client.SetCallback(ctx, api, hook, cmds)
 			if err != nil || rep.RequestID == "" || rep.Attempts != 1 {
@@ -77,13 +77,13 @@ func TestCallbackConfig(t *testing.T) {
 func TestCallbackConfigGenerationsApart(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, sandbox.Options{}, rest.Options{})
-	if _, err := e.client.SetCallback(ctx, tencent.V1, "https://example.com/v1", callback.Commands(tencent.V1)); err != nil {
+	if _, err := e.client.SetCallback(ctx, tencent.V1, "http://127.0.0.1:9/v1", callback.Commands(tencent.V1)); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := e.client.GetCallback(ctx, tencent.V4); !errors.Is(err, rest.ErrNotConfigured) {
 		t.Fatalf("v4 after a v1 set: %v", err)
 	}
-	if cfg, _, err := e.client.GetCallback(ctx, tencent.V1); err != nil || cfg.URL != "https://example.com/v1" {
+	if cfg, _, err := e.client.GetCallback(ctx, tencent.V1); err != nil || cfg.URL != "http://127.0.0.1:9/v1" {
 		t.Fatalf("v1: %+v %v", cfg, err)
 	}
 }
@@ -96,7 +96,7 @@ func TestCallbackConfigBadParameters(t *testing.T) {
 	v4 := callback.Commands(tencent.V4)
 	for name, call := range map[string]func() error{
 		"unknown generation": func() error {
-			_, err := e.client.SetCallback(ctx, "v2", "https://example.com/webhook/tencent", v4)
+			_, err := e.client.SetCallback(ctx, "v2", "http://127.0.0.1:9/webhook/tencent", v4)
 			return err
 		},
 		"get of an unknown generation": func() error { _, _, err := e.client.GetCallback(ctx, "V4"); return err },
@@ -118,11 +118,11 @@ func TestCallbackConfigBadParameters(t *testing.T) {
 			return err
 		},
 		"no commands": func() error {
-			_, err := e.client.SetCallback(ctx, tencent.V4, "https://example.com/webhook/tencent", nil)
+			_, err := e.client.SetCallback(ctx, tencent.V4, "http://127.0.0.1:9/webhook/tencent", nil)
 			return err
 		},
 		"an empty command": func() error {
-			_, err := e.client.SetCallback(ctx, tencent.V1, "https://example.com/webhook/tencent", []string{"cancel", ""})
+			_, err := e.client.SetCallback(ctx, tencent.V1, "http://127.0.0.1:9/webhook/tencent", []string{"cancel", ""})
 			return err
 		},
 	} {
@@ -140,11 +140,11 @@ func TestCallbackConfigBadParameters(t *testing.T) {
 
 	// Tencent's refusals: v4 100002, v1 70001.
 	e.sb.Inject(sandbox.Fault{Command: "call_config/set_callback", Code: 100002, Info: "injected bad parameter"})
-	if _, err := e.client.SetCallback(ctx, tencent.V4, "https://example.com/webhook/tencent", v4); !errors.Is(err, rest.ErrBadRequest) {
+	if _, err := e.client.SetCallback(ctx, tencent.V4, "http://127.0.0.1:9/webhook/tencent", v4); !errors.Is(err, rest.ErrBadRequest) {
 		t.Errorf("v4 100002: %v", err)
 	}
 	e.sb.Inject(sandbox.Fault{Command: "callback/set", Code: 70001, Info: "Callback address must start with http or https"})
-	if _, err := e.client.SetCallback(ctx, tencent.V1, "https://example.com/webhook/tencent", []string{"cancel"}); !errors.Is(err, rest.ErrBadRequest) {
+	if _, err := e.client.SetCallback(ctx, tencent.V1, "http://127.0.0.1:9/webhook/tencent", []string{"cancel"}); !errors.Is(err, rest.ErrBadRequest) {
 		t.Errorf("v1 70001: %v", err)
 	}
 	// v1's "no configuration" code, documented for callback/update.
@@ -159,11 +159,11 @@ func TestCallbackConfigRetried(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, sandbox.Options{RateLimit: -1}, rest.Options{})
 	e.sb.Inject(sandbox.Fault{Command: "call_config/set_callback", Code: 100001, Info: "injected internal error"})
-	rep, err := e.client.SetCallback(ctx, tencent.V4, "https://example.com/webhook/tencent", callback.Commands(tencent.V4))
+	rep, err := e.client.SetCallback(ctx, tencent.V4, "http://127.0.0.1:9/webhook/tencent", callback.Commands(tencent.V4))
 	if err != nil || rep.Attempts != 2 {
 		t.Fatalf("set after an internal error: %+v, %v; want success on the second attempt", rep, err)
 	}
-	if cfg, _, err := e.client.GetCallback(ctx, tencent.V4); err != nil || cfg.URL != "https://example.com/webhook/tencent" {
+	if cfg, _, err := e.client.GetCallback(ctx, tencent.V4); err != nil || cfg.URL != "http://127.0.0.1:9/webhook/tencent" {
 		t.Fatalf("get: %+v %v", cfg, err)
 	}
 }

@@ -560,7 +560,11 @@ func (s *Sandbox) deliver(callID, clientIP string, cb outCallback) {
 		sep = "&"
 	}
 	d := Delivery{CallID: callID, Command: cb.command, Query: q, Body: body}
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, conf.url+sep+q.Encode(), bytes.NewReader(body))
+	err = checkCallbackURL(conf.url)
+	var req *http.Request
+	if err == nil {
+		req, err = http.NewRequestWithContext(context.Background(), http.MethodPost, conf.url+sep+q.Encode(), bytes.NewReader(body))
+	}
 	if err == nil {
 		req.Header.Set("Content-Type", "application/json")
 		var resp *http.Response

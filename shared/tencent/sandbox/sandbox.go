@@ -81,7 +81,11 @@ type Options struct {
 	// RateLimit is requests per second per command: 0 applies Tencent's
 	// documented limits (200/s for v4 and v1 records, 10/s for v1 callback
 	// commands, 20/s for StartStreamIngest), a negative value none.
-	RateLimit  int
+	RateLimit int
+	// AnyHost answers requests whatever their Host, for tests that route
+	// Tencent's own domains to the sandbox; otherwise it answers loopback
+	// Hosts only (loopback.go).
+	AnyHost    bool
 	HTTPClient *http.Client // for callbacks (2 s timeout, as Tencent's)
 	Logger     *slog.Logger // (slog.Default())
 }
@@ -222,8 +226,12 @@ func (s *Sandbox) Wait(ctx context.Context) error {
 }
 
 // ServeHTTP routes /v4/SERVICE/COMMAND, /v1/KIND/COMMAND and Cloud API
-// requests (POST / with X-TC-Action).
+// requests (POST / with X-TC-Action), addressed to a loopback Host.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.o.AnyHost && !isLoopbackHost(r.Host) { // see loopback.go
+		http.Error(w, "the Tencent sandbox answers only requests to localhost, 127.0.0.1 or [::1]", http.StatusForbidden)
+		return
+	}
 	path := r.URL.Path
 	switch {
 	case strings.HasPrefix(path, "/v4/"):

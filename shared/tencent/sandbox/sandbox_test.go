@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -625,7 +626,7 @@ func FuzzStartCallBody(f *testing.F) {
 	sb := sandbox.New(sandbox.Options{Scale: sandbox.Instant, RateLimit: -1})
 	defer sb.Close()
 	sig, _ := tencentyun.GenUserSig(sandbox.DefaultSDKAppID, sandbox.DefaultKey, sandbox.DefaultAdmin, 3600)
-	target := fmt.Sprintf("/v4/call_engine_http_srv/start_call_by_robot?sdkappid=%d&identifier=administrator&usersig=%s&random=1&contenttype=json",
+	target := fmt.Sprintf("http://127.0.0.1/v4/call_engine_http_srv/start_call_by_robot?sdkappid=%d&identifier=administrator&usersig=%s&random=1&contenttype=json",
 		sandbox.DefaultSDKAppID, url.QueryEscape(sig))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		rec := httptest.NewRecorder()
@@ -635,4 +636,94 @@ func FuzzStartCallBody(f *testing.F) {
 			t.Fatalf("body %q: %d %s", body, rec.Code, rec.Body)
 		}
 	})
+}
+
+// TestLoopbackOnly: the sandbox answers only requests to a loopback Host,
+// and delivers callbacks only to loopback URLs, whoever configures them.
+// (v1 callback/set is kept as it is: the sandbox delivers no v1 callback.)
+func TestLoopbackOnly(t *testing.T) {
+	e := newBox(t, sandbox.Options{})
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(e.srv.URL, "http://"))
+	for host, want := range map[string]int{
+		"127.0.0.1:" + port: http.StatusOK, "localhost:" + port: http.StatusOK, "[::1]:" + port: http.StatusOK, "localhost": http.StatusOK,
+		"attacker.example:" + port: http.StatusForbidden, "attacker.example": http.StatusForbidden, "192.168.1.5": http.StatusForbidden,
+	} {
+		req, _ := http.NewRequest(http.MethodPost, e.restURL("/v4/call_config/get_callback", nil), strings.NewReader(`{}`))
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("Host %s: %d, want %d", host, resp.StatusCode, want)
+		}
+	}
+
+	for _, u := range []string{"https://attacker.example/hook", "http://192.168.1.5:8080/webhook/tencent", "http://127.0.0.1.nip.io/x", "file:///etc/passwd", "//localhost/x"} {
+		body := fmt.Sprintf(`{"Url":%q}`, u)
+		if env := e.post("/v4/call_config/set_callback", body, nil); env.ErrorCode != 100002 || !strings.Contains(env.ErrorInfo, "loopback") && !strings.Contains(env.ErrorInfo, "this machine") {
+			t.Errorf("set_callback %s: %+v, want 100002 saying loopback only", u, env)
+		}
+	}
+	anyHost := newBox(t, sandbox.Options{AnyHost: true})
+	req, _ := http.NewRequest(http.MethodPost, anyHost.restURL("/v4/call_config/get_callback", nil), strings.NewReader(`{}`))
+	req.Host = "adminapisgp.im.qcloud.com"
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("AnyHost: a request to Tencent's own domain: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+
+	// The callback URL it was started with is still the one used.
+	e.start(startBody([]string{"jack"}, "[sandbox outcome=Reject]", 20000))
+	e.wait()
+	if len(e.hook.deliveries()) == 0 {
+		t.Error("a refused set_callback changed where callbacks go")
+	}
+
+	// A non-loopback URL given at construction is not delivered to either.
+	far := newBox(t, sandbox.Options{CallbackURL: "http://192.0.2.1:9/webhook/tencent"})
+	far.start(startBody([]string{"jack"}, "[sandbox outcome=Reject]", 20000))
+	far.wait()
+	ds := far.sb.Deliveries()
+	if len(ds) == 0 {
+		t.Fatal("no delivery recorded")
+	}
+	for _, d := range ds {
+		if d.OK || d.Status != 0 || !strings.Contains(d.Err, "only to") {
+			t.Errorf("delivery to a non-loopback URL: %+v, want refused unsent", d)
+		}
+	}
+}
+
+// TestEndCalls: calls still going on are ended, their last callbacks
+// delivered, before EndCalls returns.
+func TestEndCalls(t *testing.T) {
+	e := newBox(t, sandbox.Options{Scale: 1})
+	talking := e.start(startBody([]string{"jack"}, "[sandbox ring=10ms talk=1h]", 20000))
+	ringing := e.start(startBody([]string{"rose"}, "[sandbox ring=1h]", 600000))
+	time.Sleep(300 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	n, err := e.sb.EndCalls(ctx)
+	if n != 2 || err != nil {
+		t.Fatalf("EndCalls: %d, %v; want 2 calls ended", n, err)
+	}
+	for id, want := range map[string]string{talking: "NormalEnd", ringing: "Cancel"} {
+		rec, _ := e.sb.Call(id)
+		if rec.EndTime == 0 || rec.CallResult != want {
+			t.Errorf("call %s: %+v, want ended %s", id, rec, want)
+		}
+		ended := false
+		for _, d := range e.hook.deliveries() {
+			ended = ended || d.query.Get("CallbackCommand") == callback.CmdAfterEndCall && strings.Contains(string(d.body), id)
+		}
+		if !ended {
+			t.Errorf("call %s: no Call.CallbackAfterEndCall delivered", id)
+		}
+	}
+	if n, _ := e.sb.EndCalls(ctx); n != 0 {
+		t.Errorf("EndCalls again: %d ended", n)
+	}
 }

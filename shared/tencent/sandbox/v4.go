@@ -228,12 +228,13 @@ func (s *Sandbox) setCallback(q *v4Request) (any, int, string) {
 	if code, info := decodeBody(q.body, &b); code != 0 {
 		return nil, 100002, info
 	}
-	switch {
-	case b.Url == "":
+	if b.Url == "" {
 		return nil, 100002, "bad parameter: Url is required"
-	case !httpURL(b.Url):
-		return nil, 100002, "bad parameter: Url must start with http:// or https://"
-	case b.CallbackCommandList == nil:
+	}
+	if err := checkCallbackURL(b.Url); err != nil {
+		return nil, 100002, "bad parameter: Url: " + err.Error()
+	}
+	if b.CallbackCommandList == nil {
 		return nil, 100002, "bad parameter: CallbackCommandList is required"
 	}
 	cmds := append([]string{}, *b.CallbackCommandList...)
