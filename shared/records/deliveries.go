@@ -10,6 +10,7 @@ import (
 	"github.com/callfn/callfn/shared/call"
 	"github.com/callfn/callfn/shared/forward"
 	"github.com/callfn/callfn/shared/platform"
+	"github.com/callfn/callfn/shared/store"
 )
 
 // With forwarding on (CALLFN_FORWARD_URL), GET /records/{callId} shows
@@ -69,7 +70,9 @@ func (s *Service) withDeliveries(ctx context.Context, rec *CallRecord) any {
 		return rec
 	}
 	byEvent := map[string][]DeliveryState{}
-	err := s.fwd.outbox.Deliveries(ctx, rec.CallID, func(d *forward.Delivery) error {
+	cctx, cancel := store.CallContext(ctx)
+	defer cancel()
+	err := s.fwd.outbox.Deliveries(cctx, rec.CallID, func(d *forward.Delivery) error {
 		byEvent[d.DeliveryID] = append(byEvent[d.DeliveryID], NewDeliveryState(d))
 		return nil
 	})

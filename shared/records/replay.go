@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"github.com/callfn/callfn/shared/api"
+	"github.com/callfn/callfn/shared/call"
 	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/forward"
 	"github.com/callfn/callfn/shared/platform"
@@ -158,7 +159,7 @@ func (s *Service) Replay(ctx context.Context, req ReplayRequest, progress func(R
 		if err := checkCallID(req.CallID); err != nil {
 			return rep, &FilterError{Field: "callId", Msg: err.Error()}
 		}
-		_, evs, err := s.store.GetCall(ctx, req.CallID)
+		_, evs, err := s.getCall(ctx, req.CallID)
 		if errors.Is(err, store.ErrNotFound) {
 			return rep, fmt.Errorf("%w %q", ErrNoEvents, req.CallID)
 		}
@@ -167,7 +168,7 @@ func (s *Service) Replay(ctx context.Context, req ReplayRequest, progress func(R
 		}
 		now := s.now()
 		for i := range evs {
-			if err := s.fwd.d.Replay(ctx, &evs[i], req.URL, now); err != nil {
+			if err := s.replayOne(ctx, &evs[i], req.URL, now); err != nil {
 				return rep, err
 			}
 			rep.Events++
@@ -193,7 +194,9 @@ func (s *Service) replayRange(ctx context.Context, from, to int64, url string, n
 	var calls []string
 	q := store.CallQuery{From: max(0, from-ReplayLookback.Milliseconds()), To: to, Limit: store.DefaultLimit}
 	for {
-		page, err := s.store.ListCalls(ctx, q)
+		lctx, cancel := store.CallContext(ctx)
+		page, err := s.store.ListCalls(lctx, q)
+		cancel()
 		if err != nil {
 			return rep, err
 		}
@@ -244,7 +247,7 @@ func (s *Service) replayRange(ctx context.Context, from, to int64, url string, n
 				if i >= len(calls) {
 					return
 				}
-				_, evs, err := s.store.GetCall(ctx2, calls[i])
+				_, evs, err := s.getCall(ctx2, calls[i])
 				if errors.Is(err, store.ErrNotFound) {
 					err, evs = nil, nil
 				}
@@ -261,7 +264,7 @@ func (s *Service) replayRange(ctx context.Context, from, to int64, url string, n
 						fail(ErrTooManyEvents)
 						return
 					}
-					if err := s.fwd.d.Replay(ctx2, &evs[j], url, now); err != nil {
+					if err := s.replayOne(ctx2, &evs[j], url, now); err != nil {
 						fail(err)
 						return
 					}
@@ -277,6 +280,20 @@ func (s *Service) replayRange(ctx context.Context, from, to int64, url string, n
 		firstE = ctx.Err()
 	}
 	return rep, firstE
+}
+
+// getCall reads a call under a store call's deadline (store.CallContext).
+func (s *Service) getCall(ctx context.Context, callID string) (*call.Summary, []call.Event, error) {
+	ctx, cancel := store.CallContext(ctx)
+	defer cancel()
+	return s.store.GetCall(ctx, callID)
+}
+
+// replayOne owes ev again under a store call's deadline.
+func (s *Service) replayOne(ctx context.Context, ev *call.Event, url string, now time.Time) error {
+	ctx, cancel := store.CallContext(ctx)
+	defer cancel()
+	return s.fwd.d.Replay(ctx, ev, url, now)
 }
 
 func contains(list []string, s string) bool {

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -38,6 +39,7 @@ var outboxSuite = []struct {
 	{"OutboxEvent", testOutboxEvent},
 	{"OutboxRetention", testOutboxRetention},
 	{"OutboxClosed", testOutboxClosed},
+	{"OutboxOddIDs", testOutboxOddIDs},
 	{"OutboxDispatcher", testDispatcher},
 }
 
@@ -380,6 +382,34 @@ func testOutboxClosed(t *testing.T, open Opener) {
 		if !errors.Is(err, store.ErrClosed) {
 			t.Errorf("outbox method %d on a closed store: %v, want ErrClosed", i+1, err)
 		}
+	}
+}
+
+// testOutboxOddIDs: call ids that hold a NUL or are longer than a key
+// (store.MaxKeyBytes) keep their rows apart, and an event with a large raw
+// body (compressed where the table compresses it) is read back exactly.
+func testOutboxOddIDs(t *testing.T, open Opener) {
+	st := openTable(t, open, store.Options{ForwardTo: []string{EndpointA}})
+	long := strings.Repeat("L", store.MaxKeyBytes+50)
+	evs := []*call.Event{
+		Event("a", "start", T0, call.Facts{}),
+		Event("a\x00b", "start", T0, call.Facts{}),
+		Event(long, "start", T0, call.Facts{}),
+		RawEvent("big", "start", T0, BigJSON(store.CompressAbove+1000), call.Facts{}),
+	}
+	Put(t, st, evs...)
+	for _, e := range evs {
+		rows := Rows(t, st, e.CallID)
+		if len(rows) != 1 || rows[0].CallID != e.CallID || rows[0].DeliveryID != e.DeliveryID {
+			t.Errorf("rows of call %.20q: %+v", e.CallID, rows)
+		}
+		got, _, err := st.Event(ctx, e.CallID, e.DeliveryID)
+		if err != nil || got.Raw != e.Raw || got.CallID != e.CallID {
+			t.Errorf("Event of call %.20q: %v", e.CallID, err)
+		}
+	}
+	if got := lease(t, st, EndpointA, time.Now(), time.Now().Add(time.Minute), 10); len(got) != len(evs) {
+		t.Errorf("leased %d of %d", len(got), len(evs))
 	}
 }
 
