@@ -46,7 +46,7 @@ func createTable(ctx context.Context, args []string) error {
 	if err := dynamo.CreateTable(ctx, dynamodb.NewFromConfig(awsCfg), *table); err != nil {
 		return err
 	}
-	fmt.Printf("table %s is ready (index %s, TTL on %s)\n", *table, store.DynamoIndexByTime, store.DynamoTTL)
+	fmt.Printf("table %s is ready (indexes %s and %s, a stream, TTL on %s)\n", *table, store.DynamoIndexByTime, store.DynamoIndexDue, store.DynamoTTL)
 	return nil
 }
 

@@ -8,11 +8,13 @@
 //
 // # Routes
 //
-// Both need Authorization: Bearer $CALLFN_API_TOKEN (shared/api).
+// Every route needs Authorization: Bearer $CALLFN_API_TOKEN (shared/api).
 //
 //	GET /records/{callId}   one call: Tencent's record merged with the table's
 //	                        summary, and the call's event timeline
 //	GET /records            records by filter (filter.go), one page at a time
+//	POST /replay            stored events delivered again to the forwarding
+//	                        endpoints (replay.go)
 //
 // # The record
 //
@@ -174,6 +176,7 @@ type Service struct {
 	timeout time.Duration
 	now     func() time.Time
 	token   string
+	fwd     *replayer // forwarding (replay.go); nil when it is off
 }
 
 // Table is what the records function uses of the table: it reads calls,
@@ -210,6 +213,10 @@ func NewService(cfg config.Config, st Table, opts Options) (*Service, error) {
 	if s.timeout <= 0 {
 		s.timeout = DefaultTencentTimeout
 	}
+	var err error
+	if s.fwd, err = newReplayer(cfg, st); err != nil {
+		return nil, err
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -228,14 +235,15 @@ func NewService(cfg config.Config, st Table, opts Options) (*Service, error) {
 	return s, nil
 }
 
-// Function is the records function: its two routes and its schedule (the
-// archive).
+// Function is the records function: its routes (replay.go's too) and its
+// schedule (the archive).
 func (s *Service) Function() platform.Function {
 	return platform.Function{
 		Name: "records",
 		Routes: []platform.Route{
 			{Pattern: RouteRecord, Handler: api.RequireBearer(s.token, s.getRecord)},
 			{Pattern: RouteRecords, Handler: api.RequireBearer(s.token, s.listRecords)},
+			{Pattern: RouteReplay, Handler: api.RequireBearer(s.token, s.replay)},
 		},
 		Schedule: s.scheduled,
 	}

@@ -10,3 +10,21 @@ const (
 	DynamoIndexPK     = "gsi1pk"    // S, "CALLS#YYYY-MM" (UTC month of SortTime)
 	DynamoIndexSK     = "gsi1sk"    // S, "%013d#callId" (SortTime ms, call id): ListKey
 )
+
+// The outbox's part of the layout (forwarding, store.Forwarding): delivery
+// rows sit in their event's partition under sort keys DynamoOutboxSK +
+// deliveryId + "#" + endpoint; the Pending ones carry the due index's keys,
+// and the table's stream (DynamoStreamView) starts the forward function
+// for those marked DynamoFresh.
+const (
+	DynamoOutboxSK   = "OUT#"      // sort key prefix of a delivery row
+	DynamoIndexDue   = "due"       // GSI listing Pending deliveries by endpoint and due time
+	DynamoDuePK      = "gsi2pk"    // S, "DUE#" + endpoint
+	DynamoDueSK      = "gsi2sk"    // S, NextAt in Unix ns, 20 digits
+	DynamoFresh      = "fresh"     // S, "1" on a row owed or replayed and not yet leased
+	DynamoStreamView = "NEW_IMAGE" // the stream's view type: the filter reads the new item
+)
+
+// DynamoDueProjected are the attributes the due index projects beyond the
+// keys: Lease skips expired rows by them.
+var DynamoDueProjected = []string{DynamoTTL}

@@ -20,9 +20,10 @@ var dynamoOps = []string{
 }
 
 // notForFunctions are calls the table code makes for callfn's own tools,
-// never from a function: creating the table (callfn create-table) and
-// listing every event (callfn events).
-var notForFunctions = []string{"CreateTable", "DescribeTable", "DescribeTimeToLive", "UpdateTimeToLive", "Scan"}
+// never from a function: creating the table, or giving an older one the
+// due index and stream (callfn create-table), and listing every event or
+// delivery (callfn events, callfn deliveries).
+var notForFunctions = []string{"CreateTable", "DescribeTable", "DescribeTimeToLive", "UpdateTimeToLive", "UpdateTable", "Scan"}
 
 // TestREADMEPolicyIsTheStores: the IAM policy the README gives an SCF
 // deployment's DynamoDB key allows exactly the DynamoDB calls the table
@@ -99,7 +100,8 @@ func TestREADMEPolicyIsTheStores(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("README's policy allows %v; the table code calls %v", got, want)
 	}
-	if !slices.Equal(st.Resource, []string{"arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE", "arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE/index/byTime"}) {
-		t.Errorf("README's policy is on %v, want the table and its byTime index", st.Resource)
+	if !slices.Equal(st.Resource, []string{"arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE", "arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE/index/byTime",
+		"arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE/index/due"}) {
+		t.Errorf("README's policy is on %v, want the table and its byTime and due indexes", st.Resource)
 	}
 }

@@ -200,6 +200,10 @@ func (t boltTx) Put(bucket, key string, val []byte) error {
 	return err
 }
 
+func (t boltTx) Delete(bucket, key string) error {
+	return t.tx.Bucket([]byte(bucket)).Delete([]byte(key))
+}
+
 func (t boltTx) Scan(bucket, prefix string, fn func(string, []byte) error) error {
 	c := t.tx.Bucket([]byte(bucket)).Cursor()
 	p := []byte(prefix)

@@ -9,6 +9,7 @@
 //	claim         CLAIM#<key>          CLAIM
 //	meta          META#<name>          META
 //	month         INDEX#byTime         CALLS#YYYY-MM      one per byTime partition that holds calls
+//	delivery      CALL#<callId>        OUT#<deliveryId>#<endpoint>   forwarding's outbox; Pending ones in the due index
 //
 // Ids longer than store.MaxKeyBytes appear in keys as their store.KeyID
 // (a digest; the item keeps the id), and an event's raw body longer than
@@ -25,7 +26,8 @@
 // (keys of long ids, compressed raw bodies, size errors), put.go
 // (PutEvent and the fold), read.go (GetCall, ListEvents, UserCalls),
 // list.go (ListCalls), claim.go (claims and meta), table.go (CreateTable
-// and the layout check).
+// and the layout check), outbox.go and table_outbox.go (forwarding's
+// outbox: store.Forwarding, the due index and the stream).
 package dynamo
 
 import (

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -377,10 +378,18 @@ func TestCreateDynamoTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := desc.Table
+	var indexes []string
+	for _, g := range d.GlobalSecondaryIndexes {
+		indexes = append(indexes, aws.ToString(g.IndexName))
+	}
+	slices.Sort(indexes)
 	if d.TableStatus != types.TableStatusActive || d.BillingModeSummary == nil ||
 		d.BillingModeSummary.BillingMode != types.BillingModePayPerRequest ||
-		len(d.GlobalSecondaryIndexes) != 1 || aws.ToString(d.GlobalSecondaryIndexes[0].IndexName) != store.DynamoIndexByTime {
+		!slices.Equal(indexes, []string{store.DynamoIndexByTime, store.DynamoIndexDue}) {
 		t.Errorf("table: %+v", d)
+	}
+	if s := d.StreamSpecification; s == nil || !aws.ToBool(s.StreamEnabled) || string(s.StreamViewType) != store.DynamoStreamView {
+		t.Errorf("stream: %+v", s)
 	}
 
 	// A table of the same name with another layout is refused.

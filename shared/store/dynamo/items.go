@@ -29,8 +29,9 @@ const (
 	attrVer   = "version"
 )
 
-// PutEvent's transaction: the event, the summary, and at most this many
-// user items (DynamoDB allows 100 actions); the rest go in a batch first.
+// PutEvent's transaction: the event, the summary, its deliveries (at most
+// config.MaxForwardURLs), and user items up to this many actions in all
+// (DynamoDB allows 100); the rest of the user items go in a batch first.
 // Retries (of a fold that met another, of a batch's unprocessed items) wait
 // as retryBackoff says.
 const (

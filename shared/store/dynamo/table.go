@@ -14,9 +14,10 @@ import (
 )
 
 // CreateTable creates table as callfn lays it out (on-demand capacity, the
-// key, the byTime index), waits until it is ACTIVE and turns on TTL on
-// store.DynamoTTL. An existing table is kept, checked for the same key and
-// index, and gets TTL turned on if it has none.
+// key, the byTime and due indexes, the stream), waits until it is ACTIVE and
+// turns on TTL on store.DynamoTTL. An existing table is kept, checked for
+// the same key and byTime index, gets the due index and the stream if it
+// has none (a table made before forwarding), and TTL turned on.
 func CreateTable(ctx context.Context, client *dynamodb.Client, table string) error {
 	s := types.ScalarAttributeTypeS
 	_, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{
@@ -27,6 +28,8 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, table string) err
 			{AttributeName: aws.String(store.DynamoSK), AttributeType: s},
 			{AttributeName: aws.String(store.DynamoIndexPK), AttributeType: s},
 			{AttributeName: aws.String(store.DynamoIndexSK), AttributeType: s},
+			{AttributeName: aws.String(store.DynamoDuePK), AttributeType: s},
+			{AttributeName: aws.String(store.DynamoDueSK), AttributeType: s},
 		},
 		KeySchema: []types.KeySchemaElement{
 			{AttributeName: aws.String(store.DynamoPK), KeyType: types.KeyTypeHash},
@@ -39,7 +42,8 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, table string) err
 				{AttributeName: aws.String(store.DynamoIndexSK), KeyType: types.KeyTypeRange},
 			},
 			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
-		}},
+		}, dueIndex()},
+		StreamSpecification: streamSpec(),
 	})
 	var inUse *types.ResourceInUseException
 	if err != nil && !errors.As(err, &inUse) {
@@ -56,6 +60,9 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, table string) err
 		return fmt.Errorf("store: describe table %s: %w", table, err)
 	}
 	if err := checkLayout(desc.Table); err != nil {
+		return fmt.Errorf("store: table %s: %w", table, err)
+	}
+	if err := upgradeOutbox(ctx, client, table, desc.Table); err != nil {
 		return fmt.Errorf("store: table %s: %w", table, err)
 	}
 	ttl, err := client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: &table})
