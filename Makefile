@@ -73,7 +73,7 @@ END { a = ("fn" in arch) ? arch["fn"] : arch["globals"]; if (a == "x86_64") prin
 endef
 sam_goarch = $(or $(shell awk -v id='$(1)' '$(SAM_ARCH_AWK)' $(TEMPLATE)),$(error $(TEMPLATE) gives $(1) no Architectures (x86_64 or arm64)))
 
-build-WebhookFunction build-StartCallFunction build-RecordsFunction:
+build-WebhookFunction build-StartCallFunction build-RecordsFunction build-ForwardFunction:
 	fn=$$(echo $@ | sed -e 's/^build-//' -e 's/Function$$//' | tr A-Z a-z); \
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(call sam_goarch,$(@:build-%=%)) $(GO) build -tags lambda,lambda.norpc -trimpath \
 	  -ldflags='$(LDFLAGS)' -o $(ARTIFACTS_DIR)/bootstrap ./functions/$$fn

@@ -53,8 +53,8 @@ func createTable(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("table %s is ready (indexes %s and %s, TTL on %s); %d earlier calls added to the history's indexes\n",
-		*table, store.DynamoIndexByTime, store.DynamoIndexByUser, store.DynamoTTL, n)
+	fmt.Printf("table %s is ready (indexes %s, %s and %s, a stream, TTL on %s); %d earlier calls added to the history's indexes\n",
+		*table, store.DynamoIndexByTime, store.DynamoIndexByUser, store.DynamoIndexDue, store.DynamoTTL, n)
 	return nil
 }
 

@@ -63,7 +63,7 @@ func openForRead(ctx context.Context, cfg config.Config) (store.Store, error) {
 // instead of, `callfn serve`: an embedded table held by a running server is
 // reported as bolt.ErrLocked at once rather than waited on.
 func openTable(ctx context.Context, cfg config.Config) (store.Store, error) {
-	opts := store.Options{Retention: cfg.Retention()}
+	opts := store.Options{Retention: cfg.Retention(), ForwardTo: cfg.ForwardURLs}
 	if path, ok := strings.CutPrefix(cfg.Store, "bolt:"); ok && path != "" {
 		return bolt.OpenWait(path, opts, 300*time.Millisecond)
 	}

@@ -62,7 +62,7 @@ func init() {
 				"stderr and a summary on stdout. Needs CALLFN_TENCENT_SDKAPPID and\n" +
 				"CALLFN_TENCENT_SECRET_KEY (`callfn serve` prints its sandbox's), and the table to\n" +
 				"itself. Tencent keeps records 7 days: --since cannot go further back.", archive},
-		{"create-table", "[--table NAME]", "create the DynamoDB table, its indexes and TTL",
+		{"create-table", "[--table NAME]", "create the DynamoDB table, its indexes, stream and TTL",
 			"Creates the table on the DynamoDB the AWS SDK is pointed at (AWS_ENDPOINT_URL_DYNAMODB\n" +
 				"for a local one), named by --table or CALLFN_STORE=dynamodb:NAME. A table made before\n" +
 				"the call history gets the indexes it lacks, and its earlier calls are added to them.", createTable},
@@ -75,6 +75,10 @@ func init() {
 			"Writes the files, flat and executable, into the zip OUT.", zipCmd},
 		{"tencent", "set-callback --url URL | get-callback | delete-callback", "configure Tencent's callback URL and commands over its REST API",
 			tencentUsage, tencentCmd},
+		{"deliveries", "[--call ID] [--failed] [--json]", "list forwarding's deliveries: where each stands, its last and next attempt",
+			deliveriesHelp, deliveries},
+		{"replay", "--call ID | --since 1h [--url URL]", "deliver stored events again to the forwarding endpoints, same webhook-ids",
+			replayHelp, replay},
 	}
 }
 

@@ -51,7 +51,7 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := open.Open(ctx, cfg.Store, store.Options{Retention: cfg.Retention()})
+	st, err := open.Open(ctx, cfg.Store, store.Options{Retention: cfg.Retention(), ForwardTo: cfg.ForwardURLs})
 	if err != nil {
 		return err
 	}
@@ -63,6 +63,11 @@ func serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	st, stopForwarding, err := startForwarding(ctx, cfg, st) // forward.go
+	if err != nil {
+		return err
+	}
+	defer stopForwarding() // before st.Close: attempts in flight end, leases go back
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -108,6 +113,7 @@ func serve(ctx context.Context, args []string) error {
 	local.Routes = append(local.Routes, platform.Route{
 		Pattern: "POST " + scheduleRoute, Handler: loopbackOnly(scheduleHandler(fns)),
 	})
+	local.Routes = append(local.Routes, forwardRoutes(cfg, st)...) // forward.go
 	h := platform.Handler(append(fns, local)...)
 	fmt.Fprintf(os.Stderr, "callfn: serving on %s (store %s)\n", base, cfg.Store)
 

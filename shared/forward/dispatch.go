@@ -206,6 +206,25 @@ func (s *Stats) add(o Stats) {
 // configured are left alone until it is configured again. The error joins
 // the Outbox's errors and ctx's.
 func (d *Dispatcher) Drain(ctx context.Context, now time.Time) (Stats, error) {
+	return d.drain(ctx, nil, now, d.endpoints)
+}
+
+// DrainEndpoints is Drain for those of endpoints that are configured (the
+// others are left alone): a trigger that names the endpoints it is about
+// (a stream's records) drains those and waits on no other.
+func (d *Dispatcher) DrainEndpoints(ctx context.Context, now time.Time, endpoints []string) (Stats, error) {
+	var eps []string
+	for _, ep := range endpoints {
+		if slices.Contains(d.endpoints, ep) && !slices.Contains(eps, ep) {
+			eps = append(eps, ep)
+		}
+	}
+	return d.drain(ctx, nil, now, eps)
+}
+
+// drain drains eps; once stop is closed it leases nothing more, and
+// returns when the attempts in flight have ended (ctx bounds them).
+func (d *Dispatcher) drain(ctx context.Context, stop <-chan struct{}, now time.Time, eps []string) (Stats, error) {
 	if !d.Enabled() {
 		return Stats{}, nil
 	}
@@ -217,9 +236,9 @@ func (d *Dispatcher) Drain(ctx context.Context, now time.Time) (Stats, error) {
 		total Stats
 		errs  []error
 	)
-	for _, ep := range d.endpoints {
+	for _, ep := range eps {
 		wg.Go(func() {
-			st, err := d.drainEndpoint(ctx, ep, now, at)
+			st, err := d.drainEndpoint(ctx, stop, ep, now, at)
 			mu.Lock()
 			defer mu.Unlock()
 			total.add(st)
@@ -235,14 +254,14 @@ func (d *Dispatcher) Drain(ctx context.Context, now time.Time) (Stats, error) {
 	return total, errors.Join(errs...)
 }
 
-func (d *Dispatcher) drainEndpoint(ctx context.Context, ep string, now time.Time, at func() time.Time) (Stats, error) {
+func (d *Dispatcher) drainEndpoint(ctx context.Context, stop <-chan struct{}, ep string, now time.Time, at func() time.Time) (Stats, error) {
 	var (
 		mu    sync.Mutex
 		st    Stats
 		errs  []error
 		taken = map[string]bool{}
 	)
-	for ctx.Err() == nil {
+	for ctx.Err() == nil && !closed(stop) {
 		batch, err := d.outbox.Lease(ctx, ep, now, now.Add(d.opts.Lease), d.opts.Batch)
 		if err != nil {
 			return st, fmt.Errorf("forward: lease deliveries to %s: %w", origin(ep), err)
@@ -349,6 +368,16 @@ func (d *Dispatcher) record(ctx context.Context, dl Delivery) error {
 		return fmt.Errorf("forward: record %s to %s: %w", dl.ID(), origin(dl.Endpoint), err)
 	}
 	return nil
+}
+
+// closed reports whether stop (nil: never) is closed.
+func closed(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
 }
 
 // origin names an endpoint by scheme and host, for logs and errors.

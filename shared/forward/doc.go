@@ -54,21 +54,21 @@
 // table; Dispatcher owes events (Owe), delivers what is due (Drain) and
 // owes them again on demand (Replay).
 //
-// # Driving it (pending integration)
+// # Driving it
 //
-// This package is the store-independent core. What does not exist yet,
-// and is planned as follows once the table's backends are split:
-//
-//   - the Outbox and Events implementations in the table backends
-//     (store/local for memory and bbolt, store/dynamo), with Owed's rows
-//     written in PutEvent's own atomic write;
-//   - on AWS, a function triggered by the table's DynamoDB stream (event
-//     source mapping with bisect-on-error, a bounded retry age and an
-//     on-failure destination) for first attempts, and a schedule for the
-//     retries that drains what is due;
-//   - on SCF, a timer trigger that calls Drain;
-//   - under make run (callfn serve), a loop in process that drains after
-//     each stored event and on a short ticker;
-//   - callfn deliveries / callfn replay, POST /replay, and each event's
-//     delivery state in GET /records/{callId}.
+//   - The table (store.Forwarding, in store/local for memory and bbolt and
+//     in store/dynamo) implements Outbox and Events; PutEvent writes
+//     Owed's rows in the event's own atomic write whenever the store is
+//     opened with endpoints (store.Options.ForwardTo), so every stored
+//     event is owed, whoever stored it.
+//   - Under make run (callfn serve), a Loop drains in process: woken after
+//     each stored event, ticking for the retries.
+//   - On AWS, functions/forward (shared/forwarder) is fired by the
+//     table's DynamoDB stream, filtered to rows just owed or replayed,
+//     and drains the endpoints they name (DrainEndpoints); an EventBridge
+//     schedule every minute drains every endpoint for the retries. On
+//     SCF, a timer every minute does both.
+//   - callfn deliveries lists the rows; POST /replay and callfn replay owe
+//     events again (Replay); GET /records/{callId} shows each event's
+//     deliveries.
 package forward

@@ -13,8 +13,9 @@ import (
 	"github.com/callfn/callfn/shared/forward"
 )
 
-// memOutbox is the Outbox contract held in memory, for these tests only;
-// the table backends implement it for real.
+// memOutbox is the Outbox contract held in memory, for these tests only,
+// with hooks for failures; the table backends implement it for real, and
+// testkit/storetest's Outbox cases hold each of them to the contract.
 type memOutbox struct {
 	mu        sync.Mutex
 	rows      map[string]forward.Delivery

@@ -58,7 +58,7 @@ func Owed(ev *call.Event, endpoints []string, now time.Time) []Delivery {
 
 // Outbox is the durable side of forwarding: what the table must keep so
 // that no owed delivery is lost to a restart or a crash. Every table
-// backend implements it (the store split will add them); a row is keyed
+// backend implements it (store.Forwarding); a row is keyed
 // by (DeliveryID, Endpoint).
 type Outbox interface {
 	// Owe records deliveries newly owed, durably, before it returns. A

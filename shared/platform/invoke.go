@@ -2,7 +2,8 @@ package platform
 
 // What the Lambda and SCF adapters share: an API gateway's HTTP event in, the
 // function's http.Handler run in memory, the response out; and a schedule's
-// tick run without letting a panic take the process down.
+// tick, or a batch of the table's changes, run without letting a panic take
+// the process down.
 
 import (
 	"bytes"
@@ -26,6 +27,8 @@ var (
 	ErrUnknownEvent = errors.New("platform: unrecognised event")
 	// ErrNoSchedule: a schedule fired a function that has no Schedule.
 	ErrNoSchedule = errors.New("platform: function has no schedule")
+	// ErrNoChanges: a change stream fired a function that has no Changes.
+	ErrNoChanges = errors.New("platform: function takes no table changes")
 )
 
 // HTTPEvent is an API gateway's HTTP trigger event reduced to what every
@@ -220,4 +223,20 @@ func RunSchedule(ctx context.Context, fn Function, t Tick) (out any, err error) 
 		}
 	}()
 	return fn.Schedule(ctx, t)
+}
+
+// RunChanges runs fn's Changes for batch. A function without one, or a
+// handler that panics, is an error, never a crash.
+func RunChanges(ctx context.Context, fn Function, batch []Change) (err error) {
+	if fn.Changes == nil {
+		return fmt.Errorf("%w: %s was fired by a change stream", ErrNoChanges, fn.Name)
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			slog.ErrorContext(ctx, "change handler panicked", "function", fn.Name,
+				"requestId", RequestID(ctx), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			err = fmt.Errorf("%s: change handler panicked: %v", fn.Name, v)
+		}
+	}()
+	return fn.Changes(ctx, batch)
 }

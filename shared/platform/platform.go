@@ -1,9 +1,11 @@
 // Package platform is the seam between a callfn function and where it runs.
-// A function is an http.Handler plus, optionally, a schedule handler; the
-// adapters turn each platform's trigger events into those calls:
+// A function is an http.Handler plus, optionally, a schedule handler and a
+// handler of the table's changes; the adapters turn each platform's
+// trigger events into those calls:
 //
 //   - shared/platform/awslambda: API Gateway HTTP API (payload 2.0) and REST
-//     API (1.0) events, and EventBridge schedules, under the Lambda runtime;
+//     API (1.0) events, EventBridge schedules and DynamoDB stream records,
+//     under the Lambda runtime;
 //   - shared/platform/scf: Tencent SCF API gateway and timer events, under
 //     scf-go-lib's net/rpc runtime;
 //   - Serve in this package: plain HTTP, for local runs.
@@ -27,6 +29,10 @@ type Function struct {
 	Routes []Route
 	// Schedule handles a scheduled trigger; nil when the function has none.
 	Schedule func(ctx context.Context, t Tick) (any, error)
+	// Changes handles a batch of the table's change records (on AWS, its
+	// DynamoDB stream); nil when the function has none. An error fails the
+	// whole batch, which the platform retries.
+	Changes func(ctx context.Context, batch []Change) error
 
 	// unavailable answers every request, GET /healthz included, when the
 	// function cannot serve (see Unavailable).
@@ -53,8 +59,21 @@ func Unavailable(name string, err error) Function {
 		Schedule: func(context.Context, Tick) (any, error) {
 			return nil, err
 		},
+		Changes: func(context.Context, []Change) error {
+			return err
+		},
 		unavailable: h,
 	}
+}
+
+// Change is one record of the table's change stream, whichever platform
+// delivered it.
+type Change struct {
+	ID string // the record's id (for logs)
+	Op string // "INSERT", "MODIFY" or "REMOVE"
+	// Keys are the item's key attributes; New its string, number and
+	// boolean attributes after the change (nil for REMOVE), as text.
+	Keys, New map[string]string
 }
 
 // Tick is one firing of a schedule, whichever platform fired it.

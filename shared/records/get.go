@@ -61,7 +61,7 @@ func (s *Service) getRecord(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	api.JSON(w, http.StatusOK, rec)
+	api.JSON(w, http.StatusOK, s.withDeliveries(r.Context(), rec))
 }
 
 // fail answers err: 404 for an unknown call, Tencent's failure as

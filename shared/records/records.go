@@ -21,6 +21,8 @@
 //	GET /me/calls               the same for the user whose UserSig it is:
 //	                            Authorization: UserSig <sig>, X-User-Id: <id>
 //	GET /stats                  calls per day in a time zone (stats.go)
+//	POST /replay                stored events delivered again to the
+//	                            forwarding endpoints (replay.go)
 //
 // # The record
 //
@@ -190,6 +192,7 @@ type Service struct {
 	timeout time.Duration
 	now     func() time.Time
 	token   string
+	fwd     *replayer // forwarding (replay.go); nil when it is off
 }
 
 // Table is what the records function uses of the table: it reads calls,
@@ -226,6 +229,10 @@ func NewService(cfg config.Config, st Table, opts Options) (*Service, error) {
 	if s.timeout <= 0 {
 		s.timeout = DefaultTencentTimeout
 	}
+	var err error
+	if s.fwd, err = newReplayer(cfg, st); err != nil {
+		return nil, err
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -244,8 +251,8 @@ func NewService(cfg config.Config, st Table, opts Options) (*Service, error) {
 	return s, nil
 }
 
-// Function is the records function: its routes and its schedule (the
-// archive).
+// Function is the records function: its routes (replay.go's too) and its
+// schedule (the archive).
 func (s *Service) Function() platform.Function {
 	return platform.Function{
 		Name: "records",
@@ -255,6 +262,7 @@ func (s *Service) Function() platform.Function {
 			{Pattern: RouteUserCalls, Handler: api.RequireBearer(s.token, s.userCalls)},
 			{Pattern: RouteMyCalls, Handler: s.myCalls}, // the user's own UserSig
 			{Pattern: RouteStats, Handler: api.RequireBearer(s.token, s.stats)},
+			{Pattern: RouteReplay, Handler: api.RequireBearer(s.token, s.replay)},
 		},
 		Schedule: s.scheduled,
 	}

@@ -2,7 +2,7 @@
 // event, each call's summary folded from its events, a per-user index of
 // calls, schedule claims and small bits of state (cursors). It holds no
 // backend. Store is the whole table; each function depends only on the
-// role it plays (EventWriter, CallReader, Claimer, MetaStore).
+// role it plays (EventWriter, CallReader, Claimer, MetaStore, Forwarding).
 //
 // The backends, each in its own package, pass one behavioural suite
 // (testkit/storetest):
@@ -40,6 +40,7 @@ type Store interface {
 	CallReader
 	Claimer
 	MetaStore
+	Forwarding
 	io.Closer
 }
 
@@ -177,6 +178,11 @@ type Options struct {
 	// ScanLimit bounds the index entries one ListCalls page examines; 0
 	// means MaxScan (tests set less, to see short pages).
 	ScanLimit int
+	// ForwardTo are the endpoints (canonical, config.Config.ForwardURLs)
+	// every newly stored event is owed to: PutEvent writes the event's
+	// deliveries in the event's own atomic write (Forwarding). None: no
+	// delivery is owed.
+	ForwardTo []string
 }
 
 // ScanBudget is o.ScanLimit, or MaxScan when o has none.

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/callfn/callfn/shared/config"
+	"github.com/callfn/callfn/shared/forwarder"
 	"github.com/callfn/callfn/shared/platform"
 	"github.com/callfn/callfn/shared/records"
 	"github.com/callfn/callfn/shared/startcall"
@@ -66,6 +67,10 @@ type deployable struct {
 	// Expect says what each sample does when delivered twice through an
 	// adapter; a sample left out is answered 200 and stores one event.
 	Expect map[string]expect
+	// TableActions, when set, are the only DynamoDB actions the function
+	// is granted on the table (and its indexes), by a policy statement of
+	// its own instead of DynamoDBCrudPolicy: least privilege.
+	TableActions []string
 }
 
 // expect is what delivering a sample twice through an adapter does.
@@ -89,10 +94,13 @@ func (d deployable) expect(name string) expect {
 // sandbox has started.
 const sampleCallID = "35fd577d-1d10-4201-a40d-6d7316560986"
 
-// envCommon are read by every function: the table, and the Tencent app and
+// envCommon are read by every function: the table, the Tencent app and
 // region config.Load checks at start-up (the webhook asks Tencent nothing,
-// but reads the app and is refused a bad region like the others).
-var envCommon = []string{"CALLFN_STORE", "CALLFN_RETENTION_DAYS", "CALLFN_TENCENT_SDKAPPID", "CALLFN_TENCENT_REGION"}
+// but reads the app and is refused a bad region like the others), and the
+// forwarding endpoints and secret (every stored event is owed to them in
+// its own write; the forward function delivers them).
+var envCommon = []string{"CALLFN_STORE", "CALLFN_RETENTION_DAYS", "CALLFN_TENCENT_SDKAPPID", "CALLFN_TENCENT_REGION",
+	"CALLFN_FORWARD_URL", "CALLFN_FORWARD_SECRET"}
 
 func deployables(t testing.TB) []deployable {
 	t.Helper()
@@ -110,6 +118,15 @@ func deployables(t testing.TB) []deployable {
 	}
 	buildRecords := func(cfg config.Config, st store.Store) (platform.Function, error) {
 		return records.New(cfg, st, records.Options{})
+	}
+	buildForward := func(cfg config.Config, st store.Store) (platform.Function, error) {
+		return forwarder.New(cfg, st, forwarder.Options{})
+	}
+	// The forwarding of the records and forward samples: an endpoint
+	// nobody listens on (their table owes nothing to it).
+	forwarding := func(c config.Config) config.Config {
+		c.ForwardURLs, c.ForwardSecret = []string{"https://receiver.example/callfn"}, sampleForwardSecret
+		return c
 	}
 	// The Tencent app of the startcall and records samples: the sandbox's
 	// own key and administrator (not secrets), the samples' SDKAppID.
@@ -159,15 +176,17 @@ func deployables(t testing.TB) []deployable {
 		SAMID:        "RecordsFunction",
 		SCFFile:      "deploy/scf/records/serverless.yml",
 		Build:        buildRecords,
-		SampleConfig: tencentApp,
+		SampleConfig: forwarding(tencentApp),
 		Env: append(slices.Clone(envCommon), "CALLFN_API_TOKEN", "CALLFN_TENCENT_SECRET_KEY", "CALLFN_TENCENT_ADMIN",
 			"CALLFN_TENCENT_ENDPOINT", "CALLFN_TENCENT_API_VERSION"),
 		ScheduleState: "ENABLED",
 		NeedsTencent:  true,
 		Sandbox:       true,
 		Seed:          seedRecords,
-		Samples:       []string{"get-record", "list-records", "list-tencent-records", "list-user-calls", "my-calls", "stats", "schedule-archive"},
+		Samples:       []string{"get-record", "list-records", "list-tencent-records", "list-user-calls", "my-calls", "stats", "replay", "schedule-archive"},
 		Expect: map[string]expect{
+			// The table holds no event of Tencent's documented CallId.
+			"replay": {Status: 404, Check: checkErrorReply},
 			// Neither Tencent nor the table knows Tencent's documented CallId.
 			"get-record": {Status: 404, Check: checkErrorReply},
 			// Queries store nothing; result=normal_end picks one of the two.
@@ -182,6 +201,21 @@ func deployables(t testing.TB) []deployable {
 			// The archive stores both of Tencent's records, then nothing new.
 			"schedule-archive": {Stored: [2]int{2, 2}, Check: checkArchived},
 		},
+	}, {
+		SAMID:         "ForwardFunction",
+		SCFFile:       "deploy/scf/forward/serverless.yml",
+		Build:         buildForward,
+		SampleConfig:  forwarding(config.Config{}),
+		Env:           slices.Clone(envCommon),
+		ScheduleState: "ENABLED",
+		Samples:       []string{"schedule-drain"},
+		Expect: map[string]expect{
+			// An empty table owes nothing: a drain that attempts nothing.
+			"schedule-drain": {Check: checkDrained},
+		},
+		// The outbox: read events and summaries, lease by the due index,
+		// record outcomes.
+		TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
 	}}
 	for i := range ds {
 		fn, err := ds[i].Build(ds[i].SampleConfig, local.NewMemory(store.Options{}))
@@ -204,6 +238,7 @@ var secretVars = []string{
 	"CALLFN_TENCENT_SECRET_KEY", "CALLFN_TENCENT_CALLBACK_TOKEN", "CALLFN_API_TOKEN",
 	"TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY",
 	"CALLFN_YUNXIN_APPKEY", "CALLFN_YUNXIN_APPSECRET",
+	"CALLFN_FORWARD_SECRET", "CALLFN_FORWARD_URL", // a URL may carry a token
 }
 
 // scfSDKVars are the AWS SDK's own variables an SCF function may carry,
@@ -353,9 +388,13 @@ func checkSAMFunction(tmpl *deploy.Template, makefile string, d deployable) []st
 			granted = true
 		}
 	}
-	if table != "" && !granted {
+	switch {
+	case d.TableActions != nil:
+		p = append(p, checkLeastPrivilege(tmpl, fn, d, table)...)
+	case table != "" && !granted:
 		bad("no DynamoDBCrudPolicy on !Ref %s", table)
 	}
+	p = append(p, checkStreamTrigger(tmpl, fn, d, table)...)
 
 	// Routes: exactly those the code serves, as HttpApi events on the one API.
 	served, err := deploy.RoutesOf(d.Fn)
@@ -563,7 +602,7 @@ func checkTable(tmpl *deploy.Template, id string) []string {
 		typ, _ := m["AttributeType"].(string)
 		attrs[name] = typ
 	}
-	keys := []string{store.DynamoPK, store.DynamoSK}
+	keys := []string{store.DynamoPK, store.DynamoSK, store.DynamoDuePK, store.DynamoDueSK}
 	for _, ix := range store.DynamoIndexes {
 		keys = append(keys, ix.PK, ix.SK)
 	}
@@ -595,6 +634,7 @@ func checkTable(tmpl *deploy.Template, id string) []string {
 			bad("index %s must project ALL", ix.Name)
 		}
 	}
+	p = append(p, checkOutboxLayout(id, props)...)
 	ttl := asMap(props["TimeToLiveSpecification"])
 	if ttl["AttributeName"] != store.DynamoTTL || ttl["Enabled"] != true {
 		bad("TimeToLiveSpecification %v, want %s enabled", ttl, store.DynamoTTL)
@@ -1033,7 +1073,7 @@ func checkSample(t *testing.T, mux *http.ServeMux, s sample, now time.Time) []st
 			bad("Authorization %q, X-User-Id %q: want a UserSig and the user it is for", header.Get("Authorization"), header.Get("X-User-Id"))
 		}
 	case strings.HasPrefix(s.path, "/calls") || strings.HasPrefix(s.path, "/records") ||
-		strings.HasPrefix(s.path, "/users/") || s.path == "/stats":
+		strings.HasPrefix(s.path, "/users/") || s.path == "/stats" || s.path == "/replay":
 		if got, want := header.Get("Authorization"), "Bearer "+deploy.SampleAPIToken; got != want {
 			bad("Authorization %q, want %q", got, want)
 		}
@@ -1341,7 +1381,7 @@ func TestTemplateChecksCatchMistakes(t *testing.T) {
 			"RecordsFunction: declares a schedule: false; the code handles one: true"},
 		{"Input not the envelope", `'{"schedule": "archive", "time"`, `'{"schedule": "archive", "at"`, "unknown field \"at\""},
 		{"Input without a name", `'{"schedule": "archive", `, `'{`, "the envelope names no schedule"},
-		{"time not the scheduled time", `"time": "<aws.scheduler.scheduled-time>"}'`, `"time": "2025-01-01T00:00:00Z"}'`,
+		{"time not the scheduled time", `"archive", "time": "<aws.scheduler.scheduled-time>"}'`, `"archive", "time": "2025-01-01T00:00:00Z"}'`,
 			`Input time "2025-01-01T00:00:00Z", want "<aws.scheduler.scheduled-time>"`},
 		{"no Input", "            Input: '{\"schedule\": \"archive\", \"time\": \"<aws.scheduler.scheduled-time>\"}'\n", "",
 			"schedule Archive has no Input"},
@@ -1387,7 +1427,7 @@ func TestTemplateChecksCatchMistakes(t *testing.T) {
 		wantProblem(t, checkTemplate(text, makefile, ds), "StartCallFunction: does not set CALLFN_TENCENT_API_VERSION")
 	})
 	t.Run("Makefile without the records target", func(t *testing.T) {
-		mk := mutate(t, makefile, " build-RecordsFunction:", ":")
+		mk := mutate(t, makefile, " build-RecordsFunction ", " ")
 		wantProblem(t, checkTemplate(text, mk, deployables(t)), "no build-RecordsFunction target")
 	})
 }
@@ -1452,7 +1492,11 @@ func TestSCFChecksCatchMistakes(t *testing.T) {
 			{"not integrated", "                isIntegratedResponse: true # the function answers with status, headers and body\n",
 				"                isIntegratedResponse: false\n", "endpoint GET /records/{callId} needs function.isIntegratedResponse: true"},
 			{"argument too long", "          enable: true\n", "          enable: true\n          argument: '\"" + strings.Repeat("x", 4096) + "\"'\n", "SCF takes 4 KB"},
+			{"replay not declared", "            - path: /replay\n", "            - path: /replays\n", "serves POST /replay but declares no apigw endpoint"},
 		},
+	}
+	for _, c := range forwardSCFCases {
+		cases["ForwardFunction"] = append(cases["ForwardFunction"], scfCase(c))
 	}
 	for _, d := range deployables(t) {
 		text := readFile(t, filepath.Join(r, d.SCFFile))

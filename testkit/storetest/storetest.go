@@ -3,7 +3,8 @@
 // tests call Run with a way to open a fresh, empty table, and each case
 // checks that table against the same expectations (exactly-once under
 // redelivery and concurrency, the fold in any arrival order, reads,
-// listings and their pages, claims, meta, retention, round trips, Close).
+// listings and their pages, claims, meta, retention, round trips, Close;
+// and forwarding's outbox, outbox.go).
 //
 // The fixtures it builds its cases from (Event, Put, Fold, SameSummary,
 // CallIDs, T0) are exported for a backend's own, backend-specific tests.
@@ -34,7 +35,7 @@ type Opener func(t *testing.T, opts store.Options) store.Store
 // Run runs every case of the suite against the tables open makes, each in
 // a parallel subtest with a table of its own.
 func Run(t *testing.T, open Opener) {
-	for _, c := range append(suite, historySuite...) {
+	for _, c := range append(append(suite, historySuite...), outboxSuite...) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			c.run(t, open)

@@ -9,7 +9,9 @@
 //   - EventBridge Scheduler, which sends its target Input verbatim: callfn's
 //     Input is the envelope {"schedule":NAME,"time":"<aws.scheduler.scheduled-time>","payload":ANY};
 //   - classic EventBridge rules (events.CloudWatchEvent, detail-type
-//     "Scheduled Event").
+//     "Scheduled Event");
+//   - DynamoDB stream records through an event source mapping
+//     (events.DynamoDBEvent), run as the function's Changes (stream.go).
 //
 // HTTP events run through the function's http.Handler in memory; schedules
 // run its Schedule with a platform.Tick.
@@ -43,8 +45,10 @@ func Handler(fn platform.Function) func(ctx context.Context, event json.RawMessa
 			return runSchedulerInput(ctx, fn, event, invocationID)
 		case shapeScheduledEvent:
 			return runScheduledEvent(ctx, fn, event, invocationID)
+		case shapeDynamoDBStream:
+			return nil, runDynamoDBEvent(ctx, fn, event, invocationID)
 		}
-		return nil, fmt.Errorf("%w: %s: not an API Gateway request, an EventBridge Scheduler input or a Scheduled Event: %.120q",
+		return nil, fmt.Errorf("%w: %s: not an API Gateway request, an EventBridge Scheduler input, a Scheduled Event or DynamoDB stream records: %.120q",
 			platform.ErrUnknownEvent, fn.Name, event)
 	}
 }
@@ -57,6 +61,7 @@ const (
 	shapeHTTPv1
 	shapeSchedulerInput
 	shapeScheduledEvent
+	shapeDynamoDBStream
 )
 
 // shape tells the events apart by the fields only each one has.
@@ -71,6 +76,9 @@ func shape(event json.RawMessage) eventShape {
 		} `json:"requestContext"`
 		Schedule   json.RawMessage `json:"schedule"`
 		DetailType string          `json:"detail-type"`
+		Records    []struct {
+			EventSource string `json:"eventSource"`
+		} `json:"Records"`
 	}
 	if err := json.Unmarshal(event, &p); err != nil {
 		return shapeUnknown
@@ -84,6 +92,8 @@ func shape(event json.RawMessage) eventShape {
 		return shapeSchedulerInput
 	case p.DetailType == "Scheduled Event":
 		return shapeScheduledEvent
+	case len(p.Records) > 0 && p.Records[0].EventSource == "aws:dynamodb":
+		return shapeDynamoDBStream
 	}
 	return shapeUnknown
 }

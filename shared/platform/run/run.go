@@ -55,7 +55,7 @@ func Setup(ctx context.Context, getenv func(string) string, build Build) (platfo
 	if err != nil {
 		return platform.Function{}, cfg, err
 	}
-	st, err := open.Open(ctx, cfg.Store, store.Options{Retention: cfg.Retention()})
+	st, err := open.Open(ctx, cfg.Store, store.Options{Retention: cfg.Retention(), ForwardTo: cfg.ForwardURLs})
 	if err != nil {
 		return platform.Function{}, cfg, err
 	}

@@ -205,6 +205,10 @@ func (t boltTx) Put(bucket, key string, val []byte) error {
 	return err
 }
 
+func (t boltTx) Delete(bucket, key string) error {
+	return t.tx.Bucket([]byte(bucket)).Delete([]byte(key))
+}
+
 func (t boltTx) Scan(bucket, prefix string, fn func(string, []byte) error) error {
 	c := t.tx.Bucket([]byte(bucket)).Cursor()
 	p := []byte(prefix)
@@ -214,10 +218,6 @@ func (t boltTx) Scan(bucket, prefix string, fn func(string, []byte) error) error
 		}
 	}
 	return nil
-}
-
-func (t boltTx) Delete(bucket, key string) error {
-	return t.tx.Bucket([]byte(bucket)).Delete([]byte(key))
 }
 
 func (t boltTx) Seek(bucket, prefix, from string, desc bool, fn func(string, []byte) error) error {

@@ -385,7 +385,7 @@ func TestCreateDynamoTable(t *testing.T) {
 	slices.Sort(indexes)
 	if d.TableStatus != types.TableStatusActive || d.BillingModeSummary == nil ||
 		d.BillingModeSummary.BillingMode != types.BillingModePayPerRequest ||
-		!slices.Equal(indexes, []string{store.DynamoIndexByTime, store.DynamoIndexByUser}) {
+		!slices.Equal(indexes, []string{store.DynamoIndexByTime, store.DynamoIndexByUser, store.DynamoIndexDue}) {
 		t.Errorf("table: %+v, indexes %v", d, indexes)
 	}
 
@@ -424,6 +424,9 @@ func TestCreateDynamoTable(t *testing.T) {
 	storetest.Put(t, oldSt, storetest.Event("c1", "start", t0, call.Facts{Caller: "alice", Callees: []string{"bob"}, StartTime: t0}))
 	if page, err := oldSt.ListCalls(ctx, store.CallQuery{User: "bob"}); err != nil || len(page.Calls) != 1 {
 		t.Errorf("byUser on the old table: %v %v", page, err)
+	}
+	if s := d.StreamSpecification; s == nil || !aws.ToBool(s.StreamEnabled) || string(s.StreamViewType) != store.DynamoStreamView {
+		t.Errorf("stream: %+v", s)
 	}
 
 	// A table of the same name with another layout is refused.

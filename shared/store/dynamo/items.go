@@ -30,9 +30,10 @@ const (
 	attrVer   = "version"
 )
 
-// PutEvent's transaction: the event, the summary, the rollups and at most
-// this many actions in all (DynamoDB allows 100); the user items beyond go
-// in a batch first.
+// PutEvent's transaction: the event, the summary, its deliveries (at most
+// config.MaxForwardURLs), the rollups, and user items up to this many
+// actions in all (DynamoDB allows 100); the rest of the user items go in a
+// batch first.
 // Retries (of a fold that met another, of a batch's unprocessed items) wait
 // as retryBackoff says.
 const (
@@ -83,8 +84,8 @@ type dynUser struct {
 	dynKey
 	CallID    string `json:"callId"`
 	ExpiresAt int64  `json:"expiresAt,omitempty"`
-	GSI2PK    string `json:"gsi2pk,omitempty"`   // USER#<user>; "" once the user no longer takes part
-	GSI2SK    string `json:"gsi2sk,omitempty"`   // the call's ListKey
+	GSI3PK    string `json:"gsi3pk,omitempty"`   // USER#<user>; "" once the user no longer takes part
+	GSI3SK    string `json:"gsi3sk,omitempty"`   // the call's ListKey
 	Provider  string `json:"provider,omitempty"` // the call's carrier
 	Status    string `json:"status,omitempty"`
 	Result    string `json:"result,omitempty"`
@@ -97,7 +98,7 @@ type dynUser struct {
 func userItem(user, callID string, s *call.Summary, expiresAt int64) dynUser {
 	u := dynUser{dynKey: dynKey{userPK(user), userSK(callID)}, CallID: callID, ExpiresAt: expiresAt}
 	if s != nil && slices.Contains(s.Users(), user) {
-		u.GSI2PK, u.GSI2SK = userPK(user), store.ListKey(s)
+		u.GSI3PK, u.GSI3SK = userPK(user), store.ListKey(s)
 		u.Provider, u.Status, u.Result, u.CallType = s.Carrier(), s.Status, s.Result, s.CallType
 		u.Callee = user != s.Caller && slices.Contains(s.Callees, user)
 	}

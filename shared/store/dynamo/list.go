@@ -290,7 +290,7 @@ func (p *pager) user(ctx context.Context) error {
 			if p.d.opts.Expired(u.ExpiresAt) {
 				return false, nil
 			}
-			p.userIDs, p.userKeys = append(p.userIDs, u.CallID), append(p.userKeys, u.GSI2SK)
+			p.userIDs, p.userKeys = append(p.userIDs, u.CallID), append(p.userKeys, u.GSI3SK)
 			return len(p.userIDs) == p.limit, nil
 		})
 	switch {

@@ -43,6 +43,14 @@ func (d *tableStore) PutEvent(ctx context.Context, ev *call.Event) (bool, error)
 		ExpressionAttributeNames:  names(store.DynamoPK, store.DynamoTTL),
 		ExpressionAttributeValues: vals,
 	}
+	// Forwarding: the event's deliveries, in the event's own write.
+	owed, err := d.owedItems(ev)
+	if err != nil {
+		return false, err
+	}
+	if ev.CallID == "" && len(owed) > 0 {
+		return d.putLoneEvent(ctx, ev, put, owed)
+	}
 	if ev.CallID == "" {
 		_, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression,
@@ -58,7 +66,7 @@ func (d *tableStore) PutEvent(ctx context.Context, ev *call.Event) (bool, error)
 		return true, nil
 	}
 	for attempt := 1; ; attempt++ {
-		stored, retry, err := d.putCallEvent(ctx, ev, put)
+		stored, retry, err := d.putCallEvent(ctx, ev, put, owed)
 		if !retry {
 			return stored, err
 		}
@@ -74,7 +82,7 @@ func (d *tableStore) PutEvent(ctx context.Context, ev *call.Event) (bool, error)
 // putCallEvent makes one attempt at storing ev and folding it into its
 // call's summary. retry is true when the summary changed under it (or the
 // transaction met a conflict) and the attempt should be made again.
-func (d *tableStore) putCallEvent(ctx context.Context, ev *call.Event, putEvent *types.Put) (stored, retry bool, err error) {
+func (d *tableStore) putCallEvent(ctx context.Context, ev *call.Event, putEvent *types.Put, owed []types.TransactWriteItem) (stored, retry bool, err error) {
 	pk := callPK(ev.CallID)
 	key, err := itemKey(pk, skSummary)
 	if err != nil {
@@ -174,7 +182,7 @@ func (d *tableStore) putCallEvent(ctx context.Context, ev *call.Event, putEvent 
 		}
 		users = append(users, ui)
 	}
-	if room := maxTxItems - len(tx); len(users) > room {
+	if room := maxTxItems - len(tx) - len(owed); len(users) > room {
 		// Idempotent puts, written before the transaction so that a
 		// redelivery after a failure finds them in place; an item for a
 		// call that then fails to store is skipped by UserCalls.
@@ -186,6 +194,7 @@ func (d *tableStore) putCallEvent(ctx context.Context, ev *call.Event, putEvent 
 	for _, ui := range users {
 		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &d.table, Item: ui}})
 	}
+	tx = append(tx, owed...) // last: the cancellation reasons of 0 and 1 are read below
 
 	// The SDK fills in ClientRequestToken, so its own retry of a commit
 	// whose answer was lost succeeds instead of failing the event's

@@ -14,11 +14,12 @@ import (
 )
 
 // CreateTable creates table as callfn lays it out (on-demand capacity, the
-// key, the store.DynamoIndexes), waits until it is ACTIVE and turns on TTL
-// on store.DynamoTTL. An existing table is kept, gets the indexes it lacks
-// (a table made before the byUser index; DynamoDB builds it from the items
-// already there, and CreateTable waits until it is), is checked for the
-// same key and indexes, and gets TTL turned on if it has none.
+// key, the byTime, byUser and due indexes, the stream), waits until it is
+// ACTIVE and turns on TTL on store.DynamoTTL. An existing table is kept,
+// gets the indexes it lacks (a table made before the call history or before
+// forwarding; DynamoDB builds an index from the items already there, and
+// CreateTable waits until it has) and the stream, is checked for the same
+// key and indexes, and gets TTL turned on if it has none.
 func CreateTable(ctx context.Context, client *dynamodb.Client, table string) error {
 	var indexes []types.GlobalSecondaryIndex
 	for _, ix := range store.DynamoIndexes {
@@ -32,7 +33,8 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, table string) err
 			{AttributeName: aws.String(store.DynamoPK), KeyType: types.KeyTypeHash},
 			{AttributeName: aws.String(store.DynamoSK), KeyType: types.KeyTypeRange},
 		},
-		GlobalSecondaryIndexes: indexes,
+		GlobalSecondaryIndexes: append(indexes, dueIndex()),
+		StreamSpecification:    streamSpec(),
 	})
 	var inUse *types.ResourceInUseException
 	if err != nil && !errors.As(err, &inUse) {
@@ -52,6 +54,9 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, table string) err
 		return fmt.Errorf("store: table %s: %w", table, err)
 	}
 	if err := checkLayout(desc.Table); err != nil {
+		return fmt.Errorf("store: table %s: %w", table, err)
+	}
+	if err := upgradeOutbox(ctx, client, table, desc.Table); err != nil {
 		return fmt.Errorf("store: table %s: %w", table, err)
 	}
 	ttl, err := client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: &table})
@@ -136,7 +141,7 @@ func gsi(ix store.DynamoIndex) types.GlobalSecondaryIndex {
 	}
 }
 
-// attributeDefinitions are the table's key attributes, the indexes' too.
+// attributeDefinitions are the table's key attributes, every index's too.
 func attributeDefinitions() []types.AttributeDefinition {
 	s := types.ScalarAttributeTypeS
 	defs := []types.AttributeDefinition{
@@ -144,11 +149,19 @@ func attributeDefinitions() []types.AttributeDefinition {
 		{AttributeName: aws.String(store.DynamoSK), AttributeType: s},
 	}
 	for _, ix := range store.DynamoIndexes {
-		defs = append(defs,
-			types.AttributeDefinition{AttributeName: aws.String(ix.PK), AttributeType: s},
-			types.AttributeDefinition{AttributeName: aws.String(ix.SK), AttributeType: s})
+		defs = append(defs, indexKeyDefinitions(ix)...)
 	}
-	return defs
+	return append(defs,
+		types.AttributeDefinition{AttributeName: aws.String(store.DynamoDuePK), AttributeType: s},
+		types.AttributeDefinition{AttributeName: aws.String(store.DynamoDueSK), AttributeType: s})
+}
+
+func indexKeyDefinitions(ix store.DynamoIndex) []types.AttributeDefinition {
+	s := types.ScalarAttributeTypeS
+	return []types.AttributeDefinition{
+		{AttributeName: aws.String(ix.PK), AttributeType: s},
+		{AttributeName: aws.String(ix.SK), AttributeType: s},
+	}
 }
 
 // addIndexes creates the indexes t lacks, one at a time (DynamoDB builds
@@ -165,7 +178,7 @@ func addIndexes(ctx context.Context, client *dynamodb.Client, t *types.TableDesc
 		create := gsi(ix)
 		_, err := client.UpdateTable(ctx, &dynamodb.UpdateTableInput{
 			TableName:            t.TableName,
-			AttributeDefinitions: attributeDefinitions(),
+			AttributeDefinitions: indexKeyDefinitions(ix),
 			GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{
 				IndexName: create.IndexName, KeySchema: create.KeySchema, Projection: create.Projection,
 			}}},

@@ -39,6 +39,8 @@ type Tx interface {
 	// stays valid after the transaction.
 	Get(bucket, key string) []byte
 	Put(bucket, key string, val []byte) error
+	// Delete removes key from bucket; a key that is not there is no error.
+	Delete(bucket, key string) error
 	// Scan visits the keys of bucket that start with prefix, in ascending
 	// order, until fn returns an error, which Scan returns.
 	Scan(bucket, prefix string, fn func(key string, val []byte) error) error
@@ -48,9 +50,6 @@ type Tx interface {
 	// (every one when from is ""), descending. It costs the keys visited,
 	// not the keys skipped.
 	Seek(bucket, prefix, from string, desc bool, fn func(key string, val []byte) error) error
-	// Delete removes key from bucket; removing a key that is not there is
-	// no error.
-	Delete(bucket, key string) error
 }
 
 // Keys are encoded as keys.go says (ids with a "\x00", or too long, by
@@ -68,7 +67,7 @@ const (
 
 // Buckets names the buckets the table keeps; an Engine holds them all.
 func Buckets() []string {
-	return []string{bEvents, bSummaries, bUsers, bCalls, bUserCalls, bStats, bClaims, bMeta}
+	return append([]string{bEvents, bSummaries, bUsers, bCalls, bUserCalls, bStats, bClaims, bMeta}, outboxBuckets...)
 }
 
 // table is the Store over an Engine.
@@ -136,6 +135,10 @@ func (l *table) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
 			return err
 		}
 		stored = true
+		// Forwarding: the event's deliveries, in this same transaction.
+		if err := l.oweEvent(tx, ev); err != nil {
+			return err
+		}
 		if ev.CallID == "" {
 			return nil
 		}

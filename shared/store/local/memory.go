@@ -54,21 +54,27 @@ func (b *memBucket) delete(key string) {
 
 type memTx struct {
 	m       *memKV
-	pending map[[2]string][]byte // a nil value is a deletion
+	pending map[[2]string]memWrite
+}
+
+// memWrite is one journalled write: a value, or a deletion.
+type memWrite struct {
+	val     []byte
+	deleted bool
 }
 
 func (m *memKV) Update(fn func(Tx) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	tx := &memTx{m: m, pending: map[[2]string][]byte{}}
+	tx := &memTx{m: m, pending: map[[2]string]memWrite{}}
 	if err := fn(tx); err != nil {
 		return err
 	}
-	for k, v := range tx.pending {
-		if v == nil {
+	for k, w := range tx.pending {
+		if w.deleted {
 			m.buckets[k[0]].delete(k[1])
 		} else {
-			m.buckets[k[0]].put(k[1], v)
+			m.buckets[k[0]].put(k[1], w.val)
 		}
 	}
 	return nil
@@ -85,54 +91,83 @@ func (m *memKV) View(fn func(Tx) error) error {
 func (m *memKV) Close() error { return nil }
 
 func (t *memTx) Get(bucket, key string) []byte {
-	if v, ok := t.pending[[2]string{bucket, key}]; ok {
-		return v
+	if w, ok := t.pending[[2]string{bucket, key}]; ok {
+		if w.deleted {
+			return nil
+		}
+		return w.val
 	}
 	return t.m.buckets[bucket].vals[key]
 }
 
 func (t *memTx) Put(bucket, key string, val []byte) error {
-	if val == nil {
-		val = []byte{}
-	}
-	t.pending[[2]string{bucket, key}] = slices.Clone(val)
+	t.pending[[2]string{bucket, key}] = memWrite{val: slices.Clone(val)}
 	return nil
 }
 
 func (t *memTx) Delete(bucket, key string) error {
-	t.pending[[2]string{bucket, key}] = nil
+	t.pending[[2]string{bucket, key}] = memWrite{deleted: true}
 	return nil
 }
 
-// Scan and Seek visit what is committed; an update's own writes are not
-// seen until it commits.
+// Scan and Seek see the transaction's own writes, as bbolt's do.
 func (t *memTx) Scan(bucket, prefix string, fn func(string, []byte) error) error {
 	return t.Seek(bucket, prefix, "", false, fn)
 }
 
 func (t *memTx) Seek(bucket, prefix, from string, desc bool, fn func(string, []byte) error) error {
-	b := t.m.buckets[bucket]
-	if !desc {
-		i, _ := slices.BinarySearch(b.keys, max(prefix, from))
-		if i < len(b.keys) && b.keys[i] == from {
+	keys := t.keys(bucket)
+	var i int
+	switch {
+	case !desc:
+		i, _ = slices.BinarySearch(keys, max(prefix, from))
+		if i < len(keys) && keys[i] == from {
 			i++
 		}
-		for ; i < len(b.keys) && strings.HasPrefix(b.keys[i], prefix); i++ {
-			if err := fn(b.keys[i], b.vals[b.keys[i]]); err != nil {
-				return err
-			}
+	default:
+		end := from
+		if end == "" {
+			end = prefix + "\xff" // above every key with prefix: keys are UTF-8
 		}
-		return nil
+		i, _ = slices.BinarySearch(keys, end) // the first key >= end
+		i--
 	}
-	end := from
-	if end == "" {
-		end = prefix + "\xff" // above every key with prefix: keys are UTF-8
+	step := 1
+	if desc {
+		step = -1
 	}
-	i, _ := slices.BinarySearch(b.keys, end) // the first key >= end
-	for i--; i >= 0 && strings.HasPrefix(b.keys[i], prefix); i-- {
-		if err := fn(b.keys[i], b.vals[b.keys[i]]); err != nil {
+	for ; i >= 0 && i < len(keys) && strings.HasPrefix(keys[i], prefix); i += step {
+		if err := fn(keys[i], t.Get(bucket, keys[i])); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// keys are bucket's keys, sorted, as the transaction sees them: the
+// committed ones, unless it wrote to the bucket (then merged with its
+// writes, at a cost growing with the bucket).
+func (t *memTx) keys(bucket string) []string {
+	b := t.m.buckets[bucket]
+	written := false
+	for k := range t.pending {
+		if k[0] == bucket {
+			written = true
+			break
+		}
+	}
+	if !written {
+		return b.keys
+	}
+	keys := slices.DeleteFunc(slices.Clone(b.keys), func(k string) bool {
+		_, w := t.pending[[2]string{bucket, k}]
+		return w
+	})
+	for k, w := range t.pending {
+		if k[0] == bucket && !w.deleted {
+			keys = append(keys, k[1])
+		}
+	}
+	slices.Sort(keys)
+	return keys
 }
