@@ -131,8 +131,7 @@ func runTencent(ctx context.Context, args []string, getenv func(string) string, 
 			return t.usage("--commands: %v", err)
 		}
 	}
-	client, err := rest.New(rest.Options{SDKAppID: cfg.TencentAppID, Key: cfg.TencentKey, Admin: cfg.TencentAdmin,
-		Region: cfg.TencentRegion, Endpoint: cfg.TencentEndpoint})
+	client, err := rest.FromConfig(cfg, rest.Options{})
 	if err != nil {
 		return t.usage("%v", err)
 	}

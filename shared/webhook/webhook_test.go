@@ -96,7 +96,11 @@ func newEnv(t testing.TB, cfg config.Config, st store.Store) *env {
 		st = local.NewMemory(store.Options{})
 	}
 	e := &env{t: t, cfg: cfg, st: &countingStore{Store: st}, clock: testkit.NewClock(t0)}
-	e.h = webhook.New(cfg, e.st, e.clock.Now).Handler()
+	fn, err := webhook.New(cfg, e.st, webhook.Options{Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.h = fn.Handler()
 	return e
 }
 

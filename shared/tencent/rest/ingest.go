@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callfn/callfn/shared/config"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
@@ -163,6 +164,25 @@ func NewIngester(signer *Signer, o IngestOptions) (*Ingester, error) {
 		client.WithHttpTransport(hc.Transport)
 	}
 	return &Ingester{client: client, signer: signer, where: where}, nil
+}
+
+// IngesterFromConfig returns the Ingester the configuration describes: the
+// Tencent Cloud API credentials (TENCENTCLOUD_SECRET_ID,
+// TENCENTCLOUD_SECRET_KEY) and the region (CALLFN_TENCENT_REGION). It signs
+// robots' UserSigs with c's Signer and, unless o names another HTTPClient,
+// shares c's connections; o may also name an Endpoint (the local sandbox).
+//
+// Without the credentials it returns nil and no error: pushing media is an
+// option, which the startcall function then refuses, naming them.
+func IngesterFromConfig(cfg config.Config, c *Client, o IngestOptions) (*Ingester, error) {
+	if cfg.CloudSecretID == "" || cfg.CloudSecretKey == "" {
+		return nil, nil
+	}
+	o.SecretID, o.SecretKey, o.Region = cfg.CloudSecretID, cfg.CloudSecretKey, cfg.TencentRegion
+	if o.HTTPClient == nil {
+		o.HTTPClient = c.HTTPClient()
+	}
+	return NewIngester(c.Signer(), o)
 }
 
 // IngestResult is StartStreamIngest's reply.
