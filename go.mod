@@ -15,6 +15,7 @@ require (
 	github.com/tencentyun/scf-go-lib v0.0.0-20230904103145-13c9a7eeca80
 	github.com/tencentyun/tls-sig-api-v2-golang v1.4.0
 	go.etcd.io/bbolt v1.5.0
+	golang.org/x/time v0.16.0
 	gopkg.in/yaml.v3 v3.0.1
 )
 

@@ -237,14 +237,7 @@ func (c *Client) DoRaw(ctx context.Context, cmd Cmd, payload []byte, out any) (M
 			return false
 		}
 		slept += d
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return false
-		case <-t.C:
-			return true
-		}
+		return backoff.Sleep(ctx, d) == nil
 	}
 	for {
 		rep.Attempts++
