@@ -333,7 +333,7 @@ func BenchmarkDynamoDBGroupCall(b *testing.B) {
 			b.Logf("not acknowledged: %s; the store said: %s", body, errs.last())
 		}
 		start = time.Now()
-		status, body = d.send(cb)
+		status, _ = d.send(cb)
 		took = time.Since(start)
 		r, ops = d.ops.take()
 		dupReply += took

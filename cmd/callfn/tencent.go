@@ -192,6 +192,7 @@ func (t *tencentRun) set(ctx context.Context, hookURL string, cmds []string) int
 	fmt.Fprintln(t.stdout, "read back:")
 	printCallback(t.stdout, got.URL, got.Commands)
 	if got.URL != hookURL || !sameSet(got.Commands, cmds) {
+		//lint:ignore ST1005 "Tencent" is a proper noun, and the command prints this
 		return t.failed(errors.New("Tencent's configuration is not what was set (another administrator may have changed it): run the command again"))
 	}
 	fmt.Fprintln(t.stdout, "ok")

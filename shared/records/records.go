@@ -225,6 +225,7 @@ func NewService(cfg config.Config, st Table, opts Options) (*Service, error) {
 		s.now = time.Now
 	}
 	if s.tc == nil {
+		//lint:ignore ST1005 "Tencent" is a proper noun, and the reply's tencentError says this
 		s.tcErr = errors.New("Tencent is not configured (CALLFN_TENCENT_SDKAPPID, CALLFN_TENCENT_SECRET_KEY): the table answers alone")
 	}
 	return s, nil

@@ -249,9 +249,6 @@ var secretVars = []string{
 // Lambda function gets them from its role and must not set them.
 var scfSDKVars = []string{"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_DYNAMODB"}
 
-// lambdaArch maps Go's GOARCH to Lambda's architecture names.
-var lambdaArch = map[string]string{"amd64": "x86_64", "arm64": "arm64"}
-
 func root(t *testing.T) string {
 	t.Helper()
 	r, err := deploy.RepoRoot()
