@@ -10,6 +10,10 @@
 //	callfn help [COMMAND]         this list, or one command's help
 //
 // Configuration comes from the environment, as in the functions (README).
+// serve is the composition root of the webhook, startcall and records
+// functions at once (and forwards in process): it opens the table once and
+// builds ONE Tencent REST client (rest.FromConfig) that startcall and
+// records share.
 package main
 
 import (

@@ -60,6 +60,13 @@
 // table has nothing, Tencent's failure is the answer: 429 with Retry-After
 // for a rate limit, 504 when unreachable or slow, 502 otherwise
 // (upstream.Status).
+//
+// # Building it
+//
+// New builds the function over the Table role (reading calls, writing
+// events, the archive's cursor) with the Tencent REST client its
+// composition root built (Options.Client; nil without a Tencent app);
+// NewService is the same for `callfn archive`.
 package records
 
 import (

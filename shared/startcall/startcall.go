@@ -3,6 +3,10 @@
 // the robot push a media stream into the call (TRTC StartStreamIngest), ends
 // calls (end_call), and does the same on a schedule. Every call it starts is
 // recorded in the table, so the call's callbacks join it there.
+//
+// New builds it over the Table role (store.EventWriter and store.Claimer)
+// with the Tencent REST client and ingester its composition root built
+// (Options).
 package startcall
 
 import (

@@ -3,6 +3,10 @@
 // each delivery exactly once, and answers in each provider's own protocol —
 // acknowledging only once the event is durable, and otherwise answering so
 // that the provider retries.
+//
+// New builds it over the one thing it does with the table,
+// store.EventWriter; it sends nothing anywhere, so it links neither
+// tencent/rest nor the Tencent Cloud SDK.
 package webhook
 
 import (

@@ -2,6 +2,13 @@
 // JSON logging, opens the table, builds the function and hands it to the
 // platform chosen at build time (start_lambda.go with -tags lambda,
 // start_scf.go with -tags scf, start_local.go otherwise).
+//
+// The function itself is built by its composition root, the Build that
+// functions/<fn>/main.go passes to Main: it builds the clients the function
+// needs once per process (the Tencent REST client, for one) and calls the
+// function package's New(cfg, table role, Options). The table is opened by
+// store/open, which links bbolt only in builds without the lambda and scf
+// tags.
 package run
 
 import (
