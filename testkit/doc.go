@@ -6,6 +6,7 @@
 //
 //   - Clock, a settable clock to inject where product code takes a Now;
 //   - Fixture, a file from a test's testdata folder;
+//   - Buffer, a buffer a process or a logger writes to while a test reads;
 //   - dynamolocal, AWS's DynamoDB Local on loopback for DynamoDB tests;
 //   - storetest, the behavioural suite every table backend passes;
 //   - benchkit, alternating floor/subject rounds reported as a median ratio

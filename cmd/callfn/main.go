@@ -28,6 +28,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/callfn/callfn/shared/config"
 )
 
 type command struct {
@@ -128,6 +130,19 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return fmt.Errorf("%w (callfn help %s)", err, fs.Name())
 	}
 	return nil
+}
+
+// parseCommand parses args into fs as parseFlags does, refuses arguments
+// after the flags, and reads the configuration: the start of a command
+// that takes flags only.
+func parseCommand(fs *flag.FlagSet, args []string) (config.Config, error) {
+	if err := parseFlags(fs, args); err != nil {
+		return config.Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config.Config{}, fmt.Errorf("unexpected arguments %q (callfn help %s)", fs.Args(), fs.Name())
+	}
+	return config.FromEnv()
 }
 
 func printHelp(w io.Writer, fs *flag.FlagSet) {

@@ -7,7 +7,6 @@ package run_test
 // binary listens where scf-go-lib does, on every IPv4 address).
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -32,6 +31,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/callfn/callfn/shared/platform/scf"
 	"github.com/callfn/callfn/shared/tencent/callback"
+	"github.com/callfn/callfn/testkit"
 	"github.com/tencentyun/scf-go-lib/cloudfunction/messages"
 	scfevents "github.com/tencentyun/scf-go-lib/events"
 )
@@ -278,32 +278,15 @@ func linkedModules(out string) map[string]bool {
 // process is a running function binary.
 type process struct {
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *testkit.Buffer
 	exited chan struct{} // closed when it has exited
 	err    error         // its exit status, once exited
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // start runs bin with exactly env (nothing inherited, so that no developer
 // settings leak in), and kills it when the test ends.
 func start(t *testing.T, bin string, env ...string) *process {
-	p := &process{cmd: exec.Command(bin), stderr: &syncBuffer{}, exited: make(chan struct{})}
+	p := &process{cmd: exec.Command(bin), stderr: &testkit.Buffer{}, exited: make(chan struct{})}
 	p.cmd.Env = append([]string{
 		"PATH=/usr/bin:/bin",
 		"HOME=" + t.TempDir(),
@@ -363,6 +346,21 @@ type request struct {
 	body                   string
 	base64                 bool // send the body base64-encoded, isBase64Encoded set
 	rest                   bool
+}
+
+// event is the request's body as a gateway event carries it (base64
+// when req.base64), and its query.
+func (req request) event(t *testing.T) (body string, isBase64 bool, query url.Values) {
+	t.Helper()
+	body = req.body
+	if req.base64 {
+		body, isBase64 = base64.StdEncoding.EncodeToString([]byte(req.body)), true
+	}
+	query, err := url.ParseQuery(req.rawQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body, isBase64, query
 }
 
 type httpReply struct {
@@ -601,14 +599,7 @@ func (l *lambdaInvoker) raw(t *testing.T, event []byte) string {
 
 func (l *lambdaInvoker) http(t *testing.T, req request) httpReply {
 	t.Helper()
-	body, isB64 := req.body, false
-	if req.base64 {
-		body, isB64 = base64.StdEncoding.EncodeToString([]byte(req.body)), true
-	}
-	query, err := url.ParseQuery(req.rawQuery)
-	if err != nil {
-		t.Fatal(err)
-	}
+	body, isB64, query := req.event(t)
 	const host = "a1b2c3d4e5.execute-api.ap-southeast-1.amazonaws.com"
 	var event any
 	if req.rest {
@@ -816,14 +807,7 @@ func (s *scfInvoker) raw(t *testing.T, event []byte) string {
 
 func (s *scfInvoker) http(t *testing.T, req request) httpReply {
 	t.Helper()
-	body, isB64 := req.body, false
-	if req.base64 {
-		body, isB64 = base64.StdEncoding.EncodeToString([]byte(req.body)), true
-	}
-	query, err := url.ParseQuery(req.rawQuery)
-	if err != nil {
-		t.Fatal(err)
-	}
+	body, isB64, query := req.event(t)
 	const host = "service-k3x9q2ab-1250000000.sg.apigw.tencentcs.com"
 	id := fmt.Sprintf("4c1a7e0b9d2f%020d", s.n+1)
 	e := struct {
