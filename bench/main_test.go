@@ -21,6 +21,7 @@ import (
 
 	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/platform"
+	"github.com/callfn/callfn/shared/store"
 	"github.com/callfn/callfn/shared/webhook"
 	"github.com/callfn/callfn/testkit/benchkit"
 )
@@ -75,11 +76,21 @@ func TestMain(m *testing.M) {
 		if err != nil {
 			fatal(err)
 		}
-		serveRole(platform.Handler(webhook.New(cfg, st, nil)))
+		serveRole(webhookHandler(cfg, st))
 	}
 }
 
 func fatal(err error) { fmt.Fprintln(os.Stderr, err); os.Exit(1) }
+
+// webhookHandler is the webhook function over st, as functions/webhook
+// builds it, as an http.Handler.
+func webhookHandler(cfg config.Config, st store.EventWriter) http.Handler {
+	fn, err := webhook.New(cfg, st, webhook.Options{})
+	if err != nil {
+		fatal(err)
+	}
+	return platform.Handler(fn)
+}
 
 // serveRole serves h on a loopback port, printing the address on stdout.
 // With CALLFN_BENCH_CPUPROFILE set, it profiles itself until SIGTERM.

@@ -1,10 +1,12 @@
 // Package testkit and the packages under it are test support, shared by
 // callfn's tests and by nothing else: no function, command or shared
-// package imports them (testkit/deploy checks each function's dependencies
-// with go list -deps). What lives here:
+// package imports them (shared/platform/run's TestBinaries checks each
+// function's dependencies with go list -deps, for Lambda and for SCF).
+// What lives here:
 //
 //   - Clock, a settable clock to inject where product code takes a Now;
 //   - Fixture, a file from a test's testdata folder;
+//   - Buffer, a buffer a process or a logger writes to while a test reads;
 //   - dynamolocal, AWS's DynamoDB Local on loopback for DynamoDB tests;
 //   - storetest, the behavioural suite every table backend passes;
 //   - benchkit, alternating floor/subject rounds reported as a median ratio

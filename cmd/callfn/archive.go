@@ -69,7 +69,11 @@ func archiveTo(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer st.Close()
-	svc, err := records.NewService(cfg, st, records.Options{})
+	tc, err := rest.FromConfig(cfg, rest.Options{})
+	if err != nil {
+		return err
+	}
+	svc, err := records.NewService(cfg, st, records.Options{Client: tc})
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/store"
 	"github.com/callfn/callfn/shared/store/dynamo"
 )
@@ -23,13 +22,7 @@ import (
 func createTable(ctx context.Context, args []string) error {
 	fs := newFlags("create-table")
 	table := fs.String("table", "", "table name (default: from CALLFN_STORE=dynamodb:TABLE, else callfn)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q (callfn help create-table)", fs.Args())
-	}
-	cfg, err := config.FromEnv()
+	cfg, err := parseCommand(fs, args)
 	if err != nil {
 		return err
 	}

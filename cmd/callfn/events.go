@@ -28,13 +28,7 @@ const eventsRoute = "/_callfn/events"
 func events(ctx context.Context, args []string) error {
 	fs := newFlags("events")
 	callID := fs.String("call", "", "only this call's events")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q (callfn help events)", fs.Args())
-	}
-	cfg, err := config.FromEnv()
+	cfg, err := parseCommand(fs, args)
 	if err != nil {
 		return err
 	}

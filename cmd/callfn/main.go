@@ -11,6 +11,10 @@
 //	callfn help [COMMAND]         this list, or one command's help
 //
 // Configuration comes from the environment, as in the functions (README).
+// serve is the composition root of the webhook, startcall and records
+// functions at once (and forwards in process): it opens the table once and
+// builds ONE Tencent REST client (rest.FromConfig) that startcall and
+// records share.
 package main
 
 import (
@@ -25,6 +29,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/callfn/callfn/shared/config"
 )
 
 type command struct {
@@ -131,6 +137,19 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return fmt.Errorf("%w (callfn help %s)", err, fs.Name())
 	}
 	return nil
+}
+
+// parseCommand parses args into fs as parseFlags does, refuses arguments
+// after the flags, and reads the configuration: the start of a command
+// that takes flags only.
+func parseCommand(fs *flag.FlagSet, args []string) (config.Config, error) {
+	if err := parseFlags(fs, args); err != nil {
+		return config.Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config.Config{}, fmt.Errorf("unexpected arguments %q (callfn help %s)", fs.Args(), fs.Name())
+	}
+	return config.FromEnv()
 }
 
 func printHelp(w io.Writer, fs *flag.FlagSet) {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/callfn/callfn/shared/tencent/sandbox"
+	"github.com/callfn/callfn/testkit"
 )
 
 var (
@@ -63,6 +64,14 @@ func freeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// serveEnv is the environment of a `callfn serve` on a free loopback
+// address (addr) over an embedded table of its own, with vars added.
+func serveEnv(t *testing.T, vars ...string) (addr string, env []string) {
+	addr = freeAddr(t)
+	env = append(os.Environ(), "CALLFN_ADDR="+addr, "CALLFN_STORE=bolt:"+filepath.Join(t.TempDir(), "callfn.db"))
+	return addr, append(env, vars...)
 }
 
 // run runs the callfn binary with env and returns its standard output.
@@ -115,10 +124,7 @@ func readEvents(t *testing.T, out string) []printedEvent {
 // and after it has stopped.
 func TestServeSendEvents(t *testing.T) {
 	bin := callfnBin(t)
-	addr := freeAddr(t)
-	env := append(os.Environ(),
-		"CALLFN_ADDR="+addr,
-		"CALLFN_STORE=bolt:"+filepath.Join(t.TempDir(), "callfn.db"),
+	addr, env := serveEnv(t,
 		"CALLFN_TENCENT_SDKAPPID=1400000001",
 		"CALLFN_TENCENT_CALLBACK_TOKEN=",
 		"CALLFN_YUNXIN_APPKEY=callfn-sample-appkey",
@@ -174,11 +180,11 @@ func TestServeSendEvents(t *testing.T) {
 
 // startServe starts `callfn serve` and waits until it answers /healthz; the
 // process is killed when the test ends.
-func startServe(t *testing.T, bin string, env []string, addr string) (*exec.Cmd, *syncBuffer) {
+func startServe(t *testing.T, bin string, env []string, addr string) (*exec.Cmd, *testkit.Buffer) {
 	t.Helper()
 	srv := exec.Command(bin, "serve")
 	srv.Env = env
-	srvLog := &syncBuffer{}
+	srvLog := &testkit.Buffer{}
 	srv.Stderr = srvLog
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
@@ -188,26 +194,8 @@ func startServe(t *testing.T, bin string, env []string, addr string) (*exec.Cmd,
 	return srv, srvLog
 }
 
-// syncBuffer is a bytes.Buffer a process writes to while the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // waitOutput waits until the process's output holds want.
-func waitOutput(t *testing.T, b *syncBuffer, want string) string {
+func waitOutput(t *testing.T, b *testkit.Buffer, want string) string {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if s := b.String(); strings.Contains(s, want) {
@@ -256,10 +244,7 @@ func TestZip(t *testing.T) {
 // land in the table, and /records answers it with the bearer token only.
 func TestSandboxCall(t *testing.T) {
 	bin := callfnBin(t)
-	addr := freeAddr(t)
-	env := append(os.Environ(),
-		"CALLFN_ADDR="+addr,
-		"CALLFN_STORE=bolt:"+filepath.Join(t.TempDir(), "callfn.db"),
+	addr, env := serveEnv(t,
 		"CALLFN_API_TOKEN=callfn-sample-token", // the token the events/ samples carry
 		"CALLFN_TENCENT_SECRET_KEY=", "CALLFN_TENCENT_ENDPOINT=", "CALLFN_TENCENT_SDKAPPID=",
 		"CALLFN_TENCENT_CALLBACK_TOKEN=sandbox-callback-token",

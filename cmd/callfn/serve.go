@@ -22,6 +22,7 @@ import (
 	"github.com/callfn/callfn/shared/startcall"
 	"github.com/callfn/callfn/shared/store"
 	"github.com/callfn/callfn/shared/store/open"
+	"github.com/callfn/callfn/shared/tencent/rest"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
 	"github.com/callfn/callfn/shared/webhook"
 )
@@ -83,13 +84,13 @@ func serve(ctx context.Context, args []string) error {
 	local := platform.Function{Name: "local", Routes: []platform.Route{
 		{Pattern: "GET " + eventsRoute, Handler: loopbackOnly(eventsHandler(st))},
 	}}
-	var startOpts []startcall.Option
+	var ingestOpts rest.IngestOptions
 	var sb *sandbox.Sandbox
 	if sandbox.Wanted(cfg) {
 		sb = sandbox.ForConfig(cfg, loopBase+"/webhook/tencent")
 		defer sb.Close()
 		cfg = sb.Config(cfg, loopBase+sandboxPrefix)
-		startOpts = append(startOpts, startcall.WithIngestEndpoint(loopBase+sandboxPrefix))
+		ingestOpts.Endpoint = loopBase + sandboxPrefix // the sandbox also answers the Cloud API
 		local.Routes = append(local.Routes, platform.Route{
 			Pattern: sandboxPrefix + "/", Handler: http.StripPrefix(sandboxPrefix, sb).ServeHTTP,
 		})
@@ -101,15 +102,10 @@ func serve(ctx context.Context, args []string) error {
 			"  export CALLFN_TENCENT_SDKAPPID=%d CALLFN_TENCENT_SECRET_KEY=%s CALLFN_TENCENT_ENDPOINT=%s\n",
 			cfg.TencentEndpoint, cfg.TencentAppID, cfg.TencentKey, cfg.TencentEndpoint)
 	}
-	start, err := startcall.New(cfg, st, startOpts...)
+	fns, err := functions(cfg, st, ingestOpts)
 	if err != nil {
 		return err
 	}
-	recs, err := records.New(cfg, st, records.Options{})
-	if err != nil {
-		return err
-	}
-	fns := []platform.Function{webhook.New(cfg, st, nil), start, recs}
 	local.Routes = append(local.Routes, platform.Route{
 		Pattern: "POST " + scheduleRoute, Handler: loopbackOnly(scheduleHandler(fns)),
 	})
@@ -148,6 +144,34 @@ func serve(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintln(os.Stderr, "callfn: stopped")
 	return nil
+}
+
+// functions builds the functions serve answers HTTP for over st, as each
+// one's composition root (functions/<fn>/main.go) does, but with ONE
+// Tencent client that startcall and records share. (The forward function's
+// work runs in process: forward.go.)
+func functions(cfg config.Config, st store.Store, ingestOpts rest.IngestOptions) ([]platform.Function, error) {
+	tc, err := rest.FromConfig(cfg, rest.Options{})
+	if err != nil {
+		return nil, err
+	}
+	ingest, err := rest.IngesterFromConfig(cfg, tc, ingestOpts)
+	if err != nil {
+		return nil, err
+	}
+	hook, err := webhook.New(cfg, st, webhook.Options{})
+	if err != nil {
+		return nil, err
+	}
+	start, err := startcall.New(cfg, st, startcall.Options{Client: tc, Ingester: ingest})
+	if err != nil {
+		return nil, err
+	}
+	recs, err := records.New(cfg, st, records.Options{Client: tc})
+	if err != nil {
+		return nil, err
+	}
+	return []platform.Function{hook, start, recs}, nil
 }
 
 // stopGrace bounds how long a stopping serve waits for the sandbox's last

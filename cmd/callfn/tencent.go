@@ -131,8 +131,7 @@ func runTencent(ctx context.Context, args []string, getenv func(string) string, 
 			return t.usage("--commands: %v", err)
 		}
 	}
-	client, err := rest.New(rest.Options{SDKAppID: cfg.TencentAppID, Key: cfg.TencentKey, Admin: cfg.TencentAdmin,
-		Region: cfg.TencentRegion, Endpoint: cfg.TencentEndpoint})
+	client, err := rest.FromConfig(cfg, rest.Options{})
 	if err != nil {
 		return t.usage("%v", err)
 	}
@@ -193,6 +192,7 @@ func (t *tencentRun) set(ctx context.Context, hookURL string, cmds []string) int
 	fmt.Fprintln(t.stdout, "read back:")
 	printCallback(t.stdout, got.URL, got.Commands)
 	if got.URL != hookURL || !sameSet(got.Commands, cmds) {
+		//lint:ignore ST1005 "Tencent" is a proper noun, and the command prints this
 		return t.failed(errors.New("Tencent's configuration is not what was set (another administrator may have changed it): run the command again"))
 	}
 	fmt.Fprintln(t.stdout, "ok")

@@ -18,7 +18,7 @@ func zipCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	if *out == "" || fs.NArg() == 0 {
-		return fmt.Errorf("usage: callfn zip -o OUT FILE...")
+		return fmt.Errorf("usage: callfn zip -o OUT FILE...") //lint:ignore ST1005 a usage line, printed as it is
 	}
 	f, err := os.Create(*out)
 	if err != nil {

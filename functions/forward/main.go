@@ -4,6 +4,10 @@
 // fired by the table's DynamoDB stream and a schedule; with -tags scf on
 // Tencent SCF, fired by a timer; with neither it serves only GET /healthz
 // on CALLFN_ADDR (locally, `callfn serve` forwards in process).
+//
+// This is its composition root: the forwarder builds its own HTTP client
+// for the customer's endpoints (forward.NewClient), which it shares with
+// no other function.
 package main
 
 import (
@@ -17,7 +21,7 @@ import (
 )
 
 func main() {
-	run.Main(func(ctx context.Context, cfg config.Config, st store.Store) (platform.Function, error) {
+	run.Main(forwarder.Name, func(ctx context.Context, cfg config.Config, st store.Store) (platform.Function, error) {
 		return forwarder.New(cfg, st, forwarder.Options{})
 	})
 }

@@ -69,14 +69,16 @@ func Error(w http.ResponseWriter, status int, msg string, fields ...any) {
 // ErrTooLarge is returned by ReadBody for a body over its limit.
 var ErrTooLarge = errors.New("api: request body too large")
 
-// ReadBody reads r's body, up to limit bytes.
+// ReadBody reads r's body, up to limit bytes (http.MaxBytesReader); a
+// longer body is ErrTooLarge.
 func ReadBody(r *http.Request, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, ErrTooLarge
+	}
 	if err != nil {
 		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, ErrTooLarge
 	}
 	return b, nil
 }

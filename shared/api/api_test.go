@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/callfn/callfn/shared/api"
 )
@@ -132,4 +133,27 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("%q: offset %d", b, be.Offset)
 		}
 	})
+}
+
+// ReadBody takes a body of exactly its limit and refuses one byte more as
+// ErrTooLarge; other read failures pass through.
+func TestReadBody(t *testing.T) {
+	const limit = 1 << 20
+	read := func(body string) ([]byte, error) {
+		return api.ReadBody(httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body)), limit)
+	}
+	if b, err := read(strings.Repeat("x", limit)); err != nil || len(b) != limit {
+		t.Errorf("exactly the limit: %d bytes, %v", len(b), err)
+	}
+	if b, err := read(strings.Repeat("x", limit+1)); !errors.Is(err, api.ErrTooLarge) || b != nil {
+		t.Errorf("the limit + 1: %d bytes, %v; want ErrTooLarge", len(b), err)
+	}
+	if b, err := read(""); err != nil || len(b) != 0 {
+		t.Errorf("empty: %q, %v", b, err)
+	}
+	broken := errors.New("connection reset")
+	r := httptest.NewRequest(http.MethodPost, "/", iotest.ErrReader(broken))
+	if _, err := api.ReadBody(r, limit); !errors.Is(err, broken) {
+		t.Errorf("a failing body: %v", err)
+	}
 }

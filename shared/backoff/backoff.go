@@ -1,7 +1,9 @@
 // Package backoff is callfn's one way to wait between retries: an
 // exponentially growing wait, capped, with full jitter (a uniformly random
 // wait up to that cap, so that callers who failed together do not retry
-// together). The Tencent REST client and the DynamoDB table both use it.
+// together). The Tencent REST client, the Cloud API ingest (through the
+// SDK's retry hook) and the DynamoDB table use it. (Forwarding's retries
+// are not a backoff but Svix's published schedule: shared/forward.)
 package backoff
 
 import (

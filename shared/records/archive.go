@@ -16,6 +16,7 @@ import (
 	"github.com/callfn/callfn/shared/platform"
 	"github.com/callfn/callfn/shared/store"
 	"github.com/callfn/callfn/shared/tencent/rest"
+	"golang.org/x/time/rate"
 )
 
 // The archive pages through Tencent's records of a recent window (v4
@@ -172,7 +173,9 @@ func (s *Service) Archive(ctx context.Context, o ArchiveOptions) (Report, error)
 	if o.Writers <= 0 {
 		o.Writers = DefaultWriters
 	}
-	a := &archiver{s: s, o: o, rep: &rep, pace: newPacer(o.Rate)}
+	// A burst of 1: requests at least 1/Rate apart, so that no second
+	// holds more than Rate+1 of them.
+	a := &archiver{s: s, o: o, rep: &rep, pace: rate.NewLimiter(rate.Limit(o.Rate), 1)}
 	return rep, a.run(ctx)
 }
 
@@ -180,7 +183,7 @@ type archiver struct {
 	s    *Service
 	o    ArchiveOptions
 	rep  *Report
-	pace *pacer
+	pace *rate.Limiter
 	cur  cursor
 	open map[string]bool // calls the table has open in the window
 }
@@ -346,7 +349,7 @@ func (a *archiver) fetch(ctx context.Context, page int) <-chan fetched {
 	a.rep.Requests++
 	ch := make(chan fetched, 1)
 	go func() {
-		if err := a.pace.wait(ctx); err != nil {
+		if err := a.pace.Wait(ctx); err != nil {
 			ch <- fetched{page: page, err: err}
 			return
 		}
@@ -435,7 +438,7 @@ func (a *archiver) lookups(ctx context.Context) error {
 			a.rep.Stopped = stop
 			return nil
 		}
-		if err := a.pace.wait(ctx); err != nil {
+		if err := a.pace.Wait(ctx); err != nil {
 			return err
 		}
 		a.rep.Lookups++
@@ -452,39 +455,4 @@ func (a *archiver) lookups(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// pacer spaces requests at least 1/rate apart, so that no second holds
-// more than rate+1 of them.
-type pacer struct {
-	mu       sync.Mutex
-	interval time.Duration
-	next     time.Time
-}
-
-func newPacer(rate float64) *pacer {
-	return &pacer{interval: time.Duration(float64(time.Second) / rate)}
-}
-
-func (p *pacer) wait(ctx context.Context) error {
-	p.mu.Lock()
-	now := time.Now()
-	if p.next.Before(now) {
-		p.next = now
-	}
-	at := p.next
-	p.next = p.next.Add(p.interval)
-	p.mu.Unlock()
-	d := time.Until(at)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -73,6 +73,13 @@
 // table has nothing, Tencent's failure is the answer: 429 with Retry-After
 // for a rate limit, 504 when unreachable or slow, 502 otherwise
 // (upstream.Status).
+//
+// # Building it
+//
+// New builds the function over the Table role (reading calls, writing
+// events, the archive's cursor) with the Tencent REST client its
+// composition root built (Options.Client; nil without a Tencent app);
+// NewService is the same for `callfn archive`.
 package records
 
 import (
@@ -167,12 +174,16 @@ const (
 	DefaultRetryAfter = 1
 )
 
-// Options adjust the records function; zero values take the defaults.
+// Name is the function's name.
+const Name = "records"
+
+// Options are what New takes besides the configuration and the table;
+// zero values take the defaults.
 type Options struct {
-	// Client asks Tencent. Nil: one is made from the configuration; when
-	// the configuration names no Tencent app (CALLFN_TENCENT_SDKAPPID and
-	// CALLFN_TENCENT_SECRET_KEY), records are answered from the table
-	// alone and the archive refuses to run.
+	// Client asks Tencent (rest.FromConfig, built once by the composition
+	// root). Nil where the configuration names no Tencent app
+	// (CALLFN_TENCENT_SDKAPPID and CALLFN_TENCENT_SECRET_KEY): records are
+	// then answered from the table alone and the archive refuses to run.
 	Client *rest.Client
 	// API is the records generation asked, tencent.V4 or tencent.V1
 	// (default cfg.TencentAPI).
@@ -208,7 +219,7 @@ type Table interface {
 func New(cfg config.Config, st Table, opts Options) (platform.Function, error) {
 	s, err := NewService(cfg, st, opts)
 	if err != nil {
-		return platform.Function{Name: "records"}, err
+		return platform.Function{Name: Name}, err
 	}
 	return s.Function(), nil
 }
@@ -237,16 +248,8 @@ func NewService(cfg config.Config, st Table, opts Options) (*Service, error) {
 		s.now = time.Now
 	}
 	if s.tc == nil {
-		if cfg.TencentAppID == 0 || cfg.TencentKey == "" {
-			s.tcErr = errors.New("Tencent is not configured (CALLFN_TENCENT_SDKAPPID, CALLFN_TENCENT_SECRET_KEY): the table answers alone")
-		} else {
-			tc, err := rest.New(rest.Options{SDKAppID: cfg.TencentAppID, Key: cfg.TencentKey, Admin: cfg.TencentAdmin,
-				Region: cfg.TencentRegion, Endpoint: cfg.TencentEndpoint, Now: s.now})
-			if err != nil {
-				return nil, err
-			}
-			s.tc = tc
-		}
+		//lint:ignore ST1005 "Tencent" is a proper noun, and the reply's tencentError says this
+		s.tcErr = errors.New("Tencent is not configured (CALLFN_TENCENT_SDKAPPID, CALLFN_TENCENT_SECRET_KEY): the table answers alone")
 	}
 	return s, nil
 }
@@ -255,7 +258,7 @@ func NewService(cfg config.Config, st Table, opts Options) (*Service, error) {
 // schedule (the archive).
 func (s *Service) Function() platform.Function {
 	return platform.Function{
-		Name: "records",
+		Name: Name,
 		Routes: []platform.Route{
 			{Pattern: RouteRecord, Handler: api.RequireBearer(s.token, s.getRecord)},
 			{Pattern: RouteRecords, Handler: api.RequireBearer(s.token, s.listRecords)},

@@ -14,6 +14,7 @@ import (
 	"github.com/callfn/callfn/shared/startcall"
 	"github.com/callfn/callfn/shared/store"
 	"github.com/callfn/callfn/shared/store/local"
+	"github.com/callfn/callfn/shared/tencent/rest"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
 )
 
@@ -46,7 +47,11 @@ func BenchmarkStartCall(b *testing.B) {
 	st := local.NewMemory(store.Options{})
 	defer st.Close()
 	cfg := sb.Config(config.Config{APIToken: apiToken, TencentRegion: "china"}, sbSrv.URL)
-	fn, err := startcall.New(cfg, st, startcall.WithLogger(quiet))
+	tc, err := rest.FromConfig(cfg, rest.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	fn, err := startcall.New(cfg, st, startcall.Options{Client: tc, Logger: quiet})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -43,9 +43,10 @@ type fixture struct {
 type setup struct {
 	sandbox sandbox.Options
 	config  func(*config.Config)
-	opts    []startcall.Option
-	store   store.Store // a memory table when nil
-	prefix  string      // serve the sandbox under this path, as `make run` may
+	http    *http.Client     // Tencent's connections (rest.NewHTTPClient())
+	now     func() time.Time // the function's and the UserSigs' clock (time.Now)
+	store   store.Store      // a memory table when nil
+	prefix  string           // serve the sandbox under this path, as `make run` may
 	log     *bytes.Buffer
 }
 
@@ -85,9 +86,18 @@ func newFixture(t *testing.T, s setup) *fixture {
 	if s.log != nil {
 		logger = slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	opts := append([]startcall.Option{startcall.WithIngestEndpoint(base), startcall.WithLogger(logger),
-		startcall.WithRetry(rest.Retry{Attempts: 4, Base: time.Millisecond, Max: 5 * time.Millisecond, Budget: time.Second})}, s.opts...)
-	fn, err := startcall.New(f.cfg, f.st, opts...)
+	// As functions/startcall builds them, with quick retries, and the
+	// sandbox (at base) answering the Cloud API too.
+	tc, err := rest.FromConfig(f.cfg, rest.Options{HTTPClient: s.http, Now: s.now,
+		Retry: rest.Retry{Attempts: 4, Base: time.Millisecond, Max: 5 * time.Millisecond, Budget: time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ingest, err := rest.IngesterFromConfig(f.cfg, tc, rest.IngestOptions{Endpoint: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn, err := startcall.New(f.cfg, f.st, startcall.Options{Client: tc, Ingester: ingest, Now: s.now, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

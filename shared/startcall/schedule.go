@@ -24,13 +24,13 @@ func ClaimKey(schedule string, at time.Time) string {
 	return fmt.Sprintf("startcall#schedule#%s#%s", schedule, at.UTC().Format(time.RFC3339Nano))
 }
 
-// Schedule handles a scheduled trigger (EventBridge Scheduler on AWS, a
+// schedule handles a scheduled trigger (EventBridge Scheduler on AWS, a
 // timer on SCF) whose payload is one call request or a list of them. The
 // whole payload is checked first; then the firing is claimed in the table
 // with a conditional write, and only the claimant starts calls, so a
 // schedule fired twice for the same time never rings twice. A retried
 // firing finds the claim and starts nothing: a call is started at most once.
-func (h *Handler) Schedule(ctx context.Context, t platform.Tick) (any, error) {
+func (h *service) schedule(ctx context.Context, t platform.Tick) (any, error) {
 	name := t.Name
 	if name == "" {
 		name = "default"

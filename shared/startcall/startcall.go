@@ -3,6 +3,10 @@
 // the robot push a media stream into the call (TRTC StartStreamIngest), ends
 // calls (end_call), and does the same on a schedule. Every call it starts is
 // recorded in the table, so the call's callbacks join it there.
+//
+// New builds it over the Table role (store.EventWriter and store.Claimer)
+// with the Tencent REST client and ingester its composition root built
+// (Options).
 package startcall
 
 import (
@@ -49,41 +53,26 @@ const (
 	claimFor = 48 * time.Hour
 )
 
-// Option adjusts New.
-type Option func(*options)
+// Name is the function's name.
+const Name = "startcall"
 
-type options struct {
-	endpoint       string
-	ingestEndpoint string
-	httpClient     *http.Client
-	now            func() time.Time
-	retry          rest.Retry
-	log            *slog.Logger
+// Options are what New takes besides the configuration and the table: the
+// dependencies a composition root (functions/startcall, cmd/callfn serve)
+// builds once per process and shares, so that UserSigs and connections are
+// reused across invocations.
+type Options struct {
+	// Client sends Tencent's REST commands (rest.FromConfig); required.
+	Client *rest.Client
+	// Ingester pushes media into calls (rest.IngesterFromConfig). Nil
+	// without Tencent Cloud API credentials: a request with StreamIngest
+	// is then refused, naming them.
+	Ingester *rest.Ingester
+	Now      func() time.Time // the clock (time.Now)
+	Logger   *slog.Logger     // slog.Default()
 }
 
-// WithTencentEndpoint sends Tencent REST requests to url instead of
-// CALLFN_TENCENT_ENDPOINT or the region's domain (the local sandbox).
-func WithTencentEndpoint(url string) Option { return func(o *options) { o.endpoint = url } }
-
-// WithIngestEndpoint sends StartStreamIngest to url instead of TRTC's domain
-// (the local sandbox).
-func WithIngestEndpoint(url string) Option { return func(o *options) { o.ingestEndpoint = url } }
-
-// WithHTTPClient shares c for every Tencent request.
-func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }
-
-// WithClock sets the clock.
-func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
-
-// WithRetry bounds retries of Tencent requests.
-func WithRetry(r rest.Retry) Option { return func(o *options) { o.retry = r } }
-
-// WithLogger sets the logger (slog.Default()).
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
-
-// Handler is the function's state: one Tencent client for the life of the
-// process, so its UserSig and connections are reused across invocations.
-type Handler struct {
+// service is the function's state.
+type service struct {
 	client *rest.Client
 	ingest *rest.Ingester // nil without Tencent Cloud credentials
 	store  Table
@@ -98,47 +87,27 @@ type Table interface {
 	store.Claimer
 }
 
-// New builds the startcall function over st. It needs the Tencent app
-// (CALLFN_TENCENT_SDKAPPID, CALLFN_TENCENT_SECRET_KEY); pushing media also
-// needs TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY.
-func New(cfg config.Config, st Table, opts ...Option) (platform.Function, error) {
-	fn := platform.Function{Name: "startcall"}
-	if err := cfg.Require("CALLFN_TENCENT_SDKAPPID", "CALLFN_TENCENT_SECRET_KEY"); err != nil {
-		return fn, err // config.ErrNotConfigured: the function answers 503 naming them
+// New builds the startcall function over st, sending Tencent's commands
+// with opts.Client.
+func New(cfg config.Config, st Table, opts Options) (platform.Function, error) {
+	fn := platform.Function{Name: Name}
+	if opts.Client == nil {
+		return fn, errors.New("startcall: no Tencent client (Options.Client, from rest.FromConfig)")
 	}
-	o := options{now: time.Now, log: slog.Default()}
-	for _, opt := range opts {
-		opt(&o)
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
-	if o.httpClient == nil {
-		o.httpClient = rest.NewHTTPClient()
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
 	}
-	if o.endpoint == "" {
-		o.endpoint = cfg.TencentEndpoint
-	}
-	client, err := rest.New(rest.Options{SDKAppID: cfg.TencentAppID, Key: cfg.TencentKey, Admin: cfg.TencentAdmin,
-		Region: cfg.TencentRegion, Endpoint: o.endpoint, HTTPClient: o.httpClient, Retry: o.retry, Now: o.now})
-	if err != nil {
-		return fn, err
-	}
-	h := &Handler{client: client, store: st, now: o.now, log: o.log.With("function", "startcall")}
-	if cfg.CloudSecretID != "" && cfg.CloudSecretKey != "" {
-		h.ingest, err = rest.NewIngester(client.Signer(), rest.IngestOptions{SecretID: cfg.CloudSecretID,
-			SecretKey: cfg.CloudSecretKey, Region: cfg.TencentRegion, Endpoint: o.ingestEndpoint, HTTPClient: o.httpClient})
-		if err != nil {
-			return fn, err
-		}
-	}
+	s := &service{client: opts.Client, ingest: opts.Ingester, store: st, now: opts.Now, log: opts.Logger.With("function", Name)}
 	fn.Routes = []platform.Route{
-		{Pattern: RouteStart, Handler: api.RequireBearer(cfg.APIToken, h.Start)},
-		{Pattern: RouteEnd, Handler: api.RequireBearer(cfg.APIToken, h.End)},
+		{Pattern: RouteStart, Handler: api.RequireBearer(cfg.APIToken, s.start)},
+		{Pattern: RouteEnd, Handler: api.RequireBearer(cfg.APIToken, s.end)},
 	}
-	fn.Schedule = h.Schedule
+	fn.Schedule = s.schedule
 	return fn, nil
 }
-
-// Client is the function's Tencent client (for benchmarks and tools).
-func (h *Handler) Client() *rest.Client { return h.client }
 
 // Outcome is what starting one call came to. Its JSON is POST /calls's
 // reply: Tencent's CallId and CallResult, and callfn's account of the rest.
@@ -165,8 +134,8 @@ type IngestOutcome struct {
 	CallEnded *bool `json:",omitempty"`
 }
 
-// Start serves POST /calls.
-func (h *Handler) Start(w http.ResponseWriter, r *http.Request) {
+// start serves POST /calls.
+func (h *service) start(w http.ResponseWriter, r *http.Request) {
 	body, err := api.ReadBody(r, maxBody)
 	if errors.Is(err, api.ErrTooLarge) {
 		api.Error(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", maxBody))
@@ -206,7 +175,7 @@ func writeBadRequest(w http.ResponseWriter, err error) {
 
 // startCall starts one call, pushes its media, records it; startedBy is
 // "http" or "schedule:NAME".
-func (h *Handler) startCall(ctx context.Context, req *Request, raw []byte, startedBy string) *Outcome {
+func (h *service) startCall(ctx context.Context, req *Request, raw []byte, startedBy string) *Outcome {
 	if req.StreamIngest != nil && h.ingest == nil {
 		return &Outcome{status: http.StatusServiceUnavailable,
 			Error: "StreamIngest needs Tencent Cloud API credentials, and TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY are not set; nothing was started"}
@@ -247,7 +216,7 @@ func (h *Handler) startCall(ctx context.Context, req *Request, raw []byte, start
 
 // pushMedia has the robot push the request's stream into the started call;
 // when that fails the call is ended rather than left ringing with no media.
-func (h *Handler) pushMedia(ctx context.Context, req *Request, out *Outcome, detail map[string]string) *IngestOutcome {
+func (h *service) pushMedia(ctx context.Context, req *Request, out *Outcome, detail map[string]string) *IngestOutcome {
 	res, err := h.ingest.Start(ctx, req.Robot_Account, req.RoomID(), *req.CallInfo.RoomIdType, req.StreamIngest)
 	if err == nil {
 		detail["ingestTaskId"] = res.TaskId
@@ -270,7 +239,7 @@ func (h *Handler) pushMedia(ctx context.Context, req *Request, out *Outcome, det
 	return ing
 }
 
-func (h *Handler) recordStart(ctx context.Context, req *Request, raw []byte, callID string, reached []string, detail map[string]string) error {
+func (h *service) recordStart(ctx context.Context, req *Request, raw []byte, callID string, reached []string, detail map[string]string) error {
 	now := h.now().UnixMilli()
 	callType := call.TypeSingle
 	if len(req.CalleeList_Account) > 1 {
@@ -290,8 +259,8 @@ func (h *Handler) recordStart(ctx context.Context, req *Request, raw []byte, cal
 	return err
 }
 
-// End serves POST /calls/{callId}/end.
-func (h *Handler) End(w http.ResponseWriter, r *http.Request) {
+// end serves POST /calls/{callId}/end.
+func (h *service) end(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("callId")
 	if id == "" || len(id) > 128 || strings.IndexFunc(id, func(c rune) bool { return !unicode.IsPrint(c) || c == ' ' }) >= 0 {
 		api.Error(w, http.StatusBadRequest, "the call id must be 1..128 printable characters without spaces")
@@ -334,7 +303,7 @@ func tencentCode(err error) int {
 	return 0
 }
 
-func (h *Handler) recordEnd(ctx context.Context, callID, endedBy, requestID string) error {
+func (h *service) recordEnd(ctx context.Context, callID, endedBy, requestID string) error {
 	now := h.now().UnixMilli()
 	ev := &call.Event{
 		Provider: call.CallFn, Command: CommandEnd, Event: EventEnded, CallID: callID,

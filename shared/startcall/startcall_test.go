@@ -3,7 +3,6 @@ package startcall_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -181,7 +180,7 @@ func TestTencentErrorsMapToStatuses(t *testing.T) {
 		{"rate limited", setup{}, &sandbox.Fault{Code: 60007, Times: 100}, 429, []string{"rate-limited"}},
 		{"internal error", setup{}, &sandbox.Fault{Code: 101001}, 504, []string{"may"}},
 		{"gateway down", setup{}, &sandbox.Fault{HTTPStatus: 503}, 504, []string{"503"}},
-		{"timed out", setup{opts: []startcall.Option{startcall.WithHTTPClient(&http.Client{Timeout: 200 * time.Millisecond})}},
+		{"timed out", setup{http: &http.Client{Timeout: 200 * time.Millisecond}},
 			&sandbox.Fault{Stall: time.Minute}, 504, []string{"may have acted"}},
 	}
 	for _, c := range cases {
@@ -311,7 +310,7 @@ func TestEndCall(t *testing.T) {
 	var tick atomic.Int64
 	t0 := time.Now()
 	clock := func() time.Time { return t0.Add(time.Duration(tick.Add(1)) * time.Second) }
-	f := newFixture(t, setup{sandbox: sandbox.Options{Scale: 1}, opts: []startcall.Option{startcall.WithClock(clock)}})
+	f := newFixture(t, setup{sandbox: sandbox.Options{Scale: 1}, now: clock})
 	id := f.startCall(body(nil)).str("CallId")
 	r := f.post("/calls/"+id+"/end", "", apiToken)
 	if r.status != http.StatusOK || r.body["Ended"] != true || r.str("CallId") != id {
@@ -387,7 +386,11 @@ func TestReuseAcrossRequests(t *testing.T) {
 func TestCallbacksJoinTheCall(t *testing.T) {
 	st := local.NewMemory(store.Options{})
 	hookCfg := config.Config{TencentAppID: sandbox.DefaultSDKAppID, CallbackToken: "cb-token"}
-	hook := httptest.NewServer(webhook.New(hookCfg, st, nil).Handler())
+	hookFn, err := webhook.New(hookCfg, st, webhook.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := httptest.NewServer(hookFn.Handler())
 	defer hook.Close()
 	f := newFixture(t, setup{store: st, sandbox: sandbox.Options{CallbackURL: hook.URL + "/webhook/tencent", CallbackToken: "cb-token"}})
 
@@ -414,20 +417,11 @@ func TestCallbacksJoinTheCall(t *testing.T) {
 	}
 }
 
-// Without the Tencent app, New says which settings are missing, as a
-// configuration error (the function then answers 503 naming them).
-func TestNewNamesMissingSettings(t *testing.T) {
-	for _, c := range []struct {
-		cfg  config.Config
-		want string
-	}{
-		{config.Config{}, "missing CALLFN_TENCENT_SDKAPPID, CALLFN_TENCENT_SECRET_KEY"},
-		{config.Config{TencentAppID: 1400000001}, "missing CALLFN_TENCENT_SECRET_KEY"},
-		{config.Config{TencentKey: "k"}, "missing CALLFN_TENCENT_SDKAPPID"},
-	} {
-		_, err := startcall.New(c.cfg, local.NewMemory(store.Options{}))
-		if !errors.Is(err, config.ErrNotConfigured) || err == nil || !strings.HasSuffix(err.Error(), c.want) {
-			t.Errorf("%+v: %v, want a config.ErrNotConfigured ending %q", c.cfg, err, c.want)
-		}
+// New refuses to build the function without a Tencent client (its
+// composition root builds one with rest.FromConfig, which names the
+// missing settings: shared/tencent/rest).
+func TestNewNeedsAClient(t *testing.T) {
+	if _, err := startcall.New(config.Config{}, local.NewMemory(store.Options{}), startcall.Options{}); err == nil {
+		t.Error("New built the function without a Tencent client")
 	}
 }

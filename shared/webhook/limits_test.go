@@ -122,7 +122,7 @@ func TestCallbacksTheTableCannotHoldAsTheyAre(t *testing.T) {
 			}
 			id := call.DeliveryID(call.Tencent, callback.CmdAfterStartCall, c.body)
 			found := false
-			for _, l := range logs.lines(t) {
+			for _, l := range logLines(t, logs) {
 				if l["deliveryId"] == id && l["status"] == float64(c.status) && l["level"] == "ERROR" {
 					found = true
 					wantLogFields(t, l)

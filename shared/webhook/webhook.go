@@ -3,6 +3,10 @@
 // each delivery exactly once, and answers in each provider's own protocol —
 // acknowledging only once the event is durable, and otherwise answering so
 // that the provider retries.
+//
+// New builds it over the one thing it does with the table,
+// store.EventWriter; it sends nothing anywhere, so it links neither
+// tencent/rest nor the Tencent Cloud SDK.
 package webhook
 
 import (
@@ -30,30 +34,40 @@ const (
 // MaxBody is the largest callback body accepted; callbacks are a few KiB.
 const MaxBody = 1 << 20
 
-// Handler holds the webhook's configuration and table.
-type Handler struct {
+// Name is the function's name.
+const Name = "webhook"
+
+// Options are what New takes besides the configuration and the table.
+type Options struct {
+	Now    func() time.Time // the clock (time.Now)
+	Logger *slog.Logger     // slog.Default() at the time of each line
+}
+
+// service holds the webhook's configuration and table.
+type service struct {
 	cfg              config.Config
 	store            store.EventWriter
 	now              func() time.Time
+	log              *slog.Logger     // nil: slog.Default()
 	tencentCallbacks callback.Options // what a Tencent callback must prove
 }
 
 // New builds the webhook function over st, to which it only writes
-// events. now is the clock (time.Now when nil).
-func New(cfg config.Config, st store.EventWriter, now func() time.Time) platform.Function {
-	if now == nil {
-		now = time.Now
+// events.
+func New(cfg config.Config, st store.EventWriter, opts Options) (platform.Function, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
-	h := &Handler{cfg: cfg, store: st, now: now,
-		tencentCallbacks: callback.Options{AppID: cfg.TencentAppID, Token: cfg.CallbackToken, Now: now}}
+	h := &service{cfg: cfg, store: st, now: opts.Now, log: opts.Logger,
+		tencentCallbacks: callback.Options{AppID: cfg.TencentAppID, Token: cfg.CallbackToken, Now: opts.Now}}
 	return platform.Function{
-		Name: "webhook",
+		Name: Name,
 		Routes: []platform.Route{
 			{Pattern: RouteTencent, Handler: h.tencent},
 			{Pattern: RouteYunxinCallback, Handler: h.yunxin(yunxin.ChannelCallback)},
 			{Pattern: RouteYunxinCopy, Handler: h.yunxin(yunxin.ChannelCopy)},
 		},
-	}
+	}, nil
 }
 
 // readBody reads at most MaxBody bytes; the status is non-zero on failure.
@@ -68,8 +82,8 @@ func readBody(r *http.Request) ([]byte, int, error) {
 	return body, 0, nil
 }
 
-func (h *Handler) tencent(w http.ResponseWriter, r *http.Request) {
-	log := newLog(r, slog.String("provider", call.Tencent))
+func (h *service) tencent(w http.ResponseWriter, r *http.Request) {
+	log := h.newLog(r, slog.String("provider", call.Tencent))
 	q := r.URL.Query()
 	body, status, err := readBody(r)
 	var cb callback.Callback
@@ -112,9 +126,9 @@ func refusal(err error) int {
 	return http.StatusBadRequest
 }
 
-func (h *Handler) yunxin(channel string) http.HandlerFunc {
+func (h *service) yunxin(channel string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		log := newLog(r, slog.String("provider", call.Yunxin), slog.String("channel", channel))
+		log := h.newLog(r, slog.String("provider", call.Yunxin), slog.String("channel", channel))
 		fail := func(status int, err error) {
 			log.Warn("callback refused", "status", status, "err", err)
 			api.Error(w, status, err.Error())
@@ -159,7 +173,7 @@ func (h *Handler) yunxin(channel string) http.HandlerFunc {
 // persist completes ev (delivery id, times, request id) and stores it once,
 // within a deadline under the platform's (store.CallContext), so that a
 // table that does not answer gets the provider a prompt retry reply.
-func (h *Handler) persist(r *http.Request, ev *call.Event, body []byte, log *reqLog) error {
+func (h *service) persist(r *http.Request, ev *call.Event, body []byte, log *reqLog) error {
 	now := h.now().UnixMilli()
 	ev.DeliveryID = call.DeliveryID(ev.Provider, ev.Command, body)
 	ev.ReceivedAt = now
@@ -191,12 +205,17 @@ func (h *Handler) persist(r *http.Request, ev *call.Event, body []byte, log *req
 // reqLog gathers one request's log attributes and writes them with each
 // line, in one call (cheaper than a chain of slog.With on the hot path).
 type reqLog struct {
-	r     *http.Request
-	attrs []slog.Attr
+	r      *http.Request
+	logger *slog.Logger
+	attrs  []slog.Attr
 }
 
-func newLog(r *http.Request, attrs ...slog.Attr) *reqLog {
-	l := &reqLog{r: r, attrs: make([]slog.Attr, 0, 10)}
+func (h *service) newLog(r *http.Request, attrs ...slog.Attr) *reqLog {
+	logger := h.log
+	if logger == nil {
+		logger = slog.Default()
+	}
+	l := &reqLog{r: r, logger: logger, attrs: make([]slog.Attr, 0, 10)}
 	l.add(slog.String("requestId", platform.RequestID(r.Context())))
 	l.add(attrs...)
 	return l
@@ -205,11 +224,10 @@ func newLog(r *http.Request, attrs ...slog.Attr) *reqLog {
 func (l *reqLog) add(attrs ...slog.Attr) { l.attrs = append(l.attrs, attrs...) }
 
 func (l *reqLog) log(level slog.Level, msg string, args ...any) {
-	logger := slog.Default()
-	if !logger.Enabled(l.r.Context(), level) {
+	if !l.logger.Enabled(l.r.Context(), level) {
 		return
 	}
-	logger.With(args...).LogAttrs(l.r.Context(), level, msg, l.attrs...)
+	l.logger.With(args...).LogAttrs(l.r.Context(), level, msg, l.attrs...)
 }
 
 func (l *reqLog) Info(msg string, args ...any)  { l.log(slog.LevelInfo, msg, args...) }

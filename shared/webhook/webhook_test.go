@@ -96,7 +96,11 @@ func newEnv(t testing.TB, cfg config.Config, st store.Store) *env {
 		st = local.NewMemory(store.Options{})
 	}
 	e := &env{t: t, cfg: cfg, st: &countingStore{Store: st}, clock: testkit.NewClock(t0)}
-	e.h = webhook.New(cfg, e.st, e.clock.Now).Handler()
+	fn, err := webhook.New(cfg, e.st, webhook.Options{Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.h = fn.Handler()
 	return e
 }
 
@@ -827,31 +831,20 @@ func TestOutOfOrder(t *testing.T) {
 
 // --- Store failure, reply after write, logs --------------------------------
 
-func captureLogs(t *testing.T) *syncBuffer {
+func captureLogs(t *testing.T) *testkit.Buffer {
 	t.Helper()
-	buf := &syncBuffer{}
+	buf := &testkit.Buffer{}
 	old := slog.Default()
 	slog.SetDefault(slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	t.Cleanup(func() { slog.SetDefault(old) })
 	return buf
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
-func (s *syncBuffer) lines(t *testing.T) []map[string]any {
+// logLines are the JSON log lines in buf.
+func logLines(t *testing.T, buf *testkit.Buffer) []map[string]any {
 	t.Helper()
 	var out []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(s.String()), "\n") {
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
 		if l == "" {
 			continue
 		}
@@ -914,7 +907,7 @@ func TestStoreFailure(t *testing.T) {
 		}
 	}
 	var failures int
-	for _, l := range logs.lines(t) {
+	for _, l := range logLines(t, logs) {
 		if l["level"] != "ERROR" {
 			continue
 		}
@@ -936,7 +929,7 @@ func TestLogFields(t *testing.T) {
 	e.yunxinSigned("copy", testkit.Fixture(t, "yunxin_copy_5.json"))
 	e.yunxinSigned("callback", testkit.Fixture(t, "yunxin_callback_20.json"))
 	e.tencent(v4Query(callback.CmdAfterStartCall), tencentFixture(t, "v4_after_start.json")) // duplicate
-	lines := logs.lines(t)
+	lines := logLines(t, logs)
 	if len(lines) < 4 {
 		t.Fatalf("%d log lines:\n%s", len(lines), logs)
 	}

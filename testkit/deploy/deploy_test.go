@@ -24,6 +24,7 @@ import (
 	"github.com/callfn/callfn/shared/startcall"
 	"github.com/callfn/callfn/shared/store"
 	"github.com/callfn/callfn/shared/store/local"
+	"github.com/callfn/callfn/shared/tencent/rest"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
 	"github.com/callfn/callfn/shared/webhook"
 	"github.com/callfn/callfn/shared/yunxin"
@@ -104,20 +105,29 @@ var envCommon = []string{"CALLFN_STORE", "CALLFN_RETENTION_DAYS", "CALLFN_TENCEN
 
 func deployables(t testing.TB) []deployable {
 	t.Helper()
+	// Each as its composition root (functions/<fn>/main.go) builds it.
 	buildWebhook := func(cfg config.Config, st store.Store) (platform.Function, error) {
-		return webhook.New(cfg, st, nil), nil
+		return webhook.New(cfg, st, webhook.Options{})
 	}
 	buildStartcall := func(cfg config.Config, st store.Store) (platform.Function, error) {
-		var opts []startcall.Option
-		if cfg.TencentEndpoint != "" {
-			// The samples' runs, against the sandbox, which also answers
-			// the Cloud API (StartStreamIngest) at its base URL.
-			opts = append(opts, startcall.WithIngestEndpoint(cfg.TencentEndpoint))
+		tc, err := rest.FromConfig(cfg, rest.Options{})
+		if err != nil {
+			return platform.Function{}, err
 		}
-		return startcall.New(cfg, st, opts...)
+		// The samples' runs are against the sandbox, which also answers
+		// the Cloud API (StartStreamIngest) at its base URL.
+		ingest, err := rest.IngesterFromConfig(cfg, tc, rest.IngestOptions{Endpoint: cfg.TencentEndpoint})
+		if err != nil {
+			return platform.Function{}, err
+		}
+		return startcall.New(cfg, st, startcall.Options{Client: tc, Ingester: ingest})
 	}
 	buildRecords := func(cfg config.Config, st store.Store) (platform.Function, error) {
-		return records.New(cfg, st, records.Options{})
+		tc, err := rest.FromConfig(cfg, rest.Options{})
+		if err != nil && !errors.Is(err, config.ErrNotConfigured) {
+			return platform.Function{}, err
+		}
+		return records.New(cfg, st, records.Options{Client: tc})
 	}
 	buildForward := func(cfg config.Config, st store.Store) (platform.Function, error) {
 		return forwarder.New(cfg, st, forwarder.Options{})
@@ -245,9 +255,6 @@ var secretVars = []string{
 // beyond config.Vars, to reach the DynamoDB table from outside AWS. A
 // Lambda function gets them from its role and must not set them.
 var scfSDKVars = []string{"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_DYNAMODB"}
-
-// lambdaArch maps Go's GOARCH to Lambda's architecture names.
-var lambdaArch = map[string]string{"amd64": "x86_64", "arm64": "arm64"}
 
 func root(t *testing.T) string {
 	t.Helper()

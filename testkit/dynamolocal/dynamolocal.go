@@ -38,8 +38,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
-// EnvRequire, set to 1 (or true), makes tests that need DynamoDB Local fail
-// rather than skip on a machine that lacks it; CI=true does the same.
+// EnvRequire names the variable that, set to 1 (or true), makes tests
+// that need DynamoDB Local fail rather than skip on a machine that lacks
+// it; CI=true does the same.
 const EnvRequire = "CALLFN_REQUIRE_DYNAMODB"
 
 // ErrMissing is matched (errors.Is) by the errors of Start and FindDir that

@@ -7,7 +7,6 @@ package run_test
 // binary listens where scf-go-lib does, on every IPv4 address).
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -19,9 +18,10 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"reflect"
-	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +31,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/callfn/callfn/shared/platform/scf"
 	"github.com/callfn/callfn/shared/tencent/callback"
+	"github.com/callfn/callfn/testkit"
 	"github.com/tencentyun/scf-go-lib/cloudfunction/messages"
 	scfevents "github.com/tencentyun/scf-go-lib/events"
 )
@@ -40,12 +41,13 @@ const (
 	callbackToken = "invoke-test-callback-token"
 )
 
-// What the webhook must not link: it answers Tencent's callbacks
+// What no function binary may import (any package under these paths): the
+// embedded table is local only (store/open), test support is for tests.
+var neverImported = []string{"go.etcd.io/bbolt", "github.com/callfn/callfn/testkit"}
+
+// What the webhook must not import besides: it answers Tencent's callbacks
 // (tencent/callback) and sends Tencent nothing.
-const (
-	cloudSDK = "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
-	restPkg  = "github.com/callfn/callfn/shared/tencent/rest"
-)
+var webhookNeverImports = []string{"github.com/callfn/callfn/shared/tencent/rest", "github.com/tencentcloud/tencentcloud-sdk-go"}
 
 // platformBuild is how the Makefile builds a function for one platform.
 type platformBuild struct {
@@ -77,8 +79,9 @@ func TestBinaries(t *testing.T) {
 	bins := buildAll(t, root, fns, t.TempDir())
 
 	t.Run("linking", func(t *testing.T) {
-		for _, fn := range fns {
-			for _, b := range builds {
+		for _, b := range builds {
+			deps := functionDeps(t, root, b.tags)
+			for _, fn := range fns {
 				out, err := exec.Command(goTool(t), "version", "-m", bins[b.name][fn]).CombinedOutput()
 				if err != nil {
 					t.Fatalf("go version -m: %v\n%s", err, out)
@@ -90,28 +93,21 @@ func TestBinaries(t *testing.T) {
 				if !mods[b.mustLink] {
 					t.Errorf("%s/%s does not link %s; is it built for %s at all?", b.name, fn, b.mustLink, b.name)
 				}
-				// The webhook only receives: Tencent's outbound client and
-				// the Cloud API SDK behind it stay out of its binary.
-				if fn == "webhook" && mods[cloudSDK] {
-					t.Errorf("%s/%s links %s", b.name, fn, cloudSDK)
+				banned := neverImported
+				if fn == "webhook" {
+					banned = append(slices.Clone(banned), webhookNeverImports...)
 				}
-				// The embedded table is local only (store/open).
-				if mods["go.etcd.io/bbolt"] {
-					t.Errorf("%s/%s links go.etcd.io/bbolt", b.name, fn)
+				for _, pkg := range deps[fn] {
+					for _, p := range banned {
+						if pkg == p || strings.HasPrefix(pkg, p+"/") {
+							t.Errorf("%s/%s imports %s", b.name, fn, pkg)
+						}
+					}
+					// lambda.norpc: no net/rpc (aws-lambda-go's go1.x mode) in the bootstrap.
+					if b.name == "lambda" && pkg == "net/rpc" {
+						t.Errorf("lambda/%s imports net/rpc despite lambda.norpc", fn)
+					}
 				}
-			}
-			// lambda.norpc: no net/rpc (aws-lambda-go's go1.x mode) in the bootstrap.
-			list := exec.Command(goTool(t), "list", "-deps", "-tags", "lambda,lambda.norpc", "./functions/"+fn)
-			list.Dir = root
-			out, err := list.Output()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if strings.Contains("\n"+string(out), "\nnet/rpc\n") {
-				t.Errorf("lambda/%s imports net/rpc despite lambda.norpc", fn)
-			}
-			if fn == "webhook" && strings.Contains("\n"+string(out), "\n"+restPkg+"\n") {
-				t.Errorf("lambda/%s imports %s", fn, restPkg)
 			}
 		}
 	})
@@ -197,12 +193,11 @@ func functionNames(t *testing.T, root string) []string {
 	return names
 }
 
+// goTool is the go command: go test puts its own GOROOT/bin first on the
+// PATH of the tests it runs.
 func goTool(t *testing.T) string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	p := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(p); err != nil {
+	p, err := exec.LookPath("go")
+	if err != nil {
 		t.Skip("no go command to build the functions with")
 	}
 	return p
@@ -246,6 +241,27 @@ func buildAll(t *testing.T, root string, fns []string, dir string) map[string]ma
 }
 
 // linkedModules reads the module paths from `go version -m` output.
+// functionDeps is, for each function under functions/, every package its
+// binary built with tags imports, directly or not (go list -deps).
+func functionDeps(t *testing.T, root, tags string) map[string][]string {
+	t.Helper()
+	list := exec.Command(goTool(t), "list", "-tags", tags, "-f", "{{.ImportPath}} {{join .Deps \" \"}}", "./functions/...")
+	list.Dir = root
+	out, err := list.Output()
+	if err != nil {
+		t.Fatalf("go list -tags %s: %v", tags, err)
+	}
+	deps := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		deps[path.Base(f[0])] = f[1:]
+	}
+	if len(deps) == 0 {
+		t.Fatalf("go list -tags %s listed no function", tags)
+	}
+	return deps
+}
+
 func linkedModules(out string) map[string]bool {
 	mods := make(map[string]bool)
 	for _, line := range strings.Split(out, "\n") {
@@ -262,32 +278,15 @@ func linkedModules(out string) map[string]bool {
 // process is a running function binary.
 type process struct {
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *testkit.Buffer
 	exited chan struct{} // closed when it has exited
 	err    error         // its exit status, once exited
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // start runs bin with exactly env (nothing inherited, so that no developer
 // settings leak in), and kills it when the test ends.
 func start(t *testing.T, bin string, env ...string) *process {
-	p := &process{cmd: exec.Command(bin), stderr: &syncBuffer{}, exited: make(chan struct{})}
+	p := &process{cmd: exec.Command(bin), stderr: &testkit.Buffer{}, exited: make(chan struct{})}
 	p.cmd.Env = append([]string{
 		"PATH=/usr/bin:/bin",
 		"HOME=" + t.TempDir(),
@@ -347,6 +346,21 @@ type request struct {
 	body                   string
 	base64                 bool // send the body base64-encoded, isBase64Encoded set
 	rest                   bool
+}
+
+// event is the request's body as a gateway event carries it (base64
+// when req.base64), and its query.
+func (req request) event(t *testing.T) (body string, isBase64 bool, query url.Values) {
+	t.Helper()
+	body = req.body
+	if req.base64 {
+		body, isBase64 = base64.StdEncoding.EncodeToString([]byte(req.body)), true
+	}
+	query, err := url.ParseQuery(req.rawQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body, isBase64, query
 }
 
 type httpReply struct {
@@ -585,14 +599,7 @@ func (l *lambdaInvoker) raw(t *testing.T, event []byte) string {
 
 func (l *lambdaInvoker) http(t *testing.T, req request) httpReply {
 	t.Helper()
-	body, isB64 := req.body, false
-	if req.base64 {
-		body, isB64 = base64.StdEncoding.EncodeToString([]byte(req.body)), true
-	}
-	query, err := url.ParseQuery(req.rawQuery)
-	if err != nil {
-		t.Fatal(err)
-	}
+	body, isB64, query := req.event(t)
 	const host = "a1b2c3d4e5.execute-api.ap-southeast-1.amazonaws.com"
 	var event any
 	if req.rest {
@@ -800,14 +807,7 @@ func (s *scfInvoker) raw(t *testing.T, event []byte) string {
 
 func (s *scfInvoker) http(t *testing.T, req request) httpReply {
 	t.Helper()
-	body, isB64 := req.body, false
-	if req.base64 {
-		body, isB64 = base64.StdEncoding.EncodeToString([]byte(req.body)), true
-	}
-	query, err := url.ParseQuery(req.rawQuery)
-	if err != nil {
-		t.Fatal(err)
-	}
+	body, isB64, query := req.event(t)
 	const host = "service-k3x9q2ab-1250000000.sg.apigw.tencentcs.com"
 	id := fmt.Sprintf("4c1a7e0b9d2f%020d", s.n+1)
 	e := struct {

@@ -2,6 +2,13 @@
 // JSON logging, opens the table, builds the function and hands it to the
 // platform chosen at build time (start_lambda.go with -tags lambda,
 // start_scf.go with -tags scf, start_local.go otherwise).
+//
+// The function itself is built by its composition root, the Build that
+// functions/<fn>/main.go passes to Main: it builds the clients the function
+// needs once per process (the Tencent REST client, for one) and calls the
+// function package's New(cfg, table role, Options). The table is opened by
+// store/open, which links bbolt only in builds without the lambda and scf
+// tags.
 package run
 
 import (
@@ -17,10 +24,12 @@ import (
 	"github.com/callfn/callfn/shared/store/open"
 )
 
-// Build makes a function from its configuration and table.
+// Build makes a function from its configuration and table: a function's
+// composition root, which builds the clients the function needs once and
+// passes them to its New.
 type Build func(ctx context.Context, cfg config.Config, st store.Store) (platform.Function, error)
 
-// Main runs the function that build makes, and never returns.
+// Main runs the function named name that build makes, and never returns.
 //
 // A function whose settings are missing or wrong (an error matching
 // config.ErrNotConfigured, from config.Load or from build) still starts:
@@ -28,10 +37,10 @@ type Build func(ctx context.Context, cfg config.Config, st store.Store) (platfor
 // schedule firing with an error, each naming the variables to set
 // (platform.Unavailable), rather than exiting and leaving its runtime to
 // restart it on every invocation.
-func Main(build Build) {
+func Main(name string, build Build) {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	ctx := context.Background()
-	fn, cfg, err := Setup(ctx, os.Getenv, build)
+	fn, cfg, err := Setup(ctx, name, os.Getenv, build)
 	switch {
 	case errors.Is(err, config.ErrNotConfigured):
 		slog.Error("not configured: answering every request 503 until the settings are fixed",
@@ -50,19 +59,19 @@ func Main(build Build) {
 }
 
 // Setup is Main's start-up, separated for tests and for cmd/callfn.
-func Setup(ctx context.Context, getenv func(string) string, build Build) (platform.Function, config.Config, error) {
+func Setup(ctx context.Context, name string, getenv func(string) string, build Build) (platform.Function, config.Config, error) {
 	cfg, err := config.Load(getenv)
 	if err != nil {
-		return platform.Function{}, cfg, err
+		return platform.Function{Name: name}, cfg, err
 	}
 	st, err := open.Open(ctx, cfg.Store, store.Options{Retention: cfg.Retention(), ForwardTo: cfg.ForwardURLs})
 	if err != nil {
-		return platform.Function{}, cfg, err
+		return platform.Function{Name: name}, cfg, err
 	}
 	fn, err := build(ctx, cfg, st)
 	if err != nil {
 		st.Close()
-		return platform.Function{Name: fn.Name}, cfg, fmt.Errorf("%s: %w", fn.Name, err)
+		return platform.Function{Name: name}, cfg, fmt.Errorf("%s: %w", name, err)
 	}
 	return fn, cfg, nil
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/callfn/callfn/shared/backoff"
+	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/jsonx"
 	"github.com/callfn/callfn/shared/tencent"
 )
@@ -157,6 +158,25 @@ func New(o Options) (*Client, error) {
 	return c, nil
 }
 
+// FromConfig returns the Client the configuration describes: the app
+// (CALLFN_TENCENT_SDKAPPID and CALLFN_TENCENT_SECRET_KEY, both required),
+// its administrator (CALLFN_TENCENT_ADMIN), region (CALLFN_TENCENT_REGION)
+// and endpoint (CALLFN_TENCENT_ENDPOINT). Without the app it returns a
+// *config.MissingError naming what is missing: it matches
+// config.ErrNotConfigured, which shared/platform/run answers with 503.
+//
+// cfg's values replace those fields of o; o brings what the configuration
+// does not say (HTTPClient, Retry, Now). A composition root calls it once
+// and shares the Client.
+func FromConfig(cfg config.Config, o Options) (*Client, error) {
+	if err := cfg.Require("CALLFN_TENCENT_SDKAPPID", "CALLFN_TENCENT_SECRET_KEY"); err != nil {
+		return nil, err
+	}
+	o.SDKAppID, o.Key, o.Admin = cfg.TencentAppID, cfg.TencentKey, cfg.TencentAdmin
+	o.Region, o.Endpoint = cfg.TencentRegion, cfg.TencentEndpoint
+	return New(o)
+}
+
 // baseURL checks an endpoint and strips its trailing slash.
 func baseURL(endpoint string) (string, error) {
 	u, err := url.Parse(strings.TrimRight(endpoint, "/"))
@@ -217,14 +237,7 @@ func (c *Client) DoRaw(ctx context.Context, cmd Cmd, payload []byte, out any) (M
 			return false
 		}
 		slept += d
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return false
-		case <-t.C:
-			return true
-		}
+		return backoff.Sleep(ctx, d) == nil
 	}
 	for {
 		rep.Attempts++

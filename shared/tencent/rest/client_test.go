@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/callfn/callfn/shared/api/upstream"
+	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/tencent"
 	"github.com/callfn/callfn/shared/tencent/rest"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
@@ -433,5 +434,37 @@ func TestBadEndpoint(t *testing.T) {
 	}
 	if _, err := rest.New(rest.Options{SDKAppID: 1}); err == nil {
 		t.Error("no key accepted")
+	}
+}
+
+// Without the Tencent app, FromConfig says which settings are missing, as
+// a configuration error (a function then answers 503 naming them).
+func TestFromConfigNamesMissingSettings(t *testing.T) {
+	for _, c := range []struct {
+		cfg  config.Config
+		want string
+	}{
+		{config.Config{}, "missing CALLFN_TENCENT_SDKAPPID, CALLFN_TENCENT_SECRET_KEY"},
+		{config.Config{TencentAppID: 1400000001}, "missing CALLFN_TENCENT_SECRET_KEY"},
+		{config.Config{TencentKey: "k"}, "missing CALLFN_TENCENT_SDKAPPID"},
+	} {
+		_, err := rest.FromConfig(c.cfg, rest.Options{})
+		if !errors.Is(err, config.ErrNotConfigured) || err == nil || !strings.HasSuffix(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want a config.ErrNotConfigured ending %q", c.cfg, err, c.want)
+		}
+	}
+}
+
+// FromConfig's client goes where the configuration says, whatever the
+// Options say.
+func TestFromConfig(t *testing.T) {
+	cfg := config.Config{TencentAppID: 1400000001, TencentKey: "k", TencentRegion: "singapore"}
+	c, err := rest.FromConfig(cfg, rest.Options{Endpoint: "http://ignored.invalid"})
+	if err != nil || !strings.Contains(c.Where(), "singapore") {
+		t.Errorf("the client goes to %v (%v), want the configured region", c.Where(), err)
+	}
+	cfg.TencentEndpoint = "http://127.0.0.1:9/tencent"
+	if c, err = rest.FromConfig(cfg, rest.Options{}); err != nil || c.Where() != "endpoint http://127.0.0.1:9/tencent" {
+		t.Errorf("with CALLFN_TENCENT_ENDPOINT: %v, %v", c.Where(), err)
 	}
 }

@@ -12,21 +12,24 @@ import (
 // Ingester wraps exactly one of these, so a caller decides what it means
 // (an HTTP status, a retry) with errors.Is and never needs Tencent's
 // numbers.
+//
+// Their texts are part of callfn's replies (after "tencent API COMMAND: "),
+// where "Tencent", a proper noun, keeps its capital.
 var (
-	ErrBadRequest     = errors.New("Tencent rejected the request's parameters")
+	ErrBadRequest     = errors.New("Tencent rejected the request's parameters") //lint:ignore ST1005 a proper noun (see above)
 	ErrSigExpired     = errors.New("the administrator's UserSig has expired")
 	ErrSigInvalid     = errors.New("the UserSig is invalid")
 	ErrSigOtherApp    = errors.New("the UserSig was signed for another app or user")
 	ErrWrongRegion    = errors.New("the SDKAppID or its key is unknown in this region")
 	ErrNotAdmin       = errors.New("the identifier is not an app administrator")
-	ErrRateLimited    = errors.New("Tencent rate-limited the request")
-	ErrUnavailable    = errors.New("Tencent is unreachable, failing or timed out")
+	ErrRateLimited    = errors.New("Tencent rate-limited the request")             //lint:ignore ST1005 a proper noun (see above)
+	ErrUnavailable    = errors.New("Tencent is unreachable, failing or timed out") //lint:ignore ST1005 a proper noun (see above)
 	ErrCallNotFound   = errors.New("the call does not exist or has already ended")
 	ErrRecordNotFound = errors.New("the call record does not exist")
 	ErrNotConfigured  = errors.New("no callback is configured")
-	ErrDenied         = errors.New("Tencent refused the app (package, IP allow-list or lock-out)")
-	ErrCloudAuth      = errors.New("Tencent Cloud rejected the API credentials")
-	ErrFailed         = errors.New("Tencent could not carry out the request")
+	ErrDenied         = errors.New("Tencent refused the app (package, IP allow-list or lock-out)") //lint:ignore ST1005 a proper noun (see above)
+	ErrCloudAuth      = errors.New("Tencent Cloud rejected the API credentials")                   //lint:ignore ST1005 a proper noun (see above)
+	ErrFailed         = errors.New("Tencent could not carry out the request")                      //lint:ignore ST1005 a proper noun (see above)
 )
 
 // Error is one failed Tencent request. Its text names the command, what

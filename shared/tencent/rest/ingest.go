@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callfn/callfn/shared/backoff"
+	"github.com/callfn/callfn/shared/config"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
@@ -102,6 +104,9 @@ func checkStreamURL(s string) error {
 	return paramErr("StreamIngest.StreamUrl", "must be an http, https, rtmp, rtmps, rtsp or srt URL, got %q", u.Scheme)
 }
 
+// ingestBackoff spaces the SDK's sends after a RequestLimitExceeded.
+var ingestBackoff = backoff.Policy{Base: 200 * time.Millisecond, Max: 400 * time.Millisecond}
+
 // IngestOptions configure an Ingester.
 type IngestOptions struct {
 	SecretID, SecretKey string // TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY
@@ -135,9 +140,10 @@ func NewIngester(signer *Signer, o IngestOptions) (*Ingester, error) {
 	cpf.Language = "en-US"
 	cpf.HttpProfile.ReqTimeout = int(DefaultTimeout / time.Second)
 	cpf.HttpProfile.Endpoint = domain
-	// RequestLimitExceeded means TRTC did not act: safe to send again.
+	// RequestLimitExceeded means TRTC did not act: safe to send again,
+	// after callfn's one jittered backoff (the SDK counts retries from 0).
 	cpf.RateLimitExceededMaxRetries = 2
-	cpf.RateLimitExceededRetryDuration = func(i int) time.Duration { return time.Duration(200<<i) * time.Millisecond }
+	cpf.RateLimitExceededRetryDuration = func(i int) time.Duration { return ingestBackoff.Delay(i + 1) }
 	where := fmt.Sprintf("Tencent Cloud %s (%s)", cloudRegion, domain)
 	if o.Endpoint != "" {
 		base, err := baseURL(o.Endpoint)
@@ -163,6 +169,25 @@ func NewIngester(signer *Signer, o IngestOptions) (*Ingester, error) {
 		client.WithHttpTransport(hc.Transport)
 	}
 	return &Ingester{client: client, signer: signer, where: where}, nil
+}
+
+// IngesterFromConfig returns the Ingester the configuration describes: the
+// Tencent Cloud API credentials (TENCENTCLOUD_SECRET_ID,
+// TENCENTCLOUD_SECRET_KEY) and the region (CALLFN_TENCENT_REGION). It signs
+// robots' UserSigs with c's Signer and, unless o names another HTTPClient,
+// shares c's connections; o may also name an Endpoint (the local sandbox).
+//
+// Without the credentials it returns nil and no error: pushing media is an
+// option, which the startcall function then refuses, naming them.
+func IngesterFromConfig(cfg config.Config, c *Client, o IngestOptions) (*Ingester, error) {
+	if cfg.CloudSecretID == "" || cfg.CloudSecretKey == "" {
+		return nil, nil
+	}
+	o.SecretID, o.SecretKey, o.Region = cfg.CloudSecretID, cfg.CloudSecretKey, cfg.TencentRegion
+	if o.HTTPClient == nil {
+		o.HTTPClient = c.HTTPClient()
+	}
+	return NewIngester(c.Signer(), o)
 }
 
 // IngestResult is StartStreamIngest's reply.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/callfn/callfn/shared/api/upstream"
+	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/tencent/rest"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
 )
@@ -158,5 +159,22 @@ func TestStreamIngestValidate(t *testing.T) {
 		if (c.field == "") != (err == nil) || (err != nil && (!errors.As(err, &pe) || pe.Field != c.field)) {
 			t.Errorf("%+v: %v, want field %q", c.s, err, c.field)
 		}
+	}
+}
+
+// IngesterFromConfig builds an Ingester only with the Cloud API
+// credentials.
+func TestIngesterFromConfig(t *testing.T) {
+	cfg := config.Config{TencentAppID: 1400000001, TencentKey: "k"}
+	c, err := rest.FromConfig(cfg, rest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, err := rest.IngesterFromConfig(cfg, c, rest.IngestOptions{}); g != nil || err != nil {
+		t.Errorf("an Ingester without Cloud API credentials: %v, %v", g, err)
+	}
+	cfg.CloudSecretID, cfg.CloudSecretKey = "id", "key"
+	if g, err := rest.IngesterFromConfig(cfg, c, rest.IngestOptions{}); g == nil || err != nil {
+		t.Errorf("no Ingester with Cloud API credentials: %v", err)
 	}
 }

@@ -46,6 +46,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/callfn/callfn/shared/backoff"
 	"github.com/callfn/callfn/shared/config"
 )
 
@@ -354,14 +355,8 @@ func (s *Sandbox) allow(command string, documented int) bool {
 // stall holds an answer for d (scaled by nothing: it is a network fault),
 // or until the caller gives up.
 func stall(r *http.Request, d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-r.Context().Done():
+	if d > 0 {
+		backoff.Sleep(r.Context(), d)
 	}
 }
 
