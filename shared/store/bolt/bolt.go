@@ -238,7 +238,7 @@ func (t boltTx) Seek(bucket, prefix, from string, desc bool, fn func(string, []b
 			end = prefix + "\xff" // above every key with prefix: keys are UTF-8
 		}
 		// The last key before end.
-		if k, v = c.Seek([]byte(end)); k == nil {
+		if k, _ = c.Seek([]byte(end)); k == nil {
 			k, v = c.Last()
 		} else {
 			k, v = c.Prev()

@@ -56,7 +56,6 @@ type pager struct {
 	userKeys []string // per user: the ListKeys of the candidates, in order
 	userIDs  []string
 	next     string
-	done     bool
 }
 
 // keyCondition is the range of the index's sort key (attribute sk, named
