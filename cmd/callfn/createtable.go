@@ -17,7 +17,7 @@ import (
 	"github.com/callfn/callfn/shared/store/dynamo"
 )
 
-// createTable creates the DynamoDB table, its index and TTL, on the server
+// createTable creates the DynamoDB table, its indexes and TTL, on the server
 // the AWS SDK is pointed at (AWS_ENDPOINT_URL_DYNAMODB for a local one).
 func createTable(ctx context.Context, args []string) error {
 	fs := newFlags("create-table")
@@ -36,10 +36,18 @@ func createTable(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := dynamo.CreateTable(ctx, dynamodb.NewFromConfig(awsCfg), *table); err != nil {
+	client := dynamodb.NewFromConfig(awsCfg)
+	if err := dynamo.CreateTable(ctx, client, *table); err != nil {
 		return err
 	}
-	fmt.Printf("table %s is ready (indexes %s and %s, a stream, TTL on %s)\n", *table, store.DynamoIndexByTime, store.DynamoIndexDue, store.DynamoTTL)
+	// A table made before the call history: its calls join the per-user
+	// lists and the rollups (a no-op on a new table, and when done).
+	n, err := dynamo.Backfill(ctx, dynamo.New(client, *table, store.Options{Retention: cfg.Retention()}))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("table %s is ready (indexes %s, %s and %s, a stream, TTL on %s); %d earlier calls added to the history's indexes\n",
+		*table, store.DynamoIndexByTime, store.DynamoIndexByUser, store.DynamoIndexDue, store.DynamoTTL, n)
 	return nil
 }
 

@@ -5,6 +5,7 @@
 //	callfn send URL FILE          POST a sample callback, signed as its provider signs
 //	callfn archive [--since 7d]   archive Tencent's call records into the table
 //	callfn create-table [--table NAME]  create the DynamoDB table (AWS_ENDPOINT_URL_DYNAMODB)
+//	callfn usersig [--ttl D] USER a UserSig for USER, for GET /me/calls
 //	callfn zip -o OUT FILE...     package binaries for upload (used by the Makefile)
 //	callfn tencent set-callback --url URL | get-callback | delete-callback  Tencent's callback configuration
 //	callfn help [COMMAND]         this list, or one command's help
@@ -69,7 +70,13 @@ func init() {
 				"itself. Tencent keeps records 7 days: --since cannot go further back.", archive},
 		{"create-table", "[--table NAME]", "create the DynamoDB table, its indexes, stream and TTL",
 			"Creates the table on the DynamoDB the AWS SDK is pointed at (AWS_ENDPOINT_URL_DYNAMODB\n" +
-				"for a local one), named by --table or CALLFN_STORE=dynamodb:NAME.", createTable},
+				"for a local one), named by --table or CALLFN_STORE=dynamodb:NAME. A table made before\n" +
+				"the call history gets the indexes it lacks, and its earlier calls are added to them.", createTable},
+		{"usersig", "[--ttl 24h] USER", "print a UserSig for USER, the credential GET /me/calls takes",
+			"Prints a UserSig for USER, as a TUICallKit client holds one: signed with\n" +
+				"CALLFN_TENCENT_SDKAPPID and CALLFN_TENCENT_SECRET_KEY, or, with no Tencent\n" +
+				"credentials, for the sandbox `callfn serve` then plays. Send it as\n" +
+				"Authorization: UserSig <sig> with X-User-Id: USER.", usersig},
 		{"zip", "-o OUT FILE...", "package binaries for upload (used by the Makefile)",
 			"Writes the files, flat and executable, into the zip OUT.", zipCmd},
 		{"tencent", "set-callback --url URL | get-callback | delete-callback", "configure Tencent's callback URL and commands over its REST API",

@@ -49,6 +49,10 @@ const (
 	ResultOffline   = "offline"
 )
 
+// CommandRecord is the command of an event that holds Tencent's record of
+// a call (archived, or fetched for GET /records/{callId}).
+const CommandRecord = "record"
+
 // Results lists the known call results, for validating filters.
 var Results = []string{ResultCancel, ResultReject, ResultNotAnswer, ResultNormalEnd, ResultBusy, ResultInterrupt, ResultOffline}
 

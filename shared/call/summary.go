@@ -32,6 +32,9 @@ type Summary struct {
 	// Named is everyone any event named a callee; Callees is Named minus
 	// the current Caller (a participant list may name the caller too).
 	Named []string `json:"named,omitempty"`
+	// Recorded is set once Tencent's record of the call (an archived
+	// record, CommandRecord) is folded in: its end is then known for sure.
+	Recorded bool `json:"recorded,omitempty"`
 }
 
 // Apply folds one event into the summary.
@@ -80,6 +83,9 @@ func (s *Summary) Apply(ev *Event) {
 	}
 	slices.Sort(s.Named)
 	s.Callees = slices.DeleteFunc(slices.Clone(s.Named), func(c string) bool { return c == s.Caller })
+	if ev.Provider == Tencent && ev.Command == CommandRecord {
+		s.Recorded = true
+	}
 	if s.EventCount == 0 || ev.EventTime < s.FirstEventTime {
 		s.FirstEventTime = ev.EventTime
 	}
@@ -100,4 +106,28 @@ func (s *Summary) SortTime() int64 {
 		return s.StartTime
 	}
 	return s.FirstEventTime
+}
+
+// Carrier is the provider that carried the call: Tencent for a call callfn
+// started (a robot call is a Tencent call, whose callbacks may not have
+// arrived yet), else Provider.
+func (s *Summary) Carrier() string {
+	if s.Provider == CallFn {
+		return Tencent
+	}
+	return s.Provider
+}
+
+// MissedResults are the results that, for a callee, mean a missed call:
+// the call reached them, or tried to, and nobody answered it. A rejected
+// call was seen and refused, a normally ended or interrupted one was
+// answered, so neither is missed.
+var MissedResults = []string{ResultNotAnswer, ResultCancel, ResultBusy, ResultOffline}
+
+// MissedBy reports whether user missed the call: user was a callee (not
+// the caller) and the call ended with one of MissedResults. Results are
+// the call's, not each callee's: in a group call answered by someone else
+// the result is normal_end, and the call is not missed by anyone.
+func (s *Summary) MissedBy(user string) bool {
+	return user != "" && user != s.Caller && slices.Contains(s.Callees, user) && slices.Contains(MissedResults, s.Result)
 }

@@ -162,3 +162,47 @@ func TestSortTime(t *testing.T) {
 		t.Errorf("%+v", s)
 	}
 }
+
+// Tencent's record marks the summary Recorded, in whatever order it comes.
+func TestApplyRecorded(t *testing.T) {
+	cb := Event{Provider: Tencent, Command: "Call.CallbackAfterStartCall", CallID: "c", DeliveryID: "a", EventTime: 1}
+	rec := Event{Provider: Tencent, Command: CommandRecord, CallID: "c", DeliveryID: "b", EventTime: 0}
+	yx := Event{Provider: Yunxin, Command: CommandRecord, CallID: "y", DeliveryID: "c", EventTime: 2}
+	for _, order := range [][]Event{{cb, rec}, {rec, cb}} {
+		if s := fold(order, true); !s.Recorded {
+			t.Errorf("%+v: not recorded", s)
+		}
+	}
+	if s := fold([]Event{cb}, false); s.Recorded {
+		t.Error("a callback alone is not a record")
+	}
+	if s := fold([]Event{yx}, false); s.Recorded {
+		t.Error("only Tencent keeps records")
+	}
+}
+
+func TestCarrier(t *testing.T) {
+	for provider, want := range map[string]string{CallFn: Tencent, Tencent: Tencent, Yunxin: Yunxin, "": ""} {
+		if got := (&Summary{Provider: provider}).Carrier(); got != want {
+			t.Errorf("%q: %q, want %q", provider, got, want)
+		}
+	}
+}
+
+func TestMissedBy(t *testing.T) {
+	s := Summary{Caller: "alice", Callees: []string{"bob", "carol"}}
+	for _, r := range Results {
+		s.Result = r
+		missed := slices.Contains([]string{ResultNotAnswer, ResultCancel, ResultBusy, ResultOffline}, r)
+		if s.MissedBy("bob") != missed || s.MissedBy("carol") != missed {
+			t.Errorf("%s: callees missed %v, want %v", r, s.MissedBy("bob"), missed)
+		}
+		if s.MissedBy("alice") || s.MissedBy("dave") || s.MissedBy("") {
+			t.Errorf("%s: missed by the caller or a stranger", r)
+		}
+	}
+	s.Result = ""
+	if s.MissedBy("bob") {
+		t.Error("a call going on is not missed")
+	}
+}

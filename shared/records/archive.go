@@ -47,7 +47,8 @@ const (
 	DefaultWriters         = 32
 	// MaxLookups bounds the open calls asked for by call id in one run.
 	MaxLookups = 500
-	// MaxOpenScan bounds the table summaries read to find open calls.
+	// MaxOpenScan bounds the open calls the archive looks for, and the
+	// pages of 100 it reads to find them.
 	MaxOpenScan = 20000
 )
 
@@ -304,32 +305,35 @@ func (a *archiver) save(ctx context.Context) error {
 	return nil
 }
 
-// findOpen lists the calls the table has open (not ended) in the window,
-// reading at most MaxOpenScan summaries. Records close open calls through
-// the fold whether or not this found them; it is what counts them
-// (Report.Closed) and what finds the calls to look up.
+// findOpen lists the calls the table has open (ringing or in progress) in
+// the window, Tencent's (robot calls callfn started included), reading at
+// most MaxOpenScan of them. Records close open calls through the fold
+// whether or not this found them; it is what counts them (Report.Closed)
+// and what finds the calls to look up.
 func (a *archiver) findOpen(ctx context.Context) error {
 	a.open = map[string]bool{}
-	q := store.CallQuery{From: a.rep.From, To: a.rep.To + 1000, Limit: 100}
-	for scanned := 0; scanned < MaxOpenScan; {
-		sctx, cancel := store.CallContext(ctx)
-		p, err := a.s.store.ListCalls(sctx, q)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("records: listing the table's open calls: %w", err)
-		}
-		scanned += len(p.Calls)
-		for _, c := range p.Calls {
-			if c.Status != call.StatusEnded && (c.Provider == call.Tencent || c.Provider == call.CallFn) {
+	for _, status := range []string{call.StatusRinging, call.StatusOngoing} {
+		q := store.CallQuery{From: a.rep.From, To: a.rep.To + 1000, Provider: call.Tencent, Status: status, Limit: 100}
+		for pages := 0; ; pages++ {
+			if len(a.open) >= MaxOpenScan || pages >= MaxOpenScan/100 {
+				slog.Warn("archive: the window holds more open calls than it looks for", "found", len(a.open))
+				return nil
+			}
+			sctx, cancel := store.CallContext(ctx)
+			p, err := a.s.store.ListCalls(sctx, q)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("records: listing the table's open calls: %w", err)
+			}
+			for _, c := range p.Calls {
 				a.open[c.CallID] = true
 			}
+			if p.Next == "" {
+				break
+			}
+			q.Cursor = p.Next
 		}
-		if p.Next == "" {
-			return nil
-		}
-		q.Cursor = p.Next
 	}
-	slog.Warn("archive: the window holds more calls than it scans for open ones", "scanned", MaxOpenScan)
 	return nil
 }
 
@@ -369,7 +373,7 @@ func (a *archiver) store(ctx context.Context, recs []rest.Record) error {
 		now  = a.s.now().UnixMilli()
 	)
 	for i := range recs {
-		ev := recs[i].Event()
+		ev := recordEvent(&recs[i])
 		ev.ReceivedAt = now
 		ev.RequestID = platform.RequestID(ctx)
 		if ev.CallID == "" {
@@ -402,6 +406,19 @@ func (a *archiver) store(ctx context.Context, recs []rest.Record) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// recordEvent is r as the table stores it (rest.Record.Event), dated at
+// the end of the second its call ended in when Tencent counted whole
+// seconds: a callback of that same second (an answer in a call that lasted
+// under a second, a member change) carries milliseconds and would
+// otherwise be newer than the record, and keep the call open in the fold.
+func recordEvent(r *rest.Record) call.Event {
+	ev := r.Event()
+	if ev.EventTime%1000 == 0 {
+		ev.EventTime += 999
+	}
+	return ev
 }
 
 // lookups asks for the record of each call the table still has open in

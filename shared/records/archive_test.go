@@ -113,6 +113,42 @@ func TestArchiveClosesOpenCalls(t *testing.T) {
 	})
 }
 
+// Tencent's records count whole seconds, callbacks milliseconds: a call
+// answered in the second it ended, whose end callback was lost, is closed
+// by its record all the same, its end and result following; the history
+// lists it ended, as known to Tencent, and no longer in progress.
+func TestArchiveClosesCallsOfTheSameSecond(t *testing.T) {
+	bothAPIs(t, func(t *testing.T, api string) {
+		e := newEnv(t, api, envOptions{})
+		recs := e.played(e.now-3600, 1, "c")
+		end := ms(recs[0].EndTime)
+		e.callback("c-0000", ms(recs[0].StartTime), call.Facts{Status: call.StatusRinging, StartTime: ms(recs[0].StartTime), Caller: "alice"})
+		e.callback("c-0000", end+700, call.Facts{Status: call.StatusOngoing, AcceptTime: end + 700})
+		var h records.History
+		e.get("/records?status=in_progress", &h)
+		if len(h.Records) != 1 {
+			t.Fatalf("before the archive: %+v", h)
+		}
+		rep, err := e.svc.Archive(context.Background(), records.ArchiveOptions{})
+		if err != nil || rep.Closed != 1 {
+			t.Fatalf("%+v %v", rep, err)
+		}
+		sum, _, err := e.st.GetCall(context.Background(), "c-0000")
+		if err != nil || sum.Status != call.StatusEnded || sum.Result != call.ResultNormalEnd || sum.EndTime != end || !sum.Recorded {
+			t.Errorf("%+v %v", sum, err)
+		}
+		h = records.History{}
+		e.get("/records?status=in_progress", &h)
+		if len(h.Records) != 0 {
+			t.Errorf("still in progress: %+v", h)
+		}
+		e.get("/records?status=ended", &h)
+		if len(h.Records) != 1 || h.Records[0].Source != records.SourceBoth || h.Records[0].Result != call.ResultNormalEnd {
+			t.Errorf("ended: %+v", h)
+		}
+	})
+}
+
 // A run that nears its deadline stops, keeps its place, and the next run
 // resumes there.
 func TestArchiveResumesAfterDeadline(t *testing.T) {

@@ -46,6 +46,7 @@ type envOptions struct {
 	store   store.Store
 	token   *string
 	running bool // the clock follows the real time
+	noKey   bool // configure no Tencent app key (the client is given anyway)
 }
 
 func newEnv(t testing.TB, api string, o envOptions) *env {
@@ -77,7 +78,11 @@ func newEnv(t testing.TB, api string, o envOptions) *env {
 	if o.token != nil {
 		tok = *o.token
 	}
-	cfg := config.Config{APIToken: tok, TencentAPI: api}
+	// The sandbox's app and key: /me/calls verifies UserSigs with them.
+	cfg := config.Config{APIToken: tok, TencentAPI: api, TencentAppID: sb.SDKAppID(), TencentKey: sandbox.DefaultKey}
+	if o.noKey {
+		cfg.TencentAppID, cfg.TencentKey = 0, ""
+	}
 	svc, err := records.NewService(cfg, st, records.Options{Client: tc, Now: clk.Now, TencentTimeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -166,6 +171,14 @@ func getWith(t *testing.T, url, auth string, out any) (int, http.Header, map[str
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
 	}
+	return do(t, req, out)
+}
+
+// do sends req and decodes the answer, a JSON object, into out (when not
+// nil and the status is 200).
+func do(t *testing.T, req *http.Request, out any) (int, http.Header, map[string]any) {
+	t.Helper()
+	url := req.URL.String()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

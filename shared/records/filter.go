@@ -64,19 +64,8 @@ var filterParams = []string{"from", "to", "result", "type", "page", "pageSize"}
 // ParseFilter reads GET /records' query at now.
 func ParseFilter(q url.Values, now time.Time) (Filter, error) {
 	f := Filter{Page: 1, PageSize: DefaultPageSize}
-	for k, vs := range q {
-		if !slices.Contains(filterParams, k) {
-			msg := fmt.Sprintf("unknown parameter (want %s)", strings.Join(filterParams, ", "))
-			for _, p := range filterParams {
-				if strings.EqualFold(p, k) {
-					msg = fmt.Sprintf("unknown parameter: it is spelled %q", p)
-				}
-			}
-			return f, badParam(k, "%s", msg)
-		}
-		if len(vs) > 1 {
-			return f, badParam(k, "given %d times; give it once", len(vs))
-		}
+	if err := checkParams(q, filterParams); err != nil {
+		return f, err
 	}
 	var hasFrom, hasTo bool
 	var err error
@@ -122,6 +111,25 @@ func ParseFilter(q url.Values, now time.Time) (Filter, error) {
 		return f, err
 	}
 	return f, nil
+}
+
+// checkParams refuses a parameter not in known, and one given twice.
+func checkParams(q url.Values, known []string) error {
+	for k, vs := range q {
+		if !slices.Contains(known, k) {
+			msg := fmt.Sprintf("unknown parameter (want %s)", strings.Join(known, ", "))
+			for _, p := range known {
+				if strings.EqualFold(p, k) {
+					msg = fmt.Sprintf("unknown parameter: it is spelled %q", p)
+				}
+			}
+			return badParam(k, "%s", msg)
+		}
+		if len(vs) > 1 {
+			return badParam(k, "given %d times; give it once", len(vs))
+		}
+	}
+	return nil
 }
 
 // parseTime reads Unix milliseconds or an RFC 3339 time.

@@ -25,17 +25,26 @@ var ErrNotFound = errors.New("no such call: neither Tencent nor the table knows 
 
 // checkCallID refuses call ids no provider makes.
 func checkCallID(id string) error {
+	if len(id) > MaxCallID {
+		return fmt.Errorf("callId is longer than %d bytes", MaxCallID)
+	}
+	if err := checkID(id); err != nil {
+		return fmt.Errorf("callId %w", err)
+	}
+	return nil
+}
+
+// checkID refuses an empty id, and one that is not printable UTF-8.
+func checkID(id string) error {
 	switch {
 	case id == "":
-		return errors.New("callId is required")
-	case len(id) > MaxCallID:
-		return fmt.Errorf("callId is longer than %d bytes", MaxCallID)
+		return errors.New("is required")
 	case !utf8.ValidString(id):
-		return errors.New("callId is not valid UTF-8")
+		return errors.New("is not valid UTF-8")
 	}
 	for _, c := range id {
 		if unicode.IsControl(c) {
-			return errors.New("callId holds a control character")
+			return errors.New("holds a control character")
 		}
 	}
 	return nil
@@ -89,7 +98,7 @@ func (s *Service) Lookup(ctx context.Context, callID string) (*CallRecord, error
 	}
 	trec, terr := s.tencentRecord(ctx, callID)
 	if terr == nil {
-		ev := trec.Event()
+		ev := recordEvent(trec)
 		ev.ReceivedAt = s.now().UnixMilli()
 		ev.RequestID = platform.RequestID(ctx)
 		source := SourceTencent
@@ -147,7 +156,7 @@ func (s *Service) tencentRecord(ctx context.Context, callID string) (*rest.Recor
 // hasRecord reports whether the timeline holds Tencent's record of the call.
 func hasRecord(evs []call.Event) bool {
 	for i := range evs {
-		if evs[i].Provider == call.Tencent && evs[i].Command == "record" {
+		if evs[i].Provider == call.Tencent && evs[i].Command == call.CommandRecord {
 			return true
 		}
 	}

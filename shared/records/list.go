@@ -2,7 +2,6 @@ package records
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/callfn/callfn/shared/api"
@@ -10,7 +9,7 @@ import (
 	"github.com/callfn/callfn/shared/tencent/rest"
 )
 
-// Page is GET /records' answer.
+// Page is GET /records?source=tencent's answer.
 //
 // Which records come from where: Tencent keeps records for 7 days, so the
 // part of the range inside the last 7 days (by start time) is asked of
@@ -45,15 +44,25 @@ type Page struct {
 	TencentError string `json:"tencentError,omitempty"`
 }
 
+// listRecords answers GET /records: the table's history (history.go), or
+// with source=tencent the plain proxy of Tencent's filter API (List).
 func (s *Service) listRecords(w http.ResponseWriter, r *http.Request) {
-	f, err := ParseFilter(r.URL.Query(), s.now())
+	q := r.URL.Query()
+	switch src := q["source"]; {
+	case len(src) > 1:
+		badRequest(w, badParam("source", "given %d times; give it once", len(src)))
+		return
+	case len(src) == 0 || src[0] == "" || src[0] == SourceTable:
+		s.listHistory(w, r, RouteRecords, "")
+		return
+	case src[0] != SourceTencent:
+		badRequest(w, badParam("source", "%q: want table (the default: every call the table holds) or tencent (Tencent's own answer, its 7 days)", src[0]))
+		return
+	}
+	q.Del("source")
+	f, err := ParseFilter(q, s.now())
 	if err != nil {
-		var fe *FilterError
-		if errors.As(err, &fe) {
-			api.Error(w, http.StatusBadRequest, fe.Error(), "field", fe.Field)
-			return
-		}
-		api.Error(w, http.StatusBadRequest, err.Error())
+		badRequest(w, err)
 		return
 	}
 	page, err := s.List(r.Context(), f)

@@ -29,7 +29,7 @@ func TestListPagesThroughTencent(t *testing.T) {
 		var all []string
 		for page, wantMore := range []bool{true, true, false} {
 			var p records.Page
-			status, _, raw := e.get(fmt.Sprintf("/records?pageSize=10&page=%d", page+1), &p)
+			status, _, raw := e.get(fmt.Sprintf("/records?source=tencent&pageSize=10&page=%d", page+1), &p)
 			if status != http.StatusOK || p.Source != records.SourceTencent || p.TencentAPI != api || p.Total == nil ||
 				*p.Total != 25 || p.HasMore != wantMore || p.Page != page+1 || p.PageSize != 10 {
 				t.Fatalf("page %d: %d %v", page+1, status, raw)
@@ -46,12 +46,12 @@ func TestListPagesThroughTencent(t *testing.T) {
 		}
 		// Filters map to Tencent's.
 		var p records.Page
-		e.get("/records?result=reject&type=group&pageSize=100", &p)
+		e.get("/records?source=tencent&result=reject&type=group&pageSize=100", &p)
 		if p.Total == nil || *p.Total != 12 || len(p.Records) != 12 || p.Records[0].Result != call.ResultReject || p.Records[0].CallType != call.TypeGroup {
 			t.Errorf("reject/group: %+v", p)
 		}
 		p = records.Page{}
-		e.get(fmt.Sprintf("/records?from=%d&to=%d", ms(e.now-5*3600+60), ms(e.now-5*3600+180)), &p)
+		e.get(fmt.Sprintf("/records?source=tencent&from=%d&to=%d", ms(e.now-5*3600+60), ms(e.now-5*3600+180)), &p)
 		if got := strings.Join(ids(p), ","); got != "c-0001,c-0002" {
 			t.Errorf("range [from, to): %s", got)
 		}
@@ -67,13 +67,13 @@ func TestListOlderThanSevenDays(t *testing.T) {
 	}
 	before := e.hits.count()
 	var p records.Page
-	status, _, raw := e.get(fmt.Sprintf("/records?from=%d&to=%d&pageSize=2", ms(e.now-12*day), ms(e.now-8*day)), &p)
+	status, _, raw := e.get(fmt.Sprintf("/records?source=tencent&from=%d&to=%d&pageSize=2", ms(e.now-12*day), ms(e.now-8*day)), &p)
 	if status != http.StatusOK || p.Source != records.SourceTable || len(p.Records) != 2 || !p.HasMore || p.Total != nil ||
 		p.Records[0].CallID != "old-0" || p.Records[0].Source != records.SourceTable || p.TencentError != "" {
 		t.Errorf("%d %v", status, raw)
 	}
 	p = records.Page{}
-	e.get(fmt.Sprintf("/records?from=%d&to=%d&pageSize=2&page=2", ms(e.now-12*day), ms(e.now-8*day)), &p)
+	e.get(fmt.Sprintf("/records?source=tencent&from=%d&to=%d&pageSize=2&page=2", ms(e.now-12*day), ms(e.now-8*day)), &p)
 	if len(p.Records) != 1 || p.HasMore || p.Total == nil || *p.Total != 3 {
 		t.Errorf("page 2: %+v", p)
 	}
@@ -96,7 +96,7 @@ func TestListStraddlesTheWindow(t *testing.T) {
 		var pages []records.Page
 		for page := 1; page <= 3; page++ {
 			var p records.Page
-			if status, _, raw := e.get(fmt.Sprintf("/records?from=%d&pageSize=4&page=%d", from, page), &p); status != http.StatusOK {
+			if status, _, raw := e.get(fmt.Sprintf("/records?source=tencent&from=%d&pageSize=4&page=%d", from, page), &p); status != http.StatusOK {
 				t.Fatalf("page %d: %d %v", page, status, raw)
 			}
 			pages = append(pages, p)
@@ -133,12 +133,12 @@ func TestListWhenTencentFails(t *testing.T) {
 		e.callback("c-0001", ms(e.now-3600+60), call.Facts{Status: call.StatusOngoing, StartTime: ms(e.now - 3600 + 60)})
 		e.sb.Inject(sandbox.Fault{Command: cmd, Code: code, Times: 100})
 		var p records.Page
-		status, _, raw := e.get("/records", &p)
+		status, _, raw := e.get("/records?source=tencent", &p)
 		if status != http.StatusOK || p.Source != records.SourceTable || !strings.Contains(p.TencentError, "rate-limited") ||
 			len(p.Records) != 1 || p.Records[0].CallID != "c-0001" || p.Records[0].Source != records.SourceTable {
 			t.Errorf("%d %v", status, raw)
 		}
-		status, hdr, raw := e.get(fmt.Sprintf("/records?to=%d", ms(e.now-2*3600)), nil)
+		status, hdr, raw := e.get(fmt.Sprintf("/records?source=tencent&to=%d", ms(e.now-2*3600)), nil)
 		if status != http.StatusTooManyRequests || hdr.Get("Retry-After") == "" || raw["error"] == nil {
 			t.Errorf("nothing in the table: %d %v %v", status, hdr, raw)
 		}

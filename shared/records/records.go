@@ -1,20 +1,28 @@
-// Package records is the records function: it answers call-record queries
-// by asking Tencent's records APIs (v4 call_record_http_srv, or v1 records
-// when CALLFN_TENCENT_API_VERSION=v1) and merging what the table knows, and
-// falls back to the table when Tencent is unreachable, slow, rate limiting,
-// no longer has the record (Tencent keeps 7 days), or is not configured. On
-// a schedule it archives Tencent's records into the table (archive.go), so
-// that they outlive Tencent's 7 days.
+// Package records is the records function: the call history the table
+// holds (every call of every provider, any age, calls still ringing or
+// talking included), per user too, with daily statistics; and, for one
+// call or on request, Tencent's own records (v4 call_record_http_srv, or
+// v1 records when CALLFN_TENCENT_API_VERSION=v1) merged with what the
+// table knows. On a schedule it archives Tencent's records into the table
+// (archive.go), so that they outlive Tencent's 7 days and close calls whose
+// end callback was lost.
 //
 // # Routes
 //
-// Every route needs Authorization: Bearer $CALLFN_API_TOKEN (shared/api).
+// All but /me/calls need Authorization: Bearer $CALLFN_API_TOKEN
+// (shared/api).
 //
-//	GET /records/{callId}   one call: Tencent's record merged with the table's
-//	                        summary, and the call's event timeline
-//	GET /records            records by filter (filter.go), one page at a time
-//	POST /replay            stored events delivered again to the forwarding
-//	                        endpoints (replay.go)
+//	GET /records                the table's calls by filter, newest first, by
+//	                            cursor (history.go); with source=tencent, the
+//	                            plain proxy of Tencent's filter API (list.go)
+//	GET /records/{callId}       one call: Tencent's record merged with the
+//	                            table's summary, and the call's event timeline
+//	GET /users/{userId}/calls   one user's calls (users.go)
+//	GET /me/calls               the same for the user whose UserSig it is:
+//	                            Authorization: UserSig <sig>, X-User-Id: <id>
+//	GET /stats                  calls per day in a time zone (stats.go)
+//	POST /replay                stored events delivered again to the
+//	                            forwarding endpoints (replay.go)
 //
 // # The record
 //
@@ -34,7 +42,7 @@
 //	  "acceptTime": 1688705641000,        // ms; 0 when never accepted
 //	  "endTime":    1688705668000,        // ms; 0 while the call goes on
 //	  "roomId":     "123456",
-//	  "source":     "tencent+table",      // tencent | table | tencent+table: who answered
+//	  "source":     "tencent+table",      // tencent | table | tencent+table: what the record knows (below)
 //	  "tencentApi": "v4",                 // the generation that answered, when Tencent did
 //	  "tencentError": "...",              // why Tencent did not answer, when the table did instead
 //	  "events":     [ ... ]               // GET /records/{callId} only: the stored events, oldest first
@@ -47,6 +55,11 @@
 // archived Tencent record among them (command "record").
 //
 // # Where answers come from
+//
+// The lists (GET /records, /users/{userId}/calls, /me/calls) read the
+// table alone and ask Tencent nothing: a record's "source" is "table", or
+// "tencent+table" once Tencent's record of the call is in the table
+// (archived, or fetched by GET /records/{callId}).
 //
 // GET /records/{callId} reads the table once. When the table already holds
 // Tencent's record of the call (archived, or stored by an earlier request)
@@ -88,8 +101,11 @@ import (
 
 // Routes.
 const (
-	RouteRecord  = "GET /records/{callId}"
-	RouteRecords = "GET /records"
+	RouteRecord    = "GET /records/{callId}"
+	RouteRecords   = "GET /records"
+	RouteUserCalls = "GET /users/{userId}/calls"
+	RouteMyCalls   = "GET /me/calls"
+	RouteStats     = "GET /stats"
 )
 
 // Sources of an answer.
@@ -132,7 +148,7 @@ func fromSummary(s *call.Summary, source string) Record {
 	if callees == nil {
 		callees = []string{}
 	}
-	return Record{CallID: s.CallID, Provider: s.Provider, Caller: s.Caller, Callees: callees,
+	return Record{CallID: s.CallID, Provider: s.Carrier(), Caller: s.Caller, Callees: callees,
 		MediaType: s.MediaType, CallType: s.CallType, Result: s.Result, Status: s.Status,
 		StartTime: s.StartTime, AcceptTime: s.AcceptTime, EndTime: s.EndTime, RoomID: s.RoomID, Source: source}
 }
@@ -246,6 +262,9 @@ func (s *Service) Function() platform.Function {
 		Routes: []platform.Route{
 			{Pattern: RouteRecord, Handler: api.RequireBearer(s.token, s.getRecord)},
 			{Pattern: RouteRecords, Handler: api.RequireBearer(s.token, s.listRecords)},
+			{Pattern: RouteUserCalls, Handler: api.RequireBearer(s.token, s.userCalls)},
+			{Pattern: RouteMyCalls, Handler: s.myCalls}, // the user's own UserSig
+			{Pattern: RouteStats, Handler: api.RequireBearer(s.token, s.stats)},
 			{Pattern: RouteReplay, Handler: api.RequireBearer(s.token, s.replay)},
 		},
 		Schedule: s.scheduled,

@@ -158,7 +158,7 @@ func TestGetRecordBadCallID(t *testing.T) {
 
 func TestBearerToken(t *testing.T) {
 	e := newEnv(t, "v4", envOptions{})
-	for _, path := range []string{"/records", "/records/c-1"} {
+	for _, path := range []string{"/records?source=tencent", "/records/c-1", "/records", "/users/alice/calls", "/stats"} {
 		for auth, want := range map[string]int{"": 401, "Bearer wrong": 401, "Basic " + token: 401, "Bearer " + token: 0} {
 			status, _, raw := getWith(t, e.srv.URL+path, auth, nil)
 			if want != 0 && status != want || want == 0 && (status == 401 || status == 403) {
@@ -201,7 +201,7 @@ func TestBadFilters(t *testing.T) {
 		"limit=10":                                          "limit",
 		"page=1&page=2":                                     "page",
 	} {
-		status, _, raw := e.get("/records?"+query, nil)
+		status, _, raw := e.get("/records?source=tencent&"+query, nil)
 		if field == "" {
 			if status != http.StatusOK {
 				t.Errorf("%s: %d %v", query, status, raw)
@@ -249,6 +249,8 @@ func FuzzRoutes(f *testing.F) {
 	f.Add("c-1", "from=1714600000000&result=reject")
 	f.Add("%ff", "pageSize=%00")
 	f.Add("", "to=2024-05-01T00:00:00Z&from=0&page=100000&pageSize=100")
+	f.Add("bob", "result=missed&limit=100&cursor=AQ")
+	f.Add("u", "tz=Asia/Kolkata&from=2026-01-01&to=2026-12-31")
 	st := local.NewMemory(store.Options{})
 	svc, err := records.NewService(config.Config{APIToken: token}, st, records.Options{})
 	if err != nil {
@@ -256,7 +258,8 @@ func FuzzRoutes(f *testing.F) {
 	}
 	h := svc.Function().Handler()
 	f.Fuzz(func(t *testing.T, id, query string) {
-		for _, target := range []string{"/records?" + query, "/records/" + url.PathEscape(id) + "?" + query} {
+		for _, target := range []string{"/records?" + query, "/records/" + url.PathEscape(id) + "?" + query,
+			"/users/" + url.PathEscape(id) + "/calls?" + query, "/stats?" + query} {
 			req, err := http.NewRequest(http.MethodGet, "http://x"+target, nil)
 			if err != nil {
 				return

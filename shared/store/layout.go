@@ -9,7 +9,21 @@ const (
 	DynamoIndexByTime = "byTime"    // GSI listing call summaries by time
 	DynamoIndexPK     = "gsi1pk"    // S, "CALLS#YYYY-MM" (UTC month of SortTime)
 	DynamoIndexSK     = "gsi1sk"    // S, "%013d#callId" (SortTime ms, call id): ListKey
+	DynamoIndexByUser = "byUser"    // GSI listing each participant's calls by time
+	DynamoUserPK      = "gsi3pk"    // S, "USER#<user>", on the user items of a call's participants
+	DynamoUserSK      = "gsi3sk"    // S, the call's ListKey
 )
+
+// DynamoIndex is one of the table's global secondary indexes that project
+// every attribute (the due index, below, projects a few).
+type DynamoIndex struct{ Name, PK, SK string }
+
+// DynamoIndexes are the table's global secondary indexes that project
+// every attribute: byTime and byUser.
+var DynamoIndexes = []DynamoIndex{
+	{DynamoIndexByTime, DynamoIndexPK, DynamoIndexSK},
+	{DynamoIndexByUser, DynamoUserPK, DynamoUserSK},
+}
 
 // The outbox's part of the layout (forwarding, store.Forwarding): delivery
 // rows sit in their event's partition under sort keys DynamoOutboxSK +

@@ -69,9 +69,28 @@ type CallReader interface {
 	ListEvents(ctx context.Context, callID string, fn func(*call.Event) error) error
 	// UserCalls lists the calls a user took part in, newest first.
 	UserCalls(ctx context.Context, user string, limit int) ([]call.Summary, error)
-	// ListCalls lists call summaries by the time they are listed under
-	// (Summary.SortTime), oldest first, one page at a time.
+	// ListCalls lists the calls q selects in ListKey order (SortTime, then
+	// call id), oldest first or, with q.Desc, newest first, one page at a
+	// time. Next is the ListKey the next page starts after (before, with
+	// Desc), "" once no call is left. Every call stored throughout the
+	// paging is listed exactly once (unless its SortTime changes
+	// meanwhile); calls stored meanwhile are listed when they fall after
+	// the cursor. A page costs the same at any depth: the backend seeks to
+	// the cursor in an index ordered by ListKey (one per user for q.User)
+	// and examines at most MaxScan of its entries, so a page may hold
+	// fewer than q.Limit calls, even none, while Next is not "", when
+	// filters skip many: follow Next until it is "".
 	ListCalls(ctx context.Context, q CallQuery) (CallPage, error)
+	// Stats returns the rollups of the calls whose SortTime lies in each of
+	// the consecutive ranges [bounds[i], bounds[i+1]): len(bounds)-1
+	// Counts. Bounds are increasing multiples of StatsBucketMs (CheckBounds),
+	// such as the starts of days in a time zone. Every fold moves the
+	// rollups by StatsDelta (the old summary's contribution out, the new
+	// one's in) in the same atomic write as the summary, so the counts stay
+	// exact under redelivered and reordered events and when a call's result
+	// or time changes; reading them costs the time the ranges span, not the
+	// calls in it.
+	Stats(ctx context.Context, bounds []int64) ([]Counts, error)
 }
 
 // Claimer claims keys, so that of several runs of a schedule one acts.
@@ -90,15 +109,26 @@ type MetaStore interface {
 	PutMeta(ctx context.Context, name, value string) error
 }
 
-// CallQuery selects calls whose SortTime is in [From, To) (ms; To 0 means no
-// upper bound), optionally with a given result and call type.
+// CallQuery selects calls by the time they are listed under
+// (Summary.SortTime) and by what their summaries say; each field set
+// narrows the selection.
 type CallQuery struct {
-	From, To int64
-	Result   string
-	CallType string
+	From, To int64  // SortTime in [From, To), ms; To 0 means no upper bound
+	Provider string // the call's carrier (Summary.Carrier): call.Tencent or call.Yunxin
+	User     string // calls User took part in, as caller or callee
+	Status   string // a call.Status* value
+	Result   string // a call.Result* value
+	// Missed, with User, keeps the calls User missed (Summary.MissedBy:
+	// a callee, and a result in call.MissedResults).
+	Missed   bool
+	CallType string // call.TypeSingle or call.TypeGroup
+	Desc     bool   // newest first; oldest first when false
 	Limit    int    // at most this many (default 100)
-	Cursor   string // from a previous page's Next
+	Cursor   string // the previous page's Next, for the same query
 }
+
+// MaxScan bounds the index entries one ListCalls page examines.
+const MaxScan = 1000
 
 // CallPage is one page of ListCalls; Next is "" on the last page.
 type CallPage struct {
@@ -117,19 +147,24 @@ func (q CallQuery) PageSize() int {
 	return q.Limit
 }
 
-// Matches reports whether s is in q's time range and has q's result and
-// call type (the cursor aside).
+// Matches reports whether s is in q's time range and has every property
+// q asks for (the cursor aside).
 func (q CallQuery) Matches(s *call.Summary) bool {
 	t := s.SortTime()
 	return t >= q.From && (q.To == 0 || t < q.To) &&
+		(q.Provider == "" || s.Carrier() == q.Provider) &&
+		(q.User == "" || slices.Contains(s.Users(), q.User)) &&
+		(q.Status == "" || s.Status == q.Status) &&
 		(q.Result == "" || s.Result == q.Result) &&
+		(!q.Missed || s.MissedBy(q.User)) &&
 		(q.CallType == "" || s.CallType == q.CallType)
 }
 
 // ListKey orders calls for ListCalls, "%013d#callId" of their SortTime in
-// ms (the call id as KeyID keys it); a page's Next is the ListKey of its
-// last call, and the next page starts after it. DynamoDB's byTime index has
-// it as its sort key.
+// ms (the call id as KeyID keys it); a page's Next is a ListKey (or a
+// position between two), and the next page starts after it (before it,
+// newest first). DynamoDB's byTime and byUser indexes have it as their
+// sort key.
 func ListKey(s *call.Summary) string { return fmt.Sprintf("%013d#%s", s.SortTime(), KeyID(s.CallID)) }
 
 // Options apply to every implementation.
@@ -140,11 +175,22 @@ type Options struct {
 	Retention time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// ScanLimit bounds the index entries one ListCalls page examines; 0
+	// means MaxScan (tests set less, to see short pages).
+	ScanLimit int
 	// ForwardTo are the endpoints (canonical, config.Config.ForwardURLs)
 	// every newly stored event is owed to: PutEvent writes the event's
 	// deliveries in the event's own atomic write (Forwarding). None: no
 	// delivery is owed.
 	ForwardTo []string
+}
+
+// ScanBudget is o.ScanLimit, or MaxScan when o has none.
+func (o Options) ScanBudget() int {
+	if o.ScanLimit <= 0 {
+		return MaxScan
+	}
+	return o.ScanLimit
 }
 
 // Time is the time by o's clock.

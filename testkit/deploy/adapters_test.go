@@ -382,8 +382,8 @@ func seedRecords(sb *sandbox.Sandbox, now time.Time) {
 	)
 }
 
-// checkListed: GET /records?result=normal_end answers the seeded call that
-// ended normally, from Tencent.
+// checkListed: GET /records?source=tencent&result=normal_end answers the
+// seeded call that ended normally, from Tencent.
 func checkListed(t *testing.T, run *sampleRun, delivery int, answer []byte) {
 	t.Helper()
 	var page records.Page
@@ -392,6 +392,30 @@ func checkListed(t *testing.T, run *sampleRun, delivery int, answer []byte) {
 	}
 	if len(page.Records) != 1 || page.Records[0].CallID != "seed-normal-end" || page.Records[0].Result != call.ResultNormalEnd ||
 		!strings.Contains(page.Source, records.SourceTencent) {
+		t.Errorf("delivery %d: %s", delivery, answer)
+	}
+}
+
+// checkEmptyHistory: a list of the table that holds none of its calls.
+func checkEmptyHistory(t *testing.T, run *sampleRun, delivery int, answer []byte) {
+	t.Helper()
+	var h records.History
+	if err := json.Unmarshal(answer, &h); err != nil || h.Records == nil || len(h.Records) != 0 || h.Next != "" {
+		t.Errorf("delivery %d: %s %v", delivery, answer, err)
+	}
+}
+
+// checkStats: the sample's week in Asia/Shanghai, every day counted (none
+// of the seeded calls is in the table).
+func checkStats(t *testing.T, run *sampleRun, delivery int, answer []byte) {
+	t.Helper()
+	var st records.Stats
+	if err := json.Unmarshal(answer, &st); err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2025, 2, 25, 0, 0, 0, 0, time.FixedZone("CST", 8*3600)).UnixMilli()
+	if st.TZ != "Asia/Shanghai" || st.From != from || st.To != from+7*24*3600*1000 || len(st.Days) != 7 ||
+		st.Days[0].Date != "2025-02-25" || st.Total.Calls != 0 {
 		t.Errorf("delivery %d: %s", delivery, answer)
 	}
 }

@@ -193,14 +193,21 @@ func deployables(t testing.TB) []deployable {
 		NeedsTencent:  true,
 		Sandbox:       true,
 		Seed:          seedRecords,
-		Samples:       []string{"get-record", "list-records", "replay", "schedule-archive"},
+		Samples:       []string{"get-record", "list-records", "list-tencent-records", "list-user-calls", "my-calls", "stats", "replay", "schedule-archive"},
 		Expect: map[string]expect{
 			// The table holds no event of Tencent's documented CallId.
 			"replay": {Status: 404, Check: checkErrorReply},
 			// Neither Tencent nor the table knows Tencent's documented CallId.
 			"get-record": {Status: 404, Check: checkErrorReply},
 			// Queries store nothing; result=normal_end picks one of the two.
-			"list-records": {Status: 200, Check: checkListed},
+			"list-tencent-records": {Status: 200, Check: checkListed},
+			// Lists of the table, which holds nothing of the seeded calls
+			// (they are Tencent's, not archived yet); my-calls' UserSig is
+			// jack's, for the sample app with the sandbox's key.
+			"list-records":    {Status: 200, Check: checkEmptyHistory},
+			"list-user-calls": {Status: 200, Check: checkEmptyHistory},
+			"my-calls":        {Status: 200, Check: checkEmptyHistory},
+			"stats":           {Status: 200, Check: checkStats},
 			// The archive stores both of Tencent's records, then nothing new.
 			"schedule-archive": {Stored: [2]int{2, 2}, Check: checkArchived},
 		},
@@ -602,7 +609,10 @@ func checkTable(tmpl *deploy.Template, id string) []string {
 		typ, _ := m["AttributeType"].(string)
 		attrs[name] = typ
 	}
-	keys := []string{store.DynamoPK, store.DynamoSK, store.DynamoIndexPK, store.DynamoIndexSK, store.DynamoDuePK, store.DynamoDueSK}
+	keys := []string{store.DynamoPK, store.DynamoSK, store.DynamoDuePK, store.DynamoDueSK}
+	for _, ix := range store.DynamoIndexes {
+		keys = append(keys, ix.PK, ix.SK)
+	}
 	for _, k := range keys {
 		if attrs[k] != "S" {
 			bad("attribute %s is %q, want S", k, attrs[k])
@@ -613,20 +623,22 @@ func checkTable(tmpl *deploy.Template, id string) []string {
 			bad("attribute %s is defined but is no key (CloudFormation refuses that)", name)
 		}
 	}
-	var index map[string]any
-	for _, g := range asList(props["GlobalSecondaryIndexes"]) {
-		if asMap(g)["IndexName"] == store.DynamoIndexByTime {
-			index = asMap(g)
+	for _, ix := range store.DynamoIndexes {
+		var index map[string]any
+		for _, g := range asList(props["GlobalSecondaryIndexes"]) {
+			if asMap(g)["IndexName"] == ix.Name {
+				index = asMap(g)
+			}
 		}
-	}
-	if index == nil {
-		bad("no global secondary index %s", store.DynamoIndexByTime)
-	} else {
-		if got, want := keySchema(index["KeySchema"]), []string{store.DynamoIndexPK + " HASH", store.DynamoIndexSK + " RANGE"}; !slices.Equal(got, want) {
-			bad("index %s KeySchema %v, want %v", store.DynamoIndexByTime, got, want)
+		if index == nil {
+			bad("no global secondary index %s", ix.Name)
+			continue
+		}
+		if got, want := keySchema(index["KeySchema"]), []string{ix.PK + " HASH", ix.SK + " RANGE"}; !slices.Equal(got, want) {
+			bad("index %s KeySchema %v, want %v", ix.Name, got, want)
 		}
 		if asMap(index["Projection"])["ProjectionType"] != "ALL" {
-			bad("index %s must project ALL", store.DynamoIndexByTime)
+			bad("index %s must project ALL", ix.Name)
 		}
 	}
 	p = append(p, checkOutboxLayout(id, props)...)
@@ -1063,7 +1075,12 @@ func checkSample(t *testing.T, mux *http.ServeMux, s sample, now time.Time) []st
 		header.Set(k, v)
 	}
 	switch {
-	case strings.HasPrefix(s.path, "/calls") || strings.HasPrefix(s.path, "/records") || s.path == "/replay":
+	case s.path == "/me/calls":
+		if !strings.HasPrefix(header.Get("Authorization"), "UserSig ") || header.Get("X-User-Id") == "" {
+			bad("Authorization %q, X-User-Id %q: want a UserSig and the user it is for", header.Get("Authorization"), header.Get("X-User-Id"))
+		}
+	case strings.HasPrefix(s.path, "/calls") || strings.HasPrefix(s.path, "/records") ||
+		strings.HasPrefix(s.path, "/users/") || s.path == "/stats" || s.path == "/replay":
 		if got, want := header.Get("Authorization"), "Bearer "+deploy.SampleAPIToken; got != want {
 			bad("Authorization %q, want %q", got, want)
 		}

@@ -35,7 +35,7 @@ type Opener func(t *testing.T, opts store.Options) store.Store
 // Run runs every case of the suite against the tables open makes, each in
 // a parallel subtest with a table of its own.
 func Run(t *testing.T, open Opener) {
-	for _, c := range append(suite, outboxSuite...) {
+	for _, c := range append(append(suite, historySuite...), outboxSuite...) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			c.run(t, open)

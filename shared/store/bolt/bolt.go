@@ -62,7 +62,12 @@ func OpenWait(path string, opts store.Options, wait time.Duration) (store.Store,
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	return local.New(newEngine(db), opts), nil
+	st, err := local.New(newEngine(db), opts)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return st, nil
 }
 
 // engine is the local.Engine on a bbolt file.
@@ -208,6 +213,38 @@ func (t boltTx) Scan(bucket, prefix string, fn func(string, []byte) error) error
 	c := t.tx.Bucket([]byte(bucket)).Cursor()
 	p := []byte(prefix)
 	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+		if err := fn(string(k), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t boltTx) Seek(bucket, prefix, from string, desc bool, fn func(string, []byte) error) error {
+	c := t.tx.Bucket([]byte(bucket)).Cursor()
+	p := []byte(prefix)
+	var k, v []byte
+	step := c.Next
+	switch {
+	case !desc:
+		k, v = c.Seek([]byte(max(prefix, from)))
+		if k != nil && from != "" && string(k) == from {
+			k, v = c.Next()
+		}
+	default:
+		step = c.Prev
+		end := from
+		if end == "" {
+			end = prefix + "\xff" // above every key with prefix: keys are UTF-8
+		}
+		// The last key before end.
+		if k, _ = c.Seek([]byte(end)); k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+	}
+	for ; k != nil && bytes.HasPrefix(k, p); k, v = step() {
 		if err := fn(string(k), v); err != nil {
 			return err
 		}

@@ -1,11 +1,13 @@
 // Package dynamo is callfn's table on DynamoDB (CALLFN_STORE=dynamodb:TABLE),
 // the cloud backend. One table holds every kind of item under one key pair
-// (store.DynamoPK, store.DynamoSK), with one global secondary index,
-// store.DynamoIndexByTime, listing call summaries by time:
+// (store.DynamoPK, store.DynamoSK), with three global secondary indexes:
+// byTime lists call summaries by time, byUser each participant's calls by
+// time (store.DynamoIndexes), and due forwarding's pending deliveries.
 //
 //	event         CALL#<callId>        EVENT#<EventKey>   (NOCALL#<deliveryId> when it names no call)
 //	summary       CALL#<callId>        SUMMARY            version, gsi1pk, gsi1sk: listed in byTime
-//	user index    USER#<user>          CALL#<callId>
+//	user index    USER#<user>          CALL#<callId>      gsi3pk, gsi3sk while the user takes part: in byUser
+//	rollups       STATS#<shard>        B#<block start>    a shard's counts of six hours, by quarter (stats.go)
 //	claim         CLAIM#<key>          CLAIM
 //	meta          META#<name>          META
 //	month         INDEX#byTime         CALLS#YYYY-MM      one per byTime partition that holds calls
@@ -17,17 +19,26 @@
 //
 // One Query of CALL#<callId> reads the whole call: its events (in delivery
 // id order; GetCall sorts them by time) and its summary. Month items let
-// ListCalls query only the byTime partitions that hold calls. Events,
+// ListCalls query only the byTime partitions that hold calls. A fold is
+// one transaction: the event, the summary (conditional on the version it
+// read), the rollups' ADDs, the event's deliveries, and the user items
+// whose content changes (as many as the transaction has room for; a group
+// call's others are written just before). Events,
 // summaries and user items carry store.DynamoTTL when Options.Retention is
 // set, claims always (their expiry); DynamoDB's TTL deletes them lazily, so
 // reads also skip expired items.
 //
+// A table made before the byUser index and the rollups gets the index from
+// CreateTable and its earlier calls from Backfill (both run by `callfn
+// create-table`); summaries say whether their call is indexed.
+//
 // The code is split by concern: items.go (items and keys), limits.go
 // (keys of long ids, compressed raw bodies, size errors), put.go
 // (PutEvent and the fold), read.go (GetCall, ListEvents, UserCalls),
-// list.go (ListCalls), claim.go (claims and meta), table.go (CreateTable
-// and the layout check), outbox.go and table_outbox.go (forwarding's
-// outbox: store.Forwarding, the due index and the stream).
+// list.go (ListCalls), stats.go (the rollups), backfill.go (Backfill),
+// claim.go (claims and meta), table.go (CreateTable and the layout check),
+// outbox.go and table_outbox.go (forwarding's outbox: store.Forwarding, the
+// due index and the stream).
 package dynamo
 
 import (

@@ -385,8 +385,45 @@ func TestCreateDynamoTable(t *testing.T) {
 	slices.Sort(indexes)
 	if d.TableStatus != types.TableStatusActive || d.BillingModeSummary == nil ||
 		d.BillingModeSummary.BillingMode != types.BillingModePayPerRequest ||
-		!slices.Equal(indexes, []string{store.DynamoIndexByTime, store.DynamoIndexDue}) {
-		t.Errorf("table: %+v", d)
+		!slices.Equal(indexes, []string{store.DynamoIndexByTime, store.DynamoIndexByUser, store.DynamoIndexDue}) {
+		t.Errorf("table: %+v, indexes %v", d, indexes)
+	}
+
+	// A table made before the byUser index gets it, built from the items
+	// already there.
+	old := fmt.Sprintf("callfn-test-old-%d", tableSeq.Add(1))
+	s := types.ScalarAttributeTypeS
+	_, err = client(t).CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:   aws.String(old),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String(store.DynamoPK), AttributeType: s}, {AttributeName: aws.String(store.DynamoSK), AttributeType: s},
+			{AttributeName: aws.String(store.DynamoIndexPK), AttributeType: s}, {AttributeName: aws.String(store.DynamoIndexSK), AttributeType: s},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(store.DynamoPK), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(store.DynamoSK), KeyType: types.KeyTypeRange},
+		},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName: aws.String(store.DynamoIndexByTime),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(store.DynamoIndexPK), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(store.DynamoIndexSK), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer deleteTable(client(t), old)
+	if err := dynamo.CreateTable(ctx, client(t), old); err != nil {
+		t.Fatalf("a table without byUser: %v", err)
+	}
+	oldSt := dynamo.New(client(t), old, store.Options{})
+	storetest.Put(t, oldSt, storetest.Event("c1", "start", t0, call.Facts{Caller: "alice", Callees: []string{"bob"}, StartTime: t0}))
+	if page, err := oldSt.ListCalls(ctx, store.CallQuery{User: "bob"}); err != nil || len(page.Calls) != 1 {
+		t.Errorf("byUser on the old table: %v %v", page, err)
 	}
 	if s := d.StreamSpecification; s == nil || !aws.ToBool(s.StreamEnabled) || string(s.StreamViewType) != store.DynamoStreamView {
 		t.Errorf("stream: %+v", s)
@@ -407,4 +444,173 @@ func TestCreateDynamoTable(t *testing.T) {
 	if err := dynamo.CreateTable(ctx, client(t), other); err == nil || !strings.Contains(err.Error(), other) {
 		t.Errorf("a table with another key: %v, want an error naming it", err)
 	}
+}
+
+// Every page of every listing is a bounded number of Query and
+// BatchGetItem requests, the same deep in the listing as on its first
+// page, and no Scan; Stats is one Query per rollup shard.
+func TestDynamoPageRequests(t *testing.T) {
+	table := newTable(t)
+	opts := client(t).Options()
+	cnt := &counter{next: opts.HTTPClient}
+	opts.HTTPClient = cnt
+	st := dynamo.New(dynamodb.New(opts), table, store.Options{ScanLimit: 20})
+	defer st.Close()
+	// 90 calls a day apart over three months; every third one Yunxin's.
+	for i := range 90 {
+		at := t0 + int64(i)*24*3600_000
+		e := storetest.Event(fmt.Sprintf("p-%02d", i), "start", at, call.Facts{Caller: "alice", Callees: []string{"bob"}, StartTime: at, Status: call.StatusRinging})
+		if i%3 == 0 {
+			e.Provider = call.Yunxin
+		}
+		storetest.Put(t, st, e)
+	}
+	cnt.take()
+	for _, q := range []store.CallQuery{
+		{Limit: 7, Desc: true},
+		{Limit: 7},
+		{Limit: 7, Provider: call.Yunxin, Desc: true},
+		{Limit: 7, User: "bob", Desc: true},
+		{Limit: 7, User: "bob", Provider: call.Yunxin},
+	} {
+		listed := 0
+		var perPage []int
+		for pages := 0; ; pages++ {
+			if pages > 90 {
+				t.Fatalf("%+v: no last page", q)
+			}
+			page, err := st.ListCalls(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ops := cnt.take()
+			for _, op := range ops {
+				if op != "Query" && op != "BatchGetItem" {
+					t.Fatalf("%+v: a page sent %s (%v)", q, op, ops)
+				}
+			}
+			// The months (byTime), at most 8 Queries, one BatchGetItem
+			// (per user).
+			if len(ops) > 10 {
+				t.Errorf("%+v: page %d took %d requests: %v", q, pages+1, len(ops), ops)
+			}
+			perPage = append(perPage, len(ops))
+			listed += len(page.Calls)
+			if page.Next == "" {
+				break
+			}
+			q.Cursor = page.Next
+		}
+		want := 90
+		if q.Provider != "" {
+			want = 30
+		}
+		if listed != want {
+			t.Errorf("%+v: %d calls listed, want %d", q, listed, want)
+		}
+		t.Logf("%+v: requests per page %v", q, perPage)
+	}
+	// Stats: one Query per shard for the hours; for days that start inside
+	// an hour (India's), one BatchGetItem for those hours' quarters.
+	day := int64(24 * 3600_000)
+	utc := []int64{t0 - t0%day, t0 - t0%day + 90*day}
+	india := []int64{utc[0] - 330*60_000, utc[0] - 330*60_000 + day, utc[1] - 330*60_000}
+	for _, c := range []struct {
+		bounds []int64
+		want   string
+	}{
+		{utc, strings.Repeat("Query ", dynamo.StatsShards)},
+		{india, "BatchGetItem " + strings.Repeat("Query ", dynamo.StatsShards)},
+	} {
+		days, err := st.Stats(ctx, c.bounds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops := cnt.take()
+		slices.Sort(ops)
+		if got := strings.Join(ops, " ") + " "; got != c.want {
+			t.Errorf("Stats(%v): %s, want %s", c.bounds, got, c.want)
+		}
+		var total store.Counts
+		for _, d := range days {
+			total.Add(d)
+		}
+		if total.Calls != 90 {
+			t.Errorf("Stats(%v) counts %d calls, want 90", c.bounds, total.Calls)
+		}
+	}
+}
+
+// Import, which fills the benchmarks' tables, leaves what PutEvent leaves:
+// the same listings and the same rollups.
+func TestImport(t *testing.T) {
+	evs := storetest.HistoryEvents(60, t0, 7*3600_000)
+	folded, imported := dynamo.New(client(t), newTable(t), store.Options{}), dynamo.New(client(t), newTable(t), store.Options{})
+	storetest.PutAll(t, folded, evs, 8)
+	var sums []call.Summary
+	for _, e := range evs {
+		sums = append(sums, storetest.Fold(e))
+	}
+	if err := dynamo.Import(ctx, imported, sums, true, true, 4); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []store.CallQuery{{Desc: true}, {User: "alice", Limit: 7}, {Provider: call.Yunxin, Desc: true}, {User: "dave", Result: call.ResultNotAnswer}} {
+		a, err1 := folded.ListCalls(ctx, q)
+		b, err2 := imported.ListCalls(ctx, q)
+		if err1 != nil || err2 != nil || fmt.Sprint(storetest.CallIDs(a.Calls), a.Next) != fmt.Sprint(storetest.CallIDs(b.Calls), b.Next) || len(a.Calls) == 0 {
+			t.Errorf("%+v: folded %v %q %v, imported %v %q %v", q, storetest.CallIDs(a.Calls), a.Next, err1, storetest.CallIDs(b.Calls), b.Next, err2)
+		}
+	}
+	from := store.BucketOf(t0) - 5*store.StatsBucketMs
+	bounds := []int64{from, from + 24*3600_000, from + 30*24*3600_000}
+	a, err1 := folded.Stats(ctx, bounds)
+	b, err2 := imported.Stats(ctx, bounds)
+	if err1 != nil || err2 != nil || fmt.Sprint(a) != fmt.Sprint(b) || a[0].Calls == 0 {
+		t.Errorf("Stats: folded %v %v, imported %v %v", a, err1, b, err2)
+	}
+}
+
+// A table from before the history's indexes: its calls are missing from
+// the per-user lists and the rollups until Backfill puts them there, once;
+// a call folded before Backfill is indexed by its fold, from scratch.
+func TestBackfill(t *testing.T) {
+	st := dynamo.New(client(t), newTable(t), store.Options{})
+	evs := storetest.HistoryEvents(30, t0, 3600_000)
+	var sums []call.Summary
+	for _, e := range evs {
+		sums = append(sums, storetest.Fold(e))
+	}
+	if err := dynamo.ImportOld(ctx, st, sums); err != nil {
+		t.Fatal(err)
+	}
+	day := int64(24 * 3600_000)
+	bounds := []int64{t0 - t0%day, t0 - t0%day + 3*day}
+	count := func(what string, wantListed int, wantCalls int64) {
+		t.Helper()
+		page, err := st.ListCalls(ctx, store.CallQuery{User: "alice", Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stats, err := st.Stats(ctx, bounds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Calls) != wantListed || stats[0].Calls != wantCalls || stats[0].InProgress < 0 {
+			t.Errorf("%s: alice has %d calls listed, the rollups %+v; want %d and %d calls", what, len(page.Calls), stats[0], wantListed, wantCalls)
+		}
+	}
+	count("before", 0, 0)
+	// The first call (alice's) gets a late event before the backfill.
+	late := storetest.Event(evs[0].CallID, "late", evs[0].EventTime+1000, call.Facts{Callees: []string{"erin"}})
+	storetest.Put(t, st, late)
+	count("one call folded", 1, 1)
+	n, err := dynamo.Backfill(ctx, st)
+	if err != nil || n != 29 {
+		t.Fatalf("Backfill: %d %v, want 29", n, err)
+	}
+	count("after", 15, 30)
+	if n, err := dynamo.Backfill(ctx, st); err != nil || n != 0 {
+		t.Errorf("Backfill again: %d %v, want 0", n, err)
+	}
+	count("after again", 15, 30)
 }

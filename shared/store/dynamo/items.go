@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -30,8 +31,9 @@ const (
 )
 
 // PutEvent's transaction: the event, the summary, its deliveries (at most
-// config.MaxForwardURLs), and user items up to this many actions in all
-// (DynamoDB allows 100); the rest of the user items go in a batch first.
+// config.MaxForwardURLs), the rollups, and user items up to this many
+// actions in all (DynamoDB allows 100); the rest of the user items go in a
+// batch first.
 // Retries (of a fold that met another, of a batch's unprocessed items) wait
 // as retryBackoff says.
 const (
@@ -69,12 +71,38 @@ type dynSummary struct {
 	GSI1PK    string `json:"gsi1pk"`
 	GSI1SK    string `json:"gsi1sk"`
 	ExpiresAt int64  `json:"expiresAt,omitempty"`
+	// Indexed says the call is in the byUser index and the rollups as this
+	// summary has it: set by every fold, and by Backfill for a call stored
+	// before they existed (a fold then indexes it from scratch).
+	Indexed bool `json:"indexed,omitempty"`
 }
 
+// dynUser is a user's item of a call: in the user's partition for
+// UserCalls (everyone ever named), and, while the user takes part, in the
+// byUser index by the call's ListKey, with what ListCalls filters on.
 type dynUser struct {
 	dynKey
 	CallID    string `json:"callId"`
 	ExpiresAt int64  `json:"expiresAt,omitempty"`
+	GSI3PK    string `json:"gsi3pk,omitempty"`   // USER#<user>; "" once the user no longer takes part
+	GSI3SK    string `json:"gsi3sk,omitempty"`   // the call's ListKey
+	Provider  string `json:"provider,omitempty"` // the call's carrier
+	Status    string `json:"status,omitempty"`
+	Result    string `json:"result,omitempty"`
+	CallType  string `json:"callType,omitempty"`
+	Callee    bool   `json:"callee,omitempty"` // the user is a callee, not the caller
+}
+
+// userItem is user's item of the call s (nil: the user no longer takes
+// part in it).
+func userItem(user, callID string, s *call.Summary, expiresAt int64) dynUser {
+	u := dynUser{dynKey: dynKey{userPK(user), userSK(callID)}, CallID: callID, ExpiresAt: expiresAt}
+	if s != nil && slices.Contains(s.Users(), user) {
+		u.GSI3PK, u.GSI3SK = userPK(user), store.ListKey(s)
+		u.Provider, u.Status, u.Result, u.CallType = s.Carrier(), s.Status, s.Result, s.CallType
+		u.Callee = user != s.Caller && slices.Contains(s.Callees, user)
+	}
+	return u
 }
 
 type dynClaim struct {

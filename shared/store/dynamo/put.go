@@ -100,11 +100,17 @@ func (d *tableStore) putCallEvent(ctx context.Context, ev *call.Event, putEvent 
 		}
 	}
 	var s call.Summary
-	var oldUsers []string
-	var oldExpiresAt int64
-	if exists && !d.opts.Expired(cur.ExpiresAt) {
-		s, oldUsers, oldExpiresAt = cur.Summary, cur.Summary.Users(), cur.ExpiresAt
-	} // else: a new call, or every event of the old summary has expired
+	var prev *call.Summary // as indexed and counted so far; nil when not
+	if exists {
+		if cur.Indexed {
+			p := cur.Summary
+			p.Callees, p.Named = slices.Clone(p.Callees), slices.Clone(p.Named)
+			prev = &p
+		}
+		if !d.opts.Expired(cur.ExpiresAt) {
+			s = cur.Summary
+		} // else every event of the old summary has expired: start over
+	}
 	s.Apply(ev)
 	if err := store.CheckSummary(&s); err != nil {
 		return false, false, d.errorf("put event %s: %w", ev.DeliveryID, err)
@@ -116,6 +122,7 @@ func (d *tableStore) putCallEvent(ctx context.Context, ev *call.Event, putEvent 
 		GSI1PK:    monthOf(s.SortTime()),
 		GSI1SK:    store.ListKey(&s),
 		ExpiresAt: d.opts.ExpiresAt(s.LastEventTime),
+		Indexed:   true,
 	}
 	if next.GSI1PK != cur.GSI1PK {
 		if err := d.addMonth(ctx, next.GSI1PK); err != nil {
@@ -140,15 +147,36 @@ func (d *tableStore) putCallEvent(ctx context.Context, ev *call.Event, putEvent 
 		putSummary.ExpressionAttributeNames = names(store.DynamoPK)
 	}
 	tx := []types.TransactWriteItem{{Put: putEvent}, {Put: putSummary}}
+	// The rollups move by the change of the call's contribution.
+	stats, err := d.statsUpdates(ev.CallID, store.StatsDelta(prev, &s))
+	if err != nil {
+		return false, false, d.errorf("rollups of %q: %w", ev.CallID, err)
+	}
+	tx = append(tx, stats...)
 
-	// User items: for users new to the summary, or for all of them when the
-	// summary's expiry moved (their TTL follows the summary's).
+	// User items whose content changes: a user new to the call, or every
+	// one when what the byUser index holds of the call changed (its time,
+	// status, result...) or its expiry moved (their TTL follows the
+	// summary's); a user no longer in the call leaves the index.
 	var users []map[string]types.AttributeValue
-	for _, u := range s.Users() {
-		if next.ExpiresAt == oldExpiresAt && slices.Contains(oldUsers, u) {
+	var oldUsers []string
+	if prev != nil {
+		oldUsers = prev.Users()
+	} else if exists {
+		oldUsers = cur.Summary.Users() // their items, not indexed yet: written anew
+	}
+	everyone := s.Users()
+	for _, u := range oldUsers {
+		if !slices.Contains(everyone, u) {
+			everyone = append(everyone, u)
+		}
+	}
+	for _, u := range everyone {
+		item := userItem(u, ev.CallID, &s, next.ExpiresAt)
+		if prev != nil && slices.Contains(oldUsers, u) && item == userItem(u, ev.CallID, prev, cur.ExpiresAt) {
 			continue
 		}
-		ui, err := marshalItem(dynUser{dynKey{userPK(u), userSK(ev.CallID)}, ev.CallID, next.ExpiresAt})
+		ui, err := marshalItem(item)
 		if err != nil {
 			return false, false, d.errorf("user index of %q: %w", ev.CallID, err)
 		}

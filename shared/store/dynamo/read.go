@@ -210,43 +210,56 @@ func (d *tableStore) UserCalls(ctx context.Context, user string, limit int) ([]c
 // summaries reads the unexpired summaries of ids (100 per BatchGetItem),
 // in no particular order; calls with none are left out.
 func (d *tableStore) summaries(ctx context.Context, ids []string) ([]call.Summary, error) {
-	var out []call.Summary
-	for len(ids) > 0 {
-		n := min(len(ids), 100)
-		keys := make([]map[string]types.AttributeValue, n)
-		for i, id := range ids[:n] {
-			k, err := itemKey(callPK(id), skSummary)
-			if err != nil {
-				return nil, err
-			}
-			keys[i] = k
+	keys := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		k, err := itemKey(callPK(id), skSummary)
+		if err != nil {
+			return nil, err
 		}
-		ids = ids[n:]
-		pending := map[string]types.KeysAndAttributes{d.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+		keys[i] = k
+	}
+	var out []call.Summary
+	err := d.batchGet(ctx, keys, func(item map[string]types.AttributeValue) error {
+		var s dynSummary
+		if err := unmarshalItem(item, &s); err != nil {
+			return fmt.Errorf("summary: %w", err)
+		}
+		if !d.opts.Expired(s.ExpiresAt) {
+			out = append(out, s.Summary)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// batchGet reads the items of keys, 100 per BatchGetItem (consistently),
+// calling fn for each one there, in no particular order; it retries what
+// comes back unprocessed.
+func (d *tableStore) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, fn func(map[string]types.AttributeValue) error) error {
+	for len(keys) > 0 {
+		n := min(len(keys), 100)
+		pending := map[string]types.KeysAndAttributes{d.table: {Keys: keys[:n], ConsistentRead: aws.Bool(true)}}
+		keys = keys[n:]
 		for attempt := 1; len(pending[d.table].Keys) > 0; attempt++ {
 			if attempt > maxBatchAttempts {
-				return nil, fmt.Errorf("batch get: %d keys still unprocessed after %d attempts", len(pending[d.table].Keys), maxBatchAttempts)
+				return fmt.Errorf("batch get: %d keys still unprocessed after %d attempts", len(pending[d.table].Keys), maxBatchAttempts)
 			}
 			if attempt > 1 {
 				if err := retryBackoff.Wait(ctx, attempt); err != nil {
-					return nil, err
+					return err
 				}
 			}
 			res, err := d.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
 			if err != nil {
-				return nil, fmt.Errorf("batch get: %w", err)
+				return fmt.Errorf("batch get: %w", err)
 			}
 			for _, item := range res.Responses[d.table] {
-				var s dynSummary
-				if err := unmarshalItem(item, &s); err != nil {
-					return nil, fmt.Errorf("summary: %w", err)
-				}
-				if !d.opts.Expired(s.ExpiresAt) {
-					out = append(out, s.Summary)
+				if err := fn(item); err != nil {
+					return err
 				}
 			}
 			pending = res.UnprocessedKeys
 		}
 	}
-	return out, nil
+	return nil
 }

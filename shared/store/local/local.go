@@ -44,6 +44,12 @@ type Tx interface {
 	// Scan visits the keys of bucket that start with prefix, in ascending
 	// order, until fn returns an error, which Scan returns.
 	Scan(bucket, prefix string, fn func(key string, val []byte) error) error
+	// Seek is Scan from a place, in either order, without visiting what
+	// lies before it: the keys with prefix after from (every one when from
+	// is ""), ascending; or with desc the keys with prefix before from
+	// (every one when from is ""), descending. It costs the keys visited,
+	// not the keys skipped.
+	Seek(bucket, prefix, from string, desc bool, fn func(key string, val []byte) error) error
 }
 
 // Keys are encoded as keys.go says (ids with a "\x00", or too long, by
@@ -51,14 +57,17 @@ type Tx interface {
 const (
 	bEvents    = "events"    // callId \x00 event key (store.EventKey) -> stored event
 	bSummaries = "summaries" // callId -> stored summary
-	bUsers     = "users"     // user \x00 callId -> callId
+	bUsers     = "users"     // user \x00 callId -> callId: everyone ever named (UserCalls)
+	bCalls     = "calls"     // ListKey -> index entry: every call by its time (ListCalls)
+	bUserCalls = "usercalls" // user \x00 ListKey -> index entry: each participant's calls by time
+	bStats     = "stats"     // %013d bucket start -> store.Counts: the rollups (Stats)
 	bClaims    = "claims"    // key -> expiry (Unix s)
 	bMeta      = "meta"      // name -> value
 )
 
 // Buckets names the buckets the table keeps; an Engine holds them all.
 func Buckets() []string {
-	return append([]string{bEvents, bSummaries, bUsers, bClaims, bMeta}, outboxBuckets...)
+	return append([]string{bEvents, bSummaries, bUsers, bCalls, bUserCalls, bStats, bClaims, bMeta}, outboxBuckets...)
 }
 
 // table is the Store over an Engine.
@@ -70,8 +79,16 @@ type table struct {
 
 var _ store.Store = (*table)(nil)
 
-// New returns the table kept in e, which it closes on Close.
-func New(e Engine, opts store.Options) store.Store { return &table{kv: e, opts: opts} }
+// New returns the table kept in e, which it closes on Close. A table
+// written before the history's indexes and rollups existed gets them here,
+// built once from its summaries.
+func New(e Engine, opts store.Options) (store.Store, error) {
+	l := &table{kv: e, opts: opts}
+	if err := l.buildIndexes(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
 
 // check fails once the store is closed or ctx is done.
 func (l *table) check(ctx context.Context) error {
@@ -126,10 +143,14 @@ func (l *table) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
 			return nil
 		}
 		var s storedSummary
-		if prev := tx.Get(bSummaries, summaryKey(ev.CallID)); prev != nil {
-			if err := json.Unmarshal(prev, &s); err != nil {
+		var prev *call.Summary // as indexed and counted so far
+		if b := tx.Get(bSummaries, summaryKey(ev.CallID)); b != nil {
+			if err := json.Unmarshal(b, &s); err != nil {
 				return fmt.Errorf("store: summary of %q: %w", ev.CallID, err)
 			}
+			p := s.Summary
+			p.Callees, p.Named = slices.Clone(p.Callees), slices.Clone(p.Named)
+			prev = &p
 			if l.opts.Expired(s.ExpiresAt) {
 				// Every event it was folded from has expired too (none
 				// outlives the newest): start over from this one.
@@ -159,7 +180,7 @@ func (l *table) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
 				return err
 			}
 		}
-		return nil
+		return indexCall(tx, prev, &s.Summary)
 	})
 	return stored && err == nil, err
 }
@@ -258,27 +279,6 @@ func (l *table) UserCalls(ctx context.Context, user string, limit int) ([]call.S
 		out = out[:limit]
 	}
 	return out, nil
-}
-
-func (l *table) ListCalls(ctx context.Context, q store.CallQuery) (store.CallPage, error) {
-	if err := l.check(ctx); err != nil {
-		return store.CallPage{}, err
-	}
-	var all []call.Summary
-	err := l.kv.View(func(tx Tx) error {
-		return tx.Scan(bSummaries, "", func(k string, v []byte) error {
-			s, err := l.decodeSummary(v, k)
-			if s != nil && q.Matches(s) && store.ListKey(s) > q.Cursor {
-				all = append(all, *s)
-			}
-			return err
-		})
-	})
-	if err != nil {
-		return store.CallPage{}, err
-	}
-	store.SortByListKey(all)
-	return store.Page(all, q), nil
 }
 
 func (l *table) Claim(ctx context.Context, key string, until time.Time) (bool, error) {

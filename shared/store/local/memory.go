@@ -10,18 +10,46 @@ import (
 
 // NewMemory returns a Store that lives in this process only.
 func NewMemory(opts store.Options) store.Store {
-	m := &memKV{data: map[string]map[string][]byte{}}
+	m := &memKV{buckets: map[string]*memBucket{}}
 	for _, b := range Buckets() {
-		m.data[b] = map[string][]byte{}
+		m.buckets[b] = &memBucket{vals: map[string][]byte{}}
 	}
-	return New(m, opts)
+	st, err := New(m, opts)
+	if err != nil {
+		panic(err) // an empty memory table has nothing to index
+	}
+	return st
 }
 
 // memKV serializes every transaction behind one lock. An update writes to
 // a journal first and applies it only when the transaction succeeds.
 type memKV struct {
-	mu   sync.RWMutex
-	data map[string]map[string][]byte
+	mu      sync.RWMutex
+	buckets map[string]*memBucket
+}
+
+// memBucket keeps its keys sorted, so that a seek is a binary search.
+type memBucket struct {
+	vals map[string][]byte
+	keys []string // sorted
+}
+
+func (b *memBucket) put(key string, val []byte) {
+	if _, ok := b.vals[key]; !ok {
+		i, _ := slices.BinarySearch(b.keys, key)
+		b.keys = slices.Insert(b.keys, i, key)
+	}
+	b.vals[key] = val
+}
+
+func (b *memBucket) delete(key string) {
+	if _, ok := b.vals[key]; !ok {
+		return
+	}
+	delete(b.vals, key)
+	if i, found := slices.BinarySearch(b.keys, key); found {
+		b.keys = slices.Delete(b.keys, i, i+1)
+	}
 }
 
 type memTx struct {
@@ -44,9 +72,9 @@ func (m *memKV) Update(fn func(Tx) error) error {
 	}
 	for k, w := range tx.pending {
 		if w.deleted {
-			delete(m.data[k[0]], k[1])
+			m.buckets[k[0]].delete(k[1])
 		} else {
-			m.data[k[0]][k[1]] = w.val
+			m.buckets[k[0]].put(k[1], w.val)
 		}
 	}
 	return nil
@@ -69,7 +97,7 @@ func (t *memTx) Get(bucket, key string) []byte {
 		}
 		return w.val
 	}
-	return t.m.data[bucket][key]
+	return t.m.buckets[bucket].vals[key]
 }
 
 func (t *memTx) Put(bucket, key string, val []byte) error {
@@ -82,24 +110,64 @@ func (t *memTx) Delete(bucket, key string) error {
 	return nil
 }
 
-// Scan sees the transaction's own writes, as bbolt's does.
+// Scan and Seek see the transaction's own writes, as bbolt's do.
 func (t *memTx) Scan(bucket, prefix string, fn func(string, []byte) error) error {
-	var keys []string
-	for k := range t.m.data[bucket] {
-		if _, written := t.pending[[2]string{bucket, k}]; !written && strings.HasPrefix(k, prefix) {
-			keys = append(keys, k)
+	return t.Seek(bucket, prefix, "", false, fn)
+}
+
+func (t *memTx) Seek(bucket, prefix, from string, desc bool, fn func(string, []byte) error) error {
+	keys := t.keys(bucket)
+	var i int
+	switch {
+	case !desc:
+		i, _ = slices.BinarySearch(keys, max(prefix, from))
+		if i < len(keys) && keys[i] == from {
+			i++
 		}
-	}
-	for k, w := range t.pending {
-		if k[0] == bucket && !w.deleted && strings.HasPrefix(k[1], prefix) {
-			keys = append(keys, k[1])
+	default:
+		end := from
+		if end == "" {
+			end = prefix + "\xff" // above every key with prefix: keys are UTF-8
 		}
+		i, _ = slices.BinarySearch(keys, end) // the first key >= end
+		i--
 	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if err := fn(k, t.Get(bucket, k)); err != nil {
+	step := 1
+	if desc {
+		step = -1
+	}
+	for ; i >= 0 && i < len(keys) && strings.HasPrefix(keys[i], prefix); i += step {
+		if err := fn(keys[i], t.Get(bucket, keys[i])); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// keys are bucket's keys, sorted, as the transaction sees them: the
+// committed ones, unless it wrote to the bucket (then merged with its
+// writes, at a cost growing with the bucket).
+func (t *memTx) keys(bucket string) []string {
+	b := t.m.buckets[bucket]
+	written := false
+	for k := range t.pending {
+		if k[0] == bucket {
+			written = true
+			break
+		}
+	}
+	if !written {
+		return b.keys
+	}
+	keys := slices.DeleteFunc(slices.Clone(b.keys), func(k string) bool {
+		_, w := t.pending[[2]string{bucket, k}]
+		return w
+	})
+	for k, w := range t.pending {
+		if k[0] == bucket && !w.deleted {
+			keys = append(keys, k[1])
+		}
+	}
+	slices.Sort(keys)
+	return keys
 }

@@ -79,11 +79,11 @@ func (r *Record) Event() call.Event {
 	return call.Event{
 		Provider:   call.Tencent,
 		Channel:    r.API,
-		Command:    "record",
+		Command:    call.CommandRecord,
 		Event:      "record",
 		CallID:     r.CallID,
 		EventTime:  at,
-		DeliveryID: call.DeliveryID(call.Tencent, "record", compact.Bytes()),
+		DeliveryID: call.DeliveryID(call.Tencent, call.CommandRecord, compact.Bytes()),
 		Facts:      r.Facts,
 		Raw:        string(r.Raw),
 	}
