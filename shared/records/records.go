@@ -70,6 +70,7 @@ import (
 	"github.com/callfn/callfn/shared/api"
 	"github.com/callfn/callfn/shared/call"
 	"github.com/callfn/callfn/shared/config"
+	"github.com/callfn/callfn/shared/dashboard"
 	"github.com/callfn/callfn/shared/platform"
 	"github.com/callfn/callfn/shared/store"
 	"github.com/callfn/callfn/shared/tencent"
@@ -222,10 +223,10 @@ func NewService(cfg config.Config, st store.Store, opts Options) (*Service, erro
 func (s *Service) Function() platform.Function {
 	return platform.Function{
 		Name: "records",
-		Routes: []platform.Route{
+		Routes: append([]platform.Route{
 			{Pattern: RouteRecord, Handler: api.RequireBearer(s.token, s.getRecord)},
 			{Pattern: RouteRecords, Handler: api.RequireBearer(s.token, s.listRecords)},
-		},
+		}, dashboard.Routes()...), // and the page that reads them (shared/dashboard)
 		Schedule: s.scheduled,
 	}
 }
