@@ -286,8 +286,9 @@ func (tb *tab) waitRows() []string {
 
 // shot saves screenshots of the page as it is, at the desktop size and at
 // 375 px wide (a phone: the whole page, and its first screen), under
-// .artifacts/screenshots/ for a person to look at. With CALLFN_UPDATE_SCREENSHOT=1, readme names a file under
-// docs/ that gets the desktop one too.
+// .artifacts/screenshots/ for a person to look at. With
+// CALLFN_UPDATE_SCREENSHOT=1, the desktop's first screen also goes to
+// readme (a path from the repository's root), when not "".
 func (tb *tab) shot(name, readme string) {
 	tb.t.Helper()
 	dir := filepath.Join(repoRoot(tb.t), ".artifacts", "screenshots")
@@ -303,7 +304,11 @@ func (tb *tab) shot(name, readme string) {
 	png := tb.screenshot()
 	save(filepath.Join(dir, name+"-desktop.png"), png)
 	if readme != "" && os.Getenv("CALLFN_UPDATE_SCREENSHOT") == "1" {
-		save(filepath.Join(repoRoot(tb.t), readme), png)
+		screen, err := chromedp.Run(tb.ctx, chromedp.CaptureScreenshot()) // the first screen, not the whole list
+		if err != nil {
+			tb.t.Fatal(err)
+		}
+		save(filepath.Join(repoRoot(tb.t), readme), screen)
 	}
 	tb.do(chromedp.EmulateViewport(375, 812, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch))
 	tb.settle()
