@@ -1,6 +1,9 @@
 package dashboard
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -10,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/callfn/callfn/shared/platform"
+	"github.com/callfn/callfn/shared/platform/awslambda"
+	"github.com/callfn/callfn/shared/platform/scf"
 )
 
 func server(t *testing.T) *httptest.Server {
@@ -178,5 +183,65 @@ func TestScriptUsesNoHTMLSinks(t *testing.T) {
 	}
 	if m := regexp.MustCompile(`https?://`).FindAllString(js, -1); len(m) != 1 { // the SVG namespace
 		t.Errorf("app.js names %d URLs, want only the SVG namespace", len(m))
+	}
+}
+
+// Through the Lambda (HTTP API 2.0) and SCF (API gateway) adapters, as
+// deployed: the page and an asset, with their headers, the SCF one from
+// behind the stage prefix the browser sees (/release/dashboard).
+func TestThroughAdapters(t *testing.T) {
+	fn := platform.Function{Name: "records", Routes: Routes()}
+	lambdaEvent := func(path, query, route string) string {
+		return fmt.Sprintf(`{"version": "2.0", "routeKey": %q, "rawPath": %q, "rawQueryString": %q, "headers": {"host": "abc.execute-api.ap-southeast-1.amazonaws.com"},
+			"requestContext": {"http": {"method": "GET", "path": %q, "sourceIp": "203.0.113.20"}, "requestId": "r1", "routeKey": %q, "stage": "$default"}, "isBase64Encoded": false}`,
+			route, path, query, path, route)
+	}
+	scfEvent := func(path, query, route string) string {
+		q := map[string]string{}
+		if k, v, ok := strings.Cut(query, "="); ok {
+			q[k] = v
+		}
+		qs, _ := json.Marshal(q)
+		return fmt.Sprintf(`{"httpMethod": "GET", "path": %q, "headers": {"host": "service-x.sg.apigw.tencentcs.com"}, "queryString": %s, "body": "",
+			"requestContext": {"httpMethod": "GET", "path": %q, "requestId": "r1", "serviceId": "service-x", "sourceIp": "203.0.113.20", "stage": "release"},
+			"isBase64Encoded": false}`, path, qs, strings.TrimPrefix(route, "GET "))
+	}
+	adapters := map[string]struct {
+		handler func(platform.Function) func(context.Context, json.RawMessage) (any, error)
+		event   func(path, query, route string) string
+	}{
+		"lambda": {awslambda.Handler, lambdaEvent},
+		"scf":    {scf.Handler, scfEvent},
+	}
+	css, _ := fs.ReadFile(static, "static/app.css")
+	_, hash, _ := strings.Cut(AssetURL("app.css"), "?v=")
+	for name, a := range adapters {
+		for _, c := range []struct{ path, query, route, ct, cache, body string }{
+			{"/dashboard", "", "GET /dashboard", "text/html; charset=utf-8", CacheRevalidate, string(page.body)},
+			{"/dashboard/app.css", "v=" + hash, "GET /dashboard/{asset}", "text/css; charset=utf-8", CacheImmutable, string(css)},
+		} {
+			out, err := a.handler(fn)(context.Background(), json.RawMessage(a.event(c.path, c.query, c.route)))
+			if err != nil {
+				t.Fatalf("%s %s: %v", name, c.path, err)
+			}
+			b, _ := json.Marshal(out)
+			var resp struct {
+				StatusCode      int               `json:"statusCode"`
+				Headers         map[string]string `json:"headers"`
+				Body            string            `json:"body"`
+				IsBase64Encoded bool              `json:"isBase64Encoded"`
+			}
+			if err := json.Unmarshal(b, &resp); err != nil {
+				t.Fatal(err)
+			}
+			h := http.Header{}
+			for k, v := range resp.Headers {
+				h.Set(k, v)
+			}
+			if resp.StatusCode != 200 || resp.IsBase64Encoded || resp.Body != c.body || h.Get("Content-Type") != c.ct || h.Get("Cache-Control") != c.cache {
+				t.Errorf("%s %s: %d base64 %v, %d bytes, headers %v", name, c.path, resp.StatusCode, resp.IsBase64Encoded, len(resp.Body), resp.Headers)
+			}
+			checkSecure(t, name+" "+c.path, h)
+		}
 	}
 }
