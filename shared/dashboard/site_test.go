@@ -188,6 +188,7 @@ type site struct {
 	Calls []seedCall
 	TZ    *time.Location
 
+	srv      *httptest.Server
 	mu       sync.Mutex
 	requests []request
 }
@@ -196,7 +197,14 @@ type site struct {
 // as issue 7 plans, this is the one line to change.)
 func newStore() store.Store { return store.NewMemory(store.Options{}) }
 
+// newSite is the site with the seeded calls.
 func newSite(t *testing.T) *site {
+	t.Helper()
+	return newSiteWith(t, seedCalls)
+}
+
+// newSiteWith is the site with the calls seed gives (nil: none).
+func newSiteWith(t *testing.T, seed func(now time.Time) []seedCall) *site {
 	t.Helper()
 	loc, err := time.LoadLocation(testTZ)
 	if err != nil {
@@ -204,7 +212,9 @@ func newSite(t *testing.T) *site {
 	}
 	st := newStore()
 	s := &site{Now: time.Now().Truncate(time.Second), TZ: loc}
-	s.Calls = seedCalls(s.Now)
+	if seed != nil {
+		s.Calls = seed(s.Now)
+	}
 	for _, c := range s.Calls {
 		evs := c.events()
 		// Callbacks arrive in any order; the timeline is in event-time
@@ -232,6 +242,7 @@ func newSite(t *testing.T) *site {
 	}))
 	t.Cleanup(func() { srv.Close(); st.Close() })
 	s.URL = srv.URL
+	s.srv = srv
 	return s
 }
 

@@ -453,3 +453,35 @@ func TestKeyboard(t *testing.T) {
 	tb.do(chromedp.KeyEvent("\r"))
 	tb.wait("the raw body open", `document.activeElement.parentElement.open`)
 }
+
+// Empty and error states say what to do: no calls yet (where to point the
+// providers), no calls in a chart's range, an API that does not answer.
+// The first two read the call-history API (the list, /stats).
+func TestEmptyAndErrorStates(t *testing.T) {
+	s := newSiteWith(t, nil)
+	tb := newTab(t, s)
+	tb.signedIn("#/calls")
+	tb.wait("the empty list", `document.querySelector('main .empty, main .error-box')`)
+	if got := tb.text("main .empty"); !strings.Contains(got, "No calls yet") || !strings.Contains(got, s.URL+"/webhook/tencent") ||
+		!strings.Contains(got, s.URL+"/webhook/yunxin/callback") {
+		t.Errorf("empty list: %q (error: %q)", got, tb.text("main .error-box"))
+	}
+	tb.shot("empty", "")
+
+	tb.goTo("#/stats")
+	tb.wait("the empty charts", `document.querySelector('main .empty, main .error-box')`)
+	if got := tb.text("main .empty"); !strings.Contains(got, "No calls in the last 14 days") {
+		t.Errorf("empty charts: %q (error: %q)", got, tb.text("main .error-box"))
+	}
+
+	// The API goes away: the page says so and offers to retry.
+	s.srv.Close()
+	tb.goTo("#/call/" + idEnded)
+	tb.wait("the error", `document.querySelector('main .error-box')`)
+	if got := tb.text("main .error-box"); !strings.Contains(got, "The API did not answer") || !strings.Contains(got, "callfn is running") {
+		t.Errorf("API down: %q", got)
+	}
+	if n := eval[int](tb, `document.querySelectorAll('main .error-box button').length`); n != 1 {
+		t.Errorf("%d retry buttons", n)
+	}
+}

@@ -373,7 +373,8 @@
       h('ul', null,
         h('li', null, 'Point Tencent’s callback URL at ', h('code', null, tencent),
           ' (TRTC Call v4: ', h('code', null, 'call_config/set_callback'), '; v1: ', h('code', null, 'callback/set'), ').'),
-        h('li', null, 'For Yunxin, set the callback address to ', h('code', null, yunxin), ' and the copy (抄送) address to ', h('code', null, copy), '.'),
+        h('li', null, 'For Yunxin, set the callback address to ', h('code', null, yunxin), ' and the copy (chaosong) address to ', h('code', null, copy), '.'),
+        h('li', null, 'These addresses assume the webhook shares this API’s domain, as on AWS and under make run. On Tencent SCF the webhook has its own API gateway domain unless its serverless.yml names this service.'),
         h('li', null, 'Trying it locally? Start a sandbox call (README, “Start a robot call with no cloud account”) or send the samples with ',
           h('code', null, 'go run ./cmd/callfn send'), '.')));
   }
