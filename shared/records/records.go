@@ -93,6 +93,7 @@ import (
 	"github.com/callfn/callfn/shared/api/upstream"
 	"github.com/callfn/callfn/shared/call"
 	"github.com/callfn/callfn/shared/config"
+	"github.com/callfn/callfn/shared/dashboard"
 	"github.com/callfn/callfn/shared/platform"
 	"github.com/callfn/callfn/shared/store"
 	"github.com/callfn/callfn/shared/tencent"
@@ -259,14 +260,14 @@ func NewService(cfg config.Config, st Table, opts Options) (*Service, error) {
 func (s *Service) Function() platform.Function {
 	return platform.Function{
 		Name: Name,
-		Routes: []platform.Route{
+		Routes: append([]platform.Route{
 			{Pattern: RouteRecord, Handler: api.RequireBearer(s.token, s.getRecord)},
 			{Pattern: RouteRecords, Handler: api.RequireBearer(s.token, s.listRecords)},
 			{Pattern: RouteUserCalls, Handler: api.RequireBearer(s.token, s.userCalls)},
 			{Pattern: RouteMyCalls, Handler: s.myCalls}, // the user's own UserSig
 			{Pattern: RouteStats, Handler: api.RequireBearer(s.token, s.stats)},
 			{Pattern: RouteReplay, Handler: api.RequireBearer(s.token, s.replay)},
-		},
+		}, dashboard.Routes()...), // and the page that reads them (shared/dashboard)
 		Schedule: s.scheduled,
 	}
 }
