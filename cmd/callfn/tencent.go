@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/url"
 	"os"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/callfn/callfn/shared/config"
+	"github.com/callfn/callfn/shared/loopback"
 	"github.com/callfn/callfn/shared/tencent"
 	"github.com/callfn/callfn/shared/tencent/callback"
 	"github.com/callfn/callfn/shared/tencent/rest"
@@ -257,10 +257,10 @@ func checkHookURL(raw string, realTencent bool) (warnings []string, err error) {
 	if err != nil || u.Host == "" || u.Scheme == "" {
 		return nil, fmt.Errorf("%q is not an absolute URL: want https://<host>%s", raw, webhookPath)
 	}
-	loopback := isLoopbackHost(u.Hostname())
+	onLoopback := loopback.Host(u.Hostname())
 	switch {
 	case u.Scheme == "https":
-	case u.Scheme == "http" && loopback:
+	case u.Scheme == "http" && onLoopback:
 	case u.Scheme == "http":
 		return nil, fmt.Errorf("%q is plain http: callbacks carry call data and their Sign in the clear; use https (http only for a loopback address)", raw)
 	default:
@@ -276,18 +276,10 @@ func checkHookURL(raw string, realTencent bool) (warnings []string, err error) {
 		warnings = append(warnings, fmt.Sprintf("%q does not end in %s, where callfn's webhook takes Tencent's callbacks; "+
 			"fine only if a proxy or custom domain maps it there", raw, webhookPath))
 	}
-	if loopback && realTencent {
+	if onLoopback && realTencent {
 		warnings = append(warnings, fmt.Sprintf("%q is a loopback address, which Tencent's servers cannot reach", raw))
 	}
 	return warnings, nil
-}
-
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // callbackCommands is --commands for generation api: the list given, each

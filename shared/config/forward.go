@@ -4,9 +4,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
+
+	"github.com/callfn/callfn/shared/loopback"
 )
 
 // MaxForwardURLs is how many endpoints CALLFN_FORWARD_URL may name: every
@@ -74,7 +75,7 @@ func ParseForwardURL(raw string) (string, error) {
 	if strings.Contains(raw, "#") {
 		return "", fmt.Errorf("%s: a fragment (#...) is never sent; remove it", where)
 	}
-	if scheme == "http" && !IsLoopbackHost(host) {
+	if scheme == "http" && !loopback.Host(host) {
 		return "", fmt.Errorf("%s: http is only allowed to a loopback host; use https", where)
 	}
 	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
@@ -93,17 +94,6 @@ func ParseForwardURL(raw string) (string, error) {
 	}
 	u.ForceQuery = false
 	return u.String(), nil
-}
-
-// IsLoopbackHost reports whether host (without a port) is localhost or a
-// loopback IP literal.
-func IsLoopbackHost(host string) bool {
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip != nil && ip.IsLoopback()
 }
 
 // CheckForwardSecret checks a Standard Webhooks secret: "whsec_" and the

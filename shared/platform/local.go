@@ -11,9 +11,9 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
+
+	"github.com/callfn/callfn/shared/loopback"
 )
 
 // Handler serves the routes of fns together, plus GET /healthz, giving each
@@ -125,12 +125,11 @@ func localRefusal(r *http.Request) string {
 	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
 		return "loopback only"
 	}
-	if !IsLoopbackHost(r.Host) {
+	if !loopback.Host(r.Host) {
 		return "loopback only: the Host must be localhost, 127.0.0.1 or [::1]"
 	}
 	if o := r.Header.Get("Origin"); o != "" {
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !IsLoopbackHost(u.Host) {
+		if !loopback.URL(o) {
 			return "loopback only: cross-origin requests are refused"
 		}
 	}
@@ -141,23 +140,4 @@ func localRefusal(r *http.Request) string {
 		}
 	}
 	return ""
-}
-
-// IsLoopbackHost reports whether hostport — a Host header or a URL's
-// host, with or without a port — names this machine's loopback:
-// localhost (or a name under .localhost), an address in 127.0.0.0/8, or
-// [::1].
-func IsLoopbackHost(hostport string) bool {
-	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		host = h
-	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
-		host = host[1 : len(host)-1]
-	}
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -48,6 +48,7 @@ import (
 
 	"github.com/callfn/callfn/shared/backoff"
 	"github.com/callfn/callfn/shared/config"
+	"github.com/callfn/callfn/shared/loopback"
 )
 
 // Defaults: the app the sandbox plays when none is configured. None of these
@@ -229,7 +230,7 @@ func (s *Sandbox) Wait(ctx context.Context) error {
 // ServeHTTP routes /v4/SERVICE/COMMAND, /v1/KIND/COMMAND and Cloud API
 // requests (POST / with X-TC-Action), addressed to a loopback Host.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !s.o.AnyHost && !isLoopbackHost(r.Host) { // see loopback.go
+	if !s.o.AnyHost && !loopback.Host(r.Host) { // see loopback.go
 		http.Error(w, "the Tencent sandbox answers only requests to localhost, 127.0.0.1 or [::1]", http.StatusForbidden)
 		return
 	}
