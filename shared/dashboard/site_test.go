@@ -232,9 +232,6 @@ func newSiteWith(t *testing.T, seed func(now time.Time) []seedCall) *site {
 		t.Fatal(err)
 	}
 	h := fn.Handler()
-	if wrapAPI != nil {
-		h = wrapAPI(h, st)
-	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.requests = append(s.requests, request{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Get("Authorization")})
@@ -246,10 +243,6 @@ func newSiteWith(t *testing.T, seed func(now time.Time) []seedCall) *site {
 	s.srv = srv
 	return s
 }
-
-// wrapAPI, when set, serves in front of the records function. It is nil
-// in the tree.
-var wrapAPI func(next http.Handler, st store.Store) http.Handler
 
 // Requests is what the server got so far.
 func (s *site) Requests() []request {
