@@ -194,9 +194,15 @@ type site struct {
 	requests []request
 }
 
-// newStore is the table the site serves. (When the table's packages move,
-// as issue 7 plans, this is the one line to change.)
-func newStore() store.Store { return local.NewMemory(store.Options{}) }
+// scanLimit is how many index entries one list request of the site's
+// table examines (store.Options.ScanLimit; MaxScan, 1000, when deployed).
+// It is small, so that the seeded calls give what a large table gives:
+// pages of fewer calls than asked for, even none, whose next is not
+// empty, which the page must follow.
+const scanLimit = 4
+
+// newStore is the table the site serves.
+func newStore(scan int) store.Store { return local.NewMemory(store.Options{ScanLimit: scan}) }
 
 // newSite is the site with the seeded calls.
 func newSite(t *testing.T) *site {
@@ -207,11 +213,18 @@ func newSite(t *testing.T) *site {
 // newSiteWith is the site with the calls seed gives (nil: none).
 func newSiteWith(t *testing.T, seed func(now time.Time) []seedCall) *site {
 	t.Helper()
+	return newSiteScan(t, seed, scanLimit)
+}
+
+// newSiteScan is the site with the calls seed gives, over a table whose
+// list requests examine at most scan index entries.
+func newSiteScan(t *testing.T, seed func(now time.Time) []seedCall, scan int) *site {
+	t.Helper()
 	loc, err := time.LoadLocation(testTZ)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := newStore()
+	st := newStore(scan)
 	s := &site{Now: time.Now().Truncate(time.Second), TZ: loc}
 	if seed != nil {
 		s.Calls = seed(s.Now)
