@@ -220,6 +220,18 @@ func newSiteWith(t *testing.T, seed func(now time.Time) []seedCall) *site {
 // list requests examine at most scan index entries.
 func newSiteScan(t *testing.T, seed func(now time.Time) []seedCall, scan int) *site {
 	t.Helper()
+	return buildSite(t, seed, scan, apiToken)
+}
+
+// newSiteToken is the seeded site whose API token is token ("": none,
+// the API is closed).
+func newSiteToken(t *testing.T, token string) *site {
+	t.Helper()
+	return buildSite(t, seedCalls, scanLimit, token)
+}
+
+func buildSite(t *testing.T, seed func(now time.Time) []seedCall, scan int, token string) *site {
+	t.Helper()
 	loc, err := time.LoadLocation(testTZ)
 	if err != nil {
 		t.Fatal(err)
@@ -240,7 +252,7 @@ func newSiteScan(t *testing.T, seed func(now time.Time) []seedCall, scan int) *s
 			}
 		}
 	}
-	fn, err := records.New(config.Config{APIToken: apiToken}, st, records.Options{})
+	fn, err := records.New(config.Config{APIToken: token}, st, records.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
