@@ -129,7 +129,7 @@ func TestCallTimeline(t *testing.T) {
 		t.Errorf("title id %q", got)
 	}
 	summary := tb.text("dl.summary")
-	for _, want := range []string{"alice", "bob", "Ended normally", "Tencent", "Video", "3m 05s", "6s"} {
+	for _, want := range []string{"alice", "bob", "Ended normally", "Tencent", "Video", "3m 05s", "6s", "callfn’s table, with Tencent’s record"} {
 		if !strings.Contains(summary, want) {
 			t.Errorf("summary lacks %q: %s", want, summary)
 		}
@@ -385,6 +385,7 @@ func TestRefusedFilter(t *testing.T) {
 	if !slices.Equal(marked, []string{"result>error-box"}) {
 		t.Errorf("marked as refused: %q, want the result filter, described by the error", marked)
 	}
+	tb.shot("refused", "")
 
 	// With a user it is that user's missed calls.
 	tb.do(chromedp.SendKeys(chromedp.CSS(`form.filters input[name=user]`), "alice"), chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)))

@@ -376,7 +376,9 @@
       box.append(h('p', null, h('strong', null, 'The API failed (' + err.status + '): '), str(err.message), '.'),
         h('p', null, 'Retry; if it keeps failing, the records function’s logs say why.'));
     }
-    if (retry) box.append(h('p', null, h('button', { type: 'button', onclick: retry }, 'Retry')));
+    // A refused request is refused again: no retry for a 400 (but for a
+    // lost cursor, which retrying starts afresh).
+    if (retry && (err.status !== 400 || err.field === 'cursor')) box.append(h('p', null, h('button', { type: 'button', onclick: retry }, 'Retry')));
     return box;
   }
 
@@ -449,7 +451,7 @@
     for (const f of fields) {
       const v = params.get(f) || '';
       // GET /records takes result=missed with a user only (the user's missed calls).
-      if (f === 'result') form.append(selectField('result', 'Result', resultOpts.concat([['missed', 'Missed (with a user id)']]), v));
+      if (f === 'result') form.append(selectField('result', 'Result', resultOpts.concat([['missed', 'Missed by the user']]), v));
       if (f === 'resultUser') form.append(selectField('result', 'Result', any.concat([['missed', 'Missed (any kind)']], resultOpts.slice(1)), v));
       if (f === 'provider') form.append(selectField('provider', 'Provider', any.concat([['tencent', 'Tencent'], ['yunxin', 'Yunxin']]), v));
       if (f === 'status') form.append(selectField('status', 'Status', any.concat([['ringing', 'Ringing'], ['in_progress', 'Talking'], ['ended', 'Ended']]), v));
@@ -761,12 +763,12 @@
     events.sort((a, b) => num(a.eventTime) - num(b.eventTime) || num(a.receivedAt) - num(b.receivedAt));
     const tencentRecords = events.filter((e) => e.command === 'record');
     body.replaceChildren(
-      summary(rec),
+      summary(rec, tencentRecords.length > 0),
       tencentSection(rec, tencentRecords),
       timeline(events));
   }
 
-  function summary(rec) {
+  function summary(rec, recorded) {
     const rows = [];
     const row = (k, v) => rows.push(h('div', null, h('dt', null, k), h('dd', null, v)));
     row('Status', [rec.status === 'ended' ? badge('none', 'Ended') : resultBadge(rec)]);
@@ -781,14 +783,17 @@
     if (num(rec.startTime) > 0 && num(rec.acceptTime) >= num(rec.startTime)) row('Rang for', fmtDuration(rec.acceptTime - rec.startTime));
     row('Talk time', talkText(rec));
     if (rec.roomId) row('Room', h('code', null, str(rec.roomId)));
-    row('Known from', sourceText(rec));
+    row('Known from', sourceText(rec, recorded));
     return h('section', { class: 'card', 'aria-labelledby': 'sum-h' },
       h('h2', { id: 'sum-h' }, 'Summary'), h('dl', { class: 'summary' }, rows));
   }
 
-  function sourceText(rec) {
+  // sourceText says what the record knows. GET /records/{callId} answers
+  // "table" when the table alone answered, Tencent's archived record
+  // among its events (recorded) or not.
+  function sourceText(rec, recorded) {
     switch (rec.source) {
-      case 'table': return 'callfn’s table';
+      case 'table': return recorded ? 'callfn’s table, with Tencent’s record' : 'callfn’s table';
       case 'tencent': return 'Tencent’s record only';
       case 'tencent+table': return 'callfn’s table and Tencent’s record';
       default: return str(rec.source) || '—';
