@@ -48,16 +48,6 @@ type seedCall struct {
 	Record               bool // Tencent's record is archived too
 }
 
-func (c seedCall) status() string {
-	switch {
-	case c.End > 0:
-		return call.StatusEnded
-	case c.Answer > 0:
-		return call.StatusOngoing
-	}
-	return call.StatusRinging
-}
-
 // talk is the call's talk time (answer to end) once it has ended.
 func (c seedCall) talk() time.Duration {
 	if c.Answer > 0 && c.End > 0 {
