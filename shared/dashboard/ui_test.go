@@ -1,9 +1,10 @@
 package dashboard_test
 
-// The dashboard in a real browser, against the records function over a
-// seeded table. Tests marked "call-history API" read routes issue 8 adds
-// (the paged list, /users/{id}/calls, /stats) and are written to its
-// agreed contract.
+// The dashboard in a real browser, against the records function (its
+// call-history routes: the paged list, /users/{id}/calls, /stats) over a
+// seeded table whose list requests examine few calls each (scanLimit), so
+// that short pages with a next cursor come up as on a large table. The
+// "Call-history API" notes say which routes a test reads.
 
 import (
 	"fmt"
@@ -207,7 +208,7 @@ func TestHTMLShownAsText(t *testing.T) {
 		t.Errorf("%d elements made of data", n)
 	}
 
-	t.Run("in the list", func(t *testing.T) { // call-history API
+	t.Run("in the list", func(t *testing.T) { // GET /records
 		parent := tb.t
 		tb.t = t
 		defer func() { tb.t = parent }()
