@@ -48,16 +48,6 @@ type seedCall struct {
 	Record               bool // Tencent's record is archived too
 }
 
-func (c seedCall) status() string {
-	switch {
-	case c.End > 0:
-		return call.StatusEnded
-	case c.Answer > 0:
-		return call.StatusOngoing
-	}
-	return call.StatusRinging
-}
-
 // talk is the call's talk time (answer to end) once it has ended.
 func (c seedCall) talk() time.Duration {
 	if c.Answer > 0 && c.End > 0 {
@@ -194,9 +184,15 @@ type site struct {
 	requests []request
 }
 
-// newStore is the table the site serves. (When the table's packages move,
-// as issue 7 plans, this is the one line to change.)
-func newStore() store.Store { return local.NewMemory(store.Options{}) }
+// scanLimit is how many index entries one list request of the site's
+// table examines (store.Options.ScanLimit; MaxScan, 1000, when deployed).
+// It is small, so that the seeded calls give what a large table gives:
+// pages of fewer calls than asked for, even none, whose next is not
+// empty, which the page must follow.
+const scanLimit = 4
+
+// newStore is the table the site serves.
+func newStore(scan int) store.Store { return local.NewMemory(store.Options{ScanLimit: scan}) }
 
 // newSite is the site with the seeded calls.
 func newSite(t *testing.T) *site {
@@ -207,11 +203,30 @@ func newSite(t *testing.T) *site {
 // newSiteWith is the site with the calls seed gives (nil: none).
 func newSiteWith(t *testing.T, seed func(now time.Time) []seedCall) *site {
 	t.Helper()
+	return newSiteScan(t, seed, scanLimit)
+}
+
+// newSiteScan is the site with the calls seed gives, over a table whose
+// list requests examine at most scan index entries.
+func newSiteScan(t *testing.T, seed func(now time.Time) []seedCall, scan int) *site {
+	t.Helper()
+	return buildSite(t, seed, scan, apiToken)
+}
+
+// newSiteToken is the seeded site whose API token is token ("": none,
+// the API is closed).
+func newSiteToken(t *testing.T, token string) *site {
+	t.Helper()
+	return buildSite(t, seedCalls, scanLimit, token)
+}
+
+func buildSite(t *testing.T, seed func(now time.Time) []seedCall, scan int, token string) *site {
+	t.Helper()
 	loc, err := time.LoadLocation(testTZ)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := newStore()
+	st := newStore(scan)
 	s := &site{Now: time.Now().Truncate(time.Second), TZ: loc}
 	if seed != nil {
 		s.Calls = seed(s.Now)
@@ -227,14 +242,11 @@ func newSiteWith(t *testing.T, seed func(now time.Time) []seedCall) *site {
 			}
 		}
 	}
-	fn, err := records.New(config.Config{APIToken: apiToken}, st, records.Options{})
+	fn, err := records.New(config.Config{APIToken: token}, st, records.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := fn.Handler()
-	if wrapAPI != nil {
-		h = wrapAPI(h, st)
-	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.requests = append(s.requests, request{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Get("Authorization")})
@@ -246,10 +258,6 @@ func newSiteWith(t *testing.T, seed func(now time.Time) []seedCall) *site {
 	s.srv = srv
 	return s
 }
-
-// wrapAPI, when set, serves in front of the records function. It is nil
-// in the tree.
-var wrapAPI func(next http.Handler, st store.Store) http.Handler
 
 // Requests is what the server got so far.
 func (s *site) Requests() []request {

@@ -1,9 +1,10 @@
 package dashboard_test
 
-// The dashboard in a real browser, against the records function over a
-// seeded table. Tests marked "call-history API" read routes issue 8 adds
-// (the paged list, /users/{id}/calls, /stats) and are written to its
-// agreed contract.
+// The dashboard in a real browser, against the records function (its
+// call-history routes: the paged list, /users/{id}/calls, /stats) over a
+// seeded table whose list requests examine few calls each (scanLimit), so
+// that short pages with a next cursor come up as on a large table. The
+// "Call-history API" notes say which routes a test reads.
 
 import (
 	"fmt"
@@ -95,6 +96,14 @@ func TestSignIn(t *testing.T) {
 		t.Error("a refused token was kept")
 	}
 
+	// The form checked each token with GET /records?limit=1 (200 for the
+	// token, 401 for another: TestSignInCheck).
+	for _, tok := range []string{"not-the-token", apiToken} {
+		if !slices.Contains(s.Requests(), request{http.MethodGet, "/records", "limit=1", "Bearer " + tok}) {
+			t.Errorf("no GET /records?limit=1 with the token %q checked", tok)
+		}
+	}
+
 	// Data requests carried the token as a bearer token; the page's own
 	// files were asked without it.
 	for _, r := range s.Requests() {
@@ -121,7 +130,7 @@ func TestCallTimeline(t *testing.T) {
 		t.Errorf("title id %q", got)
 	}
 	summary := tb.text("dl.summary")
-	for _, want := range []string{"alice", "bob", "Ended normally", "Tencent", "Video", "3m 05s", "6s"} {
+	for _, want := range []string{"alice", "bob", "Ended normally", "Tencent", "Video", "3m 05s", "6s", "callfn’s table, with Tencent’s record"} {
 		if !strings.Contains(summary, want) {
 			t.Errorf("summary lacks %q: %s", want, summary)
 		}
@@ -199,7 +208,7 @@ func TestHTMLShownAsText(t *testing.T) {
 		t.Errorf("%d elements made of data", n)
 	}
 
-	t.Run("in the list", func(t *testing.T) { // call-history API
+	t.Run("in the list", func(t *testing.T) { // GET /records
 		parent := tb.t
 		tb.t = t
 		defer func() { tb.t = parent }()
@@ -251,6 +260,11 @@ func TestCallList(t *testing.T) {
 	if want := ids(all[:25]); !slices.Equal(rows, want) {
 		t.Fatalf("first page\n got  %q\n want %q", rows, want)
 	}
+	// The table answered pages shorter than asked (scanLimit): the page
+	// followed next until it had its 25 calls.
+	if follows := listRequests(s, "/records", "cursor"); len(follows) == 0 {
+		t.Errorf("the first page took no request with a cursor: %v", listRequests(s, "/records", ""))
+	}
 	badge := func(id string) string {
 		return eval[string](tb, `(() => { const tr = [...document.querySelectorAll('table.calls tbody tr')].find((tr) => tr.dataset.callId === `+js(id)+`);
 			return tr ? tr.querySelector('td[data-label=Result]').textContent + '|' + tr.querySelector('td[data-label="Talk time"]').textContent + '|' + tr.querySelector('th time').textContent : ''; })()`)
@@ -280,6 +294,26 @@ func TestCallList(t *testing.T) {
 	if !eval[bool](tb, `document.querySelector('.more-wrap').hidden`) || !strings.Contains(tb.text("p.count"), "that is all") {
 		t.Errorf("after the last page: %q", tb.text("p.count"))
 	}
+}
+
+// listRequests is the site's GET requests of path whose query has param
+// ("" for any).
+func listRequests(s *site, path, param string) []string {
+	var out []string
+	for _, r := range s.Requests() {
+		q, _ := url.ParseQuery(r.Query)
+		if r.Method == http.MethodGet && r.Path == path && (param == "" || q.Has(param)) {
+			out = append(out, r.Query)
+		}
+	}
+	return out
+}
+
+// missedBy is whether user missed c: a callee (not the caller) of a call
+// not answered, cancelled, busy or offline (the API's result=missed).
+func missedBy(c seedCall, user string) bool {
+	return c.Caller != user && slices.Contains(c.Callees, user) &&
+		slices.Contains([]string{call.ResultNotAnswer, call.ResultCancel, call.ResultBusy, call.ResultOffline}, c.Result)
 }
 
 // A filter, kept in the URL: result from the link, provider from the form,
@@ -316,10 +350,85 @@ func TestFilter(t *testing.T) {
 		t.Errorf("the shared URL shows %q, want %q", rows, want)
 	}
 
-	// Missed calls at a glance.
+	// Missed calls at a glance: those nobody answered (the API's missed
+	// needs a user)...
 	tb.goTo("#/missed")
 	if rows := tb.waitRows(); !slices.Equal(rows, ids(missed)) {
 		t.Errorf("missed view\n got  %q\n want %q", rows, ids(missed))
+	}
+	// ...and with a user, the calls that user missed.
+	tb.goTo("#/missed?user=alice")
+	tb.wait("alice's missed calls", `document.getElementById('view-title').textContent.includes('alice')`)
+	aliceMissed := ids(s.where(func(c seedCall) bool { return missedBy(c, "alice") }))
+	if rows := tb.waitRows(); !slices.Equal(rows, aliceMissed) {
+		t.Errorf("missed view for alice\n got  %q\n want %q", rows, aliceMissed)
+	}
+	if len(aliceMissed) < 3 {
+		t.Errorf("the seed gives alice %d missed calls; the view tests little", len(aliceMissed))
+	}
+	if got := listRequests(s, "/records", "user"); len(got) == 0 || !strings.Contains(got[0], "result=missed") {
+		t.Errorf("the missed view for a user asked %q, want result=missed&user=alice", got)
+	}
+}
+
+// A filter the API refuses: the 400's field names the filter, which is
+// marked as refused. GET /records takes result=missed with a user only.
+func TestRefusedFilter(t *testing.T) {
+	s := newSite(t)
+	tb := newTab(t, s)
+	tb.signedIn("#/calls?result=missed")
+	tb.wait("the error", `document.querySelector('main .error-box')`)
+	if got := tb.text("main .error-box"); !strings.Contains(got, "refused the Result filter: missed calls are a user's: give user too") {
+		t.Errorf("refused filter: %q", got)
+	}
+	marked := eval[[]string](tb, `[...document.querySelectorAll('form.filters [aria-invalid=true]')].map((el) => el.name + '>' +
+		(document.getElementById(el.getAttribute('aria-describedby')) || {className: ''}).className)`)
+	if !slices.Equal(marked, []string{"result>error-box"}) {
+		t.Errorf("marked as refused: %q, want the result filter, described by the error", marked)
+	}
+	tb.shot("refused", "")
+
+	// With a user it is that user's missed calls.
+	tb.do(chromedp.SendKeys(chromedp.CSS(`form.filters input[name=user]`), "alice"), chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)))
+	tb.wait("the list", `location.hash.includes('user=alice')`)
+	want := ids(s.where(func(c seedCall) bool { return missedBy(c, "alice") }))
+	if rows := tb.waitRows(); !slices.Equal(rows, want) {
+		t.Errorf("result=missed&user=alice\n got  %q\n want %q", rows, want)
+	}
+}
+
+// A selective filter over a table whose requests each examine one call:
+// a page follows next through empty pages, gives up after its requests
+// saying that older calls remain, and the button searches on.
+func TestShortPages(t *testing.T) {
+	s := newSiteScan(t, func(now time.Time) []seedCall {
+		var calls []seedCall
+		for i := range 30 {
+			calls = append(calls, seedCall{ID: fmt.Sprintf("tc-%02d", i), Provider: call.Tencent, Caller: "alice", Callees: []string{"bob"},
+				Media: call.MediaAudio, Type: call.TypeSingle, Start: now.Add(-time.Duration(i+1) * time.Minute), End: 5 * time.Second, Result: call.ResultReject})
+		}
+		return append(calls, seedCall{ID: "yx-old", Provider: call.Yunxin, Caller: "carol", Callees: []string{"dave"},
+			Media: call.MediaAudio, Type: call.TypeSingle, Start: now.Add(-time.Hour), End: 5 * time.Second, Result: call.ResultCancel})
+	}, 1)
+	tb := newTab(t, s)
+	tb.signedIn("#/calls?provider=yunxin")
+	tb.wait("the search state", `document.querySelector('p.count, main .empty, main .error-box')`)
+	if got := tb.text("p.count"); !strings.Contains(got, "older calls remain") || len(tb.rows()) != 0 {
+		t.Fatalf("after the first page's requests: %q, rows %q", got, tb.rows())
+	}
+	if n := len(listRequests(s, "/records", "provider")); n != 20 {
+		t.Errorf("the first page took %d requests, want 20", n)
+	}
+	if got := tb.text("button.more"); got != "Search older calls" {
+		t.Errorf("the button says %q", got)
+	}
+	tb.do(chromedp.Click(chromedp.CSS(`button.more`)))
+	tb.wait("the older call", `document.querySelectorAll('table.calls tbody tr').length > 0 && document.querySelector('.more-wrap').hidden`)
+	if rows := tb.rows(); !slices.Equal(rows, []string{"yx-old"}) {
+		t.Errorf("rows %q, want yx-old", rows)
+	}
+	if got := tb.text("p.count"); !strings.Contains(got, "1 call, newest first; that is all") {
+		t.Errorf("at the end: %q", got)
 	}
 }
 
@@ -348,7 +457,9 @@ func TestUserHistory(t *testing.T) {
 	}
 	tb.shot("user", "")
 
-	// Her missed calls: at least those she did not answer; none she talked in.
+	// Her missed calls: those she was called in and did not answer, the
+	// caller cancelled, or that found her busy or offline (the API's
+	// result=missed); none she talked in, none she refused or made.
 	tb.do(chromedp.SetValue(chromedp.CSS(`form.filters select[name=result]`), "missed"),
 		chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)))
 	tb.wait("the missed filter", `location.hash.includes('result=missed')`)
@@ -359,6 +470,42 @@ func TestUserHistory(t *testing.T) {
 	for _, c := range alice {
 		if c.Answer > 0 && slices.Contains(rows, c.ID) {
 			t.Errorf("alice's missed calls list %s, which was answered", c.ID)
+		}
+	}
+	if want := ids(s.where(func(c seedCall) bool { return missedBy(c, "alice") })); !slices.Equal(rows, want) {
+		t.Errorf("alice's missed calls\n got  %q\n want %q", rows, want)
+	}
+}
+
+// The sign-in check the page makes, GET /records?limit=1: 200 for the
+// API token, 401 for another or none, 403 when the API has no token.
+func TestSignInCheck(t *testing.T) {
+	s := newSite(t)
+	closed := newSiteToken(t, "")
+	for _, c := range []struct {
+		site *site
+		auth string
+		want int
+	}{
+		{s, "Bearer " + apiToken, http.StatusOK},
+		{s, "Bearer not-the-token", http.StatusUnauthorized},
+		{s, "", http.StatusUnauthorized},
+		{closed, "Bearer " + apiToken, http.StatusForbidden},
+	} {
+		req, err := http.NewRequest(http.MethodGet, c.site.URL+"/records?limit=1", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.auth != "" {
+			req.Header.Set("Authorization", c.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("GET /records?limit=1 with %q: %d, want %d", c.auth, resp.StatusCode, c.want)
 		}
 	}
 }

@@ -15,6 +15,11 @@
 (() => {
   const TOKEN_KEY = 'callfn.apiToken';
   const PAGE_SIZE = 25;
+  // A list page may come back short while the API has more (it examines a
+  // bounded number of calls per request): the page asks again with next
+  // until it holds PAGE_SIZE calls or the list ends, at most this many
+  // requests per page shown.
+  const MAX_REQUESTS = 20;
   const RESULTS = ['normal_end', 'not_answer', 'cancel', 'reject', 'call_busy', 'interrupt', 'offline'];
   const RESULT_LABEL = {
     normal_end: 'Ended normally', not_answer: 'Not answered', cancel: 'Cancelled', reject: 'Rejected',
@@ -29,7 +34,6 @@
   const PROVIDER_LABEL = { tencent: 'Tencent', yunxin: 'Yunxin', callfn: 'callfn' };
   const MEDIA_LABEL = { audio: 'Audio', video: 'Video' };
   const TZ = (Intl.DateTimeFormat().resolvedOptions().timeZone) || 'UTC';
-  const DAY_MS = 86400000;
 
   const apiBase = new URL('.', location.href);
   const narrowScreen = window.matchMedia('(max-width: 720px)');
@@ -147,11 +151,18 @@
     return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + 'T' + p(d.getHours()) + ':' + p(d.getMinutes());
   }
 
-  function startOfDay(ms) { const d = new Date(ms); d.setHours(0, 0, 0, 0); return d.getTime(); }
-  function addDays(ms, n) { const d = new Date(ms); d.setDate(d.getDate() + n); return d.getTime(); }
-  function dateKey(ms) {
-    const d = new Date(ms); const p = (n) => String(n).padStart(2, '0');
-    return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate());
+  // Dates as /stats takes them (YYYY-MM-DD, a day in its tz): today's in
+  // a zone, and a date n days later.
+  function todayIn(tz) {
+    const parts = {};
+    for (const p of new Intl.DateTimeFormat('en-US', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date())) {
+      parts[p.type] = p.value;
+    }
+    return parts.year + '-' + parts.month + '-' + parts.day;
+  }
+  function shiftDate(key, n) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(key);
+    return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3] + n)).toISOString().slice(0, 10);
   }
   function parseDateKey(key) {
     const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(key);
@@ -161,7 +172,8 @@
   // ---- the API ----
 
   class ApiError extends Error {
-    constructor(status, message, path) { super(message); this.status = status; this.path = path; }
+    // field: the query parameter the API refused (its 400s name it).
+    constructor(status, message, path, field) { super(message); this.status = status; this.path = path; this.field = field || ''; }
   }
   class SignedOut extends Error {}
 
@@ -191,7 +203,7 @@
     }
     if (!resp.ok) {
       const msg = body && typeof body.error === 'string' ? body.error : (resp.statusText || 'no explanation');
-      throw new ApiError(resp.status, msg, path);
+      throw new ApiError(resp.status, msg, path, body && typeof body.field === 'string' ? body.field : '');
     }
     if (body === null || typeof body !== 'object') throw new ApiError(resp.status, 'the answer is not a JSON object', path);
     return body;
@@ -250,6 +262,7 @@
         const status = await checkToken(t);
         if (status === 401) { showErr('Wrong token: the API answered 401 Unauthorized. Check CALLFN_API_TOKEN.'); input.select(); return; }
         if (status === 403) { showErr('The API is closed: CALLFN_API_TOKEN is not set where callfn runs, so it refuses every token. Set it and restart callfn.'); return; }
+        if (status !== 200) { showErr('The API answered ' + status + ' instead of accepting or refusing the token. Retry; if it keeps failing, the records function’s logs say why.'); return; }
         token = t;
         sessionStorage.setItem(TOKEN_KEY, t);
         signInMessage = '';
@@ -272,7 +285,8 @@
     input.focus();
   }
 
-  // Any answer but 401/403 means the token passed the API's check.
+  // GET /records?limit=1 answers 200 for the API token, 401 for any other
+  // (403 when the API has none set).
   async function checkToken(t) {
     const resp = await fetch(apiURL('records', { limit: 1 }), {
       headers: { Authorization: 'Bearer ' + t, Accept: 'application/json' },
@@ -343,9 +357,13 @@
     if (err.status === 0) {
       box.append(h('p', null, h('strong', null, 'The API did not answer. '), str(err.message), '.'),
         h('p', null, 'Check that callfn is running and reachable at ', h('code', null, apiBase.href), ', then retry.'));
+    } else if (err.status === 400 && err.field === 'cursor') {
+      box.append(h('p', null, h('strong', null, 'The list’s place is lost: '), fieldMessage(err), '.'),
+        h('p', null, 'Load the list again from its newest call.'));
     } else if (err.status === 400) {
-      box.append(h('p', null, h('strong', null, 'The API refused the request: '), str(err.message), '.'),
-        h('p', null, 'Check the filters, or ', h('a', { href: '#/calls' }, 'start from the unfiltered list'), '.'));
+      const name = FIELD_LABEL[err.field];
+      box.append(h('p', null, h('strong', null, name ? 'The API refused the ' + name + ': ' : 'The API refused the request: '), fieldMessage(err), '.'),
+        h('p', null, name ? 'Change the ' + name + ', or ' : 'Check the filters, or ', h('a', { href: '#/calls' }, 'start from the unfiltered list'), '.'));
     } else if (err.status === 403) {
       box.append(h('p', null, h('strong', null, 'The API is closed: '), str(err.message), '.'));
     } else if (err.status === 404) {
@@ -358,8 +376,39 @@
       box.append(h('p', null, h('strong', null, 'The API failed (' + err.status + '): '), str(err.message), '.'),
         h('p', null, 'Retry; if it keeps failing, the records function’s logs say why.'));
     }
-    if (retry) box.append(h('p', null, h('button', { type: 'button', onclick: retry }, 'Retry')));
+    // A refused request is refused again: no retry for a 400 (but for a
+    // lost cursor, which retrying starts afresh).
+    if (retry && (err.status !== 400 || err.field === 'cursor')) box.append(h('p', null, h('button', { type: 'button', onclick: retry }, 'Retry')));
     return box;
+  }
+
+  // The names of the query parameters a 400 may name ("field"), as the
+  // page calls them.
+  const FIELD_LABEL = {
+    from: '“From” time', to: '“To” time', result: 'Result filter', provider: 'Provider filter', status: 'Status filter',
+    user: 'User id', userId: 'user id', type: 'call type', limit: 'page size', tz: 'time zone',
+  };
+
+  // fieldMessage is a 400's error without the parameter it starts with
+  // ("result: missed calls are a user's..."), when the page names it.
+  function fieldMessage(err) {
+    const msg = str(err.message);
+    const prefix = err.field + ': ';
+    return err.field && msg.startsWith(prefix) ? msg.slice(prefix.length) : msg;
+  }
+
+  // markField points the filter the API refused out to assistive
+  // technology and to the eye; box is the error that says why.
+  function markField(form, err, box) {
+    if (!form || !err.field || err.status !== 400) return;
+    const name = err.field === 'userId' ? 'user' : err.field;
+    const el = form.querySelector('[name="' + CSS.escape(name) + '"]');
+    if (!el) return;
+    box.id = box.id || newID('error');
+    el.setAttribute('aria-invalid', 'true');
+    el.setAttribute('aria-describedby', box.id);
+    const det = form.closest('details');
+    if (det) det.open = true;
   }
 
   function loading(text) { return h('p', { class: 'loading', role: 'status' }, text || 'Loading…'); }
@@ -401,7 +450,8 @@
     const resultOpts = any.concat(RESULTS.map((r) => [r, RESULT_LABEL[r]]));
     for (const f of fields) {
       const v = params.get(f) || '';
-      if (f === 'result') form.append(selectField('result', 'Result', resultOpts, v));
+      // GET /records takes result=missed with a user only (the user's missed calls).
+      if (f === 'result') form.append(selectField('result', 'Result', resultOpts.concat([['missed', 'Missed by the user']]), v));
       if (f === 'resultUser') form.append(selectField('result', 'Result', any.concat([['missed', 'Missed (any kind)']], resultOpts.slice(1)), v));
       if (f === 'provider') form.append(selectField('provider', 'Provider', any.concat([['tencent', 'Tencent'], ['yunxin', 'Yunxin']]), v));
       if (f === 'status') form.append(selectField('status', 'Status', any.concat([['ringing', 'Ringing'], ['in_progress', 'Talking'], ['ended', 'Ended']]), v));
@@ -436,7 +486,7 @@
     const v = params.get(name);
     if (!v) return '';
     const t = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-    if (!isFinite(t)) throw new ApiError(400, name + ': “' + v + '” in the link is not a time', '');
+    if (!isFinite(t)) throw new ApiError(400, name + ': “' + v + '” in the link is not a time', '', name);
     return t;
   }
 
@@ -474,38 +524,65 @@
   }
 
   // callList loads path's pages into host, with a "load more" button while
-  // the API gives a next cursor.
+  // the API gives a next cursor. One page shown is PAGE_SIZE calls: the
+  // API may answer fewer while it has more (next not empty), so a page
+  // follows next until it is full or the list ends (at most MAX_REQUESTS
+  // requests; the button searches on).
   async function callList(host, my, opts) {
-    const { path, params, caption, me, empty } = opts;
+    const { path, params, caption, me, empty, form } = opts;
     host.replaceChildren(loading('Loading calls…'));
     const { table, tbody, cols } = callTable(caption, me);
     const status = h('p', { class: 'count', role: 'status' });
+    const tableWrap = h('div', { class: 'table-wrap' }, table);
     const more = h('button', { type: 'button', class: 'more' }, 'Load older calls');
     const moreWrap = h('p', { class: 'more-wrap' }, more);
     let shown = 0;
     let next = '';
     async function page(cursor) {
-      const body = await api(path, Object.assign({}, params, { limit: PAGE_SIZE, cursor }));
-      if (!current(my)) return false;
-      const recs = Array.isArray(body.records) ? body.records : [];
-      next = typeof body.next === 'string' ? body.next : '';
-      for (const rec of recs) tbody.append(callRow(rec || {}, cols, me));
-      shown += recs.length;
+      const rows = [];
+      let asked = 0;
+      try {
+        do {
+          const body = await api(path, Object.assign({}, params, { limit: PAGE_SIZE - rows.length, cursor }));
+          if (!current(my)) return false;
+          const recs = Array.isArray(body.records) ? body.records : [];
+          for (const rec of recs.slice(0, PAGE_SIZE - rows.length)) rows.push(callRow(rec || {}, cols, me));
+          next = typeof body.next === 'string' ? body.next : '';
+          cursor = next;
+          asked++;
+        } while (next && rows.length < PAGE_SIZE && asked < MAX_REQUESTS);
+      } finally {
+        // The calls already read are shown (next follows them), even when
+        // a later request of the page failed.
+        tbody.append(...rows);
+        shown += rows.length;
+      }
       return true;
     }
+    const fail = (e) => {
+      const box = errorBox(e, () => callList(host, my, opts));
+      markField(form, e, box);
+      return box;
+    };
     try {
       if (!(await page(''))) return;
     } catch (e) {
       if (e instanceof SignedOut || !current(my)) return;
-      host.replaceChildren(errorBox(e, () => callList(host, my, opts)));
+      host.replaceChildren(fail(e));
       return;
     }
-    if (shown === 0) {
+    if (shown === 0 && !next) {
       host.replaceChildren(empty());
       return;
     }
     const update = () => {
-      status.textContent = shown + (shown === 1 ? ' call' : ' calls') + (next ? ', newest first; older ones below the button.' : ', newest first; that is all.');
+      if (shown === 0) {
+        status.textContent = 'No matching calls among the newest ones searched so far; older calls remain to search.';
+      } else {
+        status.textContent = shown + (shown === 1 ? ' call' : ' calls') + (next ? ', newest first; older ones below the button.' : ', newest first; that is all.');
+      }
+      tableWrap.hidden = shown === 0;
+      more.textContent = shown === 0 ? 'Search older calls' : 'Load older calls';
       moreWrap.hidden = !next;
     };
     update();
@@ -513,21 +590,28 @@
       more.disabled = true;
       more.textContent = 'Loading…';
       const before = tbody.rows.length;
+      for (const old of host.querySelectorAll('.error-box')) old.remove();
       try {
         if (!(await page(next))) return;
-        update();
         const first = tbody.rows[before];
         const link = first && first.querySelector('a.open');
         if (link) link.focus();
       } catch (e) {
         if (e instanceof SignedOut || !current(my)) return;
-        moreWrap.after(errorBox(e));
+        moreWrap.after(fail(e));
       } finally {
         more.disabled = false;
-        more.textContent = 'Load older calls';
+        update();
       }
     });
-    host.replaceChildren(status, h('div', { class: 'table-wrap' }, table), moreWrap);
+    host.replaceChildren(status, tableWrap, moreWrap);
+  }
+
+  // badLink is the error of a link whose filter the page cannot read.
+  function badLink(form, e) {
+    const box = errorBox(e);
+    markField(form, e, box);
+    return box;
   }
 
   function filteredEmpty(base) {
@@ -551,34 +635,45 @@
     const filtered = fields.some((f) => r.params.get(f));
     const today = h('section', { class: 'today', 'aria-labelledby': 'today-h' });
     const list = h('section', { 'aria-label': 'Calls' });
+    const filters = filterForm('#/calls', r.params, fields);
     view.append(title('Calls'), today,
       h('p', { class: 'lede' }, 'Every call callfn stored, from every provider, newest first. Open a call for its timeline.'),
-      filterForm('#/calls', r.params, fields), list);
+      filters, list);
     focusTitle();
     todayTiles(today, my);
     let params;
-    try { params = listParams(r.params, fields); } catch (e) { list.replaceChildren(errorBox(e)); return; }
+    const form = filters.querySelector('form');
+    try { params = listParams(r.params, fields); } catch (e) { list.replaceChildren(badLink(form, e)); return; }
     callList(list, my, {
-      path: 'records', params, caption: 'Calls, newest first',
+      path: 'records', params, caption: 'Calls, newest first', form,
       empty: filtered ? filteredEmpty('#/calls') : noCallsYet,
     });
   }
 
+  // The missed calls: with no user, the calls nobody answered
+  // (result=not_answer); with a user, the calls that user missed
+  // (result=missed&user=: not answered, cancelled, busy or offline while
+  // they were a callee), as the API defines them only for a user.
   function viewMissed(view, r, my) {
     lastList = location.hash;
-    const fields = ['provider', 'user', 'from', 'to'];
+    const fields = ['user', 'provider', 'from', 'to'];
+    const user = (r.params.get('user') || '').trim();
     const list = h('section', { 'aria-label': 'Missed calls' });
-    view.append(title('Missed calls'),
-      h('p', { class: 'lede' }, 'Calls nobody answered (result “not answered”), newest first. ',
-        'For one person’s missed calls, including calls the caller cancelled before they answered, open their history and pick “Missed”.'),
-      filterForm('#/missed', r.params, fields), list);
+    const filters = filterForm('#/missed', r.params, fields);
+    view.append(title('Missed calls', user ? [' of ', h('span', { class: 'ident' }, user)] : null),
+      user
+        ? h('p', { class: 'lede' }, 'The calls this user was called in and missed: not answered, cancelled by the caller, busy or offline. Newest first.')
+        : h('p', { class: 'lede' }, 'Calls nobody answered (result “not answered”), newest first. ',
+          'Give a user id for the calls one person missed, including those the caller cancelled before they answered or that found them busy or offline.'),
+      filters, list);
     focusTitle();
+    const form = filters.querySelector('form');
     let params;
-    try { params = listParams(r.params, fields); } catch (e) { list.replaceChildren(errorBox(e)); return; }
-    params.result = 'not_answer';
+    try { params = listParams(r.params, fields); } catch (e) { list.replaceChildren(badLink(form, e)); return; }
+    params.result = user ? 'missed' : 'not_answer';
     const filtered = fields.some((f) => r.params.get(f));
     callList(list, my, {
-      path: 'records', params, caption: 'Missed calls, newest first',
+      path: 'records', params, caption: 'Missed calls, newest first', form,
       empty: filtered ? filteredEmpty('#/missed') : () => h('div', { class: 'empty' },
         h('p', null, h('strong', null, 'No missed calls.'), ' Every call callfn stored was answered, cancelled or refused.'),
         h('p', null, h('a', { href: '#/calls' }, 'See all calls'), '.')),
@@ -592,17 +687,19 @@
     const base = '#/user/' + enc(user);
     const fields = ['resultUser', 'status', 'from', 'to'];
     const list = h('section', { 'aria-label': 'Calls of ' + user });
+    const filters = filterForm(base, r.params, fields);
     view.append(title('Calls of ', h('span', { class: 'ident' }, user)),
       h('p', { class: 'lede' }, 'Every call this user took part in, as caller or callee, newest first. ',
-        '“Missed” picks the calls they did not answer, and those the caller cancelled or that reached them busy or offline.'),
-      filterForm(base, r.params, fields), list);
+        '“Missed” picks the calls they were called in and did not answer, and those the caller cancelled or that reached them busy or offline.'),
+      filters, list);
     $('usersearch-id').value = user;
     focusTitle();
+    const form = filters.querySelector('form');
     let params;
-    try { params = listParams(r.params, ['result', 'status', 'from', 'to']); } catch (e) { list.replaceChildren(errorBox(e)); return; }
+    try { params = listParams(r.params, ['result', 'status', 'from', 'to']); } catch (e) { list.replaceChildren(badLink(form, e)); return; }
     const filtered = ['result', 'status', 'from', 'to'].some((f) => r.params.get(f));
     callList(list, my, {
-      path: 'users/' + enc(user) + '/calls', params, caption: 'Calls of ' + user + ', newest first', me: user,
+      path: 'users/' + enc(user) + '/calls', params, caption: 'Calls of ' + user + ', newest first', me: user, form,
       empty: filtered ? filteredEmpty(base) : () => h('div', { class: 'empty' },
         h('p', null, h('strong', null, 'No calls for this user.')),
         h('p', null, 'User ids are matched exactly (case too). Check the spelling, or find the user in ',
@@ -613,12 +710,10 @@
   // ---- today at a glance (from /stats) ----
 
   async function todayTiles(host, my) {
-    const from = startOfDay(Date.now());
-    const to = addDays(from, 1);
     host.replaceChildren(h('h2', { id: 'today-h', class: 'sr-only' }, 'Today'));
     let body;
     try {
-      body = await api('stats', { from, to, tz: TZ });
+      body = await stats(0);
     } catch (e) {
       if (e instanceof SignedOut || !current(my)) return;
       host.append(h('p', { class: 'muted small' }, 'Today’s numbers are unavailable (' + (e.status ? e.status + ': ' : '') + str(e.message) + ').'));
@@ -629,7 +724,7 @@
     const by = t.byResult || {};
     host.append(h('ul', { class: 'tiles' },
       tile('Calls today', num(t.calls), null),
-      tile('Missed today', num(by.not_answer), '#/missed?from=' + enc(isoOf(from)), num(by.not_answer) > 0 ? 'missed' : null),
+      tile('Missed today', num(by.not_answer), num(body.from) > 0 ? '#/missed?from=' + enc(isoOf(body.from)) : '#/missed', num(by.not_answer) > 0 ? 'missed' : null),
       tile('Ringing or talking', num(t.inProgress), null),
       tile('Talk time today', fmtDuration(num(t.talkSeconds) * 1000), '#/stats')));
   }
@@ -668,12 +763,12 @@
     events.sort((a, b) => num(a.eventTime) - num(b.eventTime) || num(a.receivedAt) - num(b.receivedAt));
     const tencentRecords = events.filter((e) => e.command === 'record');
     body.replaceChildren(
-      summary(rec),
+      summary(rec, tencentRecords.length > 0),
       tencentSection(rec, tencentRecords),
       timeline(events));
   }
 
-  function summary(rec) {
+  function summary(rec, recorded) {
     const rows = [];
     const row = (k, v) => rows.push(h('div', null, h('dt', null, k), h('dd', null, v)));
     row('Status', [rec.status === 'ended' ? badge('none', 'Ended') : resultBadge(rec)]);
@@ -688,14 +783,17 @@
     if (num(rec.startTime) > 0 && num(rec.acceptTime) >= num(rec.startTime)) row('Rang for', fmtDuration(rec.acceptTime - rec.startTime));
     row('Talk time', talkText(rec));
     if (rec.roomId) row('Room', h('code', null, str(rec.roomId)));
-    row('Known from', sourceText(rec));
+    row('Known from', sourceText(rec, recorded));
     return h('section', { class: 'card', 'aria-labelledby': 'sum-h' },
       h('h2', { id: 'sum-h' }, 'Summary'), h('dl', { class: 'summary' }, rows));
   }
 
-  function sourceText(rec) {
+  // sourceText says what the record knows. GET /records/{callId} answers
+  // "table" when the table alone answered, Tencent's archived record
+  // among its events (recorded) or not.
+  function sourceText(rec, recorded) {
     switch (rec.source) {
-      case 'table': return 'callfn’s table';
+      case 'table': return recorded ? 'callfn’s table, with Tencent’s record' : 'callfn’s table';
       case 'tencent': return 'Tencent’s record only';
       case 'tencent+table': return 'callfn’s table and Tencent’s record';
       default: return str(rec.source) || '—';
@@ -790,37 +888,60 @@
 
   const DAY_CHOICES = [7, 14, 30, 90];
 
+  // statsTZ is the zone /stats counts days in: the browser's, unless the
+  // API does not know it (then UTC, and the page says so).
+  let statsTZ = TZ;
+
+  // stats asks /stats for the last days + 1 days, today included, as
+  // dates in statsTZ (GET /stats counts whole days: from's day to the day
+  // before to's).
+  async function stats(days) {
+    for (;;) {
+      const today = todayIn(statsTZ);
+      try {
+        return await api('stats', { from: shiftDate(today, -days), to: shiftDate(today, 1), tz: statsTZ });
+      } catch (e) {
+        if (!(e instanceof ApiError && e.status === 400 && e.field === 'tz' && statsTZ !== 'UTC')) throw e;
+        statsTZ = 'UTC';
+      }
+    }
+  }
+
   async function viewStats(view, r, my) {
     let days = parseInt(r.params.get('days') || '14', 10);
     if (!DAY_CHOICES.includes(days)) days = 14;
-    const to = addDays(startOfDay(Date.now()), 1);
-    const from = addDays(to, -days);
     const choose = h('nav', { class: 'ranges', 'aria-label': 'Range' }, h('span', null, 'Last '),
       DAY_CHOICES.map((d) => h('a', { href: '#/stats?days=' + d, 'aria-current': d === days ? 'true' : null, class: 'chip' }, d + ' days')));
     const host = h('div');
+    const zone = h('strong', null, statsTZ);
     view.append(title('Calls per day'),
-      h('p', { class: 'lede' }, 'Calls by result and talk minutes, per day in ', h('strong', null, TZ), ', each call on the day it started.'),
+      h('p', { class: 'lede' }, 'Calls by result and talk minutes, per day in ', zone, ', each call on the day it started.'),
       choose, host);
     focusTitle();
     host.append(loading('Loading the numbers…'));
     let body;
     try {
-      body = await api('stats', { from, to, tz: TZ });
+      body = await stats(days - 1);
     } catch (e) {
       if (e instanceof SignedOut || !current(my)) return;
       host.replaceChildren(errorBox(e, () => go(location.hash)));
       return;
     }
     if (!current(my)) return;
-    const byDate = new Map();
-    for (const d of Array.isArray(body.days) ? body.days : []) {
-      if (d && typeof d.date === 'string') byDate.set(d.date, d);
+    if (statsTZ !== TZ) {
+      zone.textContent = str(body.tz) || statsTZ;
+      view.insertBefore(h('p', { class: 'note' }, 'The API does not know this browser’s time zone (', TZ, '), so the days are counted in UTC.'), host);
     }
-    const dates = [];
-    for (let t = from; t < to; t = addDays(t, 1)) dates.push(dateKey(t));
-    for (const k of byDate.keys()) if (!dates.includes(k)) dates.push(k);
-    dates.sort();
-    const rows = dates.map((date) => dayRow(date, byDate.get(date) || {}));
+    // The answer lists every day of the range, zero days too.
+    const rows = (Array.isArray(body.days) ? body.days : [])
+      .filter((d) => d && typeof d.date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(d.date))
+      .map((d) => dayRow(d.date, d));
+    rows.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+    if (rows.length === 0) {
+      host.replaceChildren(h('div', { class: 'error-box', role: 'alert' },
+        h('p', null, h('strong', null, 'The API’s answer lists no days. '), 'This callfn may be older than the dashboard: update and redeploy the records function.')));
+      return;
+    }
     const total = body.total || {};
     const totalCalls = num(total.calls);
     const seen = new Set();
