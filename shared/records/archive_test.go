@@ -74,9 +74,10 @@ func TestArchiveIsIdempotent(t *testing.T) {
 		if n := e.tableCalls(); n != 250 {
 			t.Errorf("table holds %d calls after a second run, want 250", n)
 		}
-		// An answer for an archived call is the table's.
+		// An answer for an archived call is the table's alone: it knows
+		// Tencent's record, without asking Tencent (no tencentApi).
 		var got records.CallRecord
-		if e.get("/records/c-0007", &got); got.Source != records.SourceTable || got.Result != call.ResultReject {
+		if e.get("/records/c-0007", &got); got.Source != records.SourceBoth || got.TencentAPI != "" || got.Result != call.ResultReject {
 			t.Errorf("answer after the archive: %+v", got)
 		}
 	})

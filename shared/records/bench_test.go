@@ -113,7 +113,7 @@ func TestGetFromTableIsOneDynamoDBRead(t *testing.T) {
 	tencentBefore := e.hits.count()
 	dynOps.reset()
 	var got records.CallRecord
-	if status, _, raw := e.get("/records/c-0000", &got); status != 200 || got.Source != records.SourceTable || len(got.Events) != 1 {
+	if status, _, raw := e.get("/records/c-0000", &got); status != 200 || got.Source != records.SourceBoth || got.TencentAPI != "" || len(got.Events) != 1 {
 		t.Fatalf("%d %v", status, raw)
 	}
 	if n, ops := dynOps.total(); n != 1 {

@@ -94,7 +94,7 @@ func (s *Service) Lookup(ctx context.Context, callID string) (*CallRecord, error
 		evs = []call.Event{}
 	}
 	if sum != nil && hasRecord(evs) {
-		return &CallRecord{Record: fromSummary(sum, SourceTable), Events: evs}, nil
+		return &CallRecord{Record: fromSummary(sum, tableSource(sum)), Events: evs}, nil
 	}
 	trec, terr := s.tencentRecord(ctx, callID)
 	if terr == nil {

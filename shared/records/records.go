@@ -63,8 +63,9 @@
 //
 // GET /records/{callId} reads the table once. When the table already holds
 // Tencent's record of the call (archived, or stored by an earlier request)
-// it answers from the table alone ("source": "table") and asks Tencent
-// nothing: a record does not change once the call has ended. Otherwise it
+// it answers from the table alone ("source": "tencent+table", and no
+// "tencentApi", since Tencent was not asked) and asks Tencent nothing: a
+// record does not change once the call has ended. Otherwise it
 // asks Tencent, stores the record it gets (as the archive would), and
 // answers the record folded into the table's summary ("tencent+table", or
 // "tencent" when the table knew nothing of the call). When Tencent fails or

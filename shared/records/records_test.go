@@ -50,7 +50,7 @@ func TestGetRecordMergesTencentAndTable(t *testing.T) {
 		// alone, and Tencent is not asked.
 		before := e.hits.count()
 		got = records.CallRecord{}
-		if status, _, raw := e.get("/records/c-0000", &got); status != http.StatusOK || got.Source != records.SourceTable ||
+		if status, _, raw := e.get("/records/c-0000", &got); status != http.StatusOK || got.Source != records.SourceBoth || got.TencentAPI != "" ||
 			got.Status != call.StatusEnded || len(got.Events) != 3 || got.TencentError != "" {
 			t.Errorf("second answer %d %v", status, raw)
 		}

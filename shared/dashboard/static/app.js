@@ -763,12 +763,12 @@
     events.sort((a, b) => num(a.eventTime) - num(b.eventTime) || num(a.receivedAt) - num(b.receivedAt));
     const tencentRecords = events.filter((e) => e.command === 'record');
     body.replaceChildren(
-      summary(rec, tencentRecords.length > 0),
+      summary(rec),
       tencentSection(rec, tencentRecords),
       timeline(events));
   }
 
-  function summary(rec, recorded) {
+  function summary(rec) {
     const rows = [];
     const row = (k, v) => rows.push(h('div', null, h('dt', null, k), h('dd', null, v)));
     row('Status', [rec.status === 'ended' ? badge('none', 'Ended') : resultBadge(rec)]);
@@ -783,19 +783,18 @@
     if (num(rec.startTime) > 0 && num(rec.acceptTime) >= num(rec.startTime)) row('Rang for', fmtDuration(rec.acceptTime - rec.startTime));
     row('Talk time', talkText(rec));
     if (rec.roomId) row('Room', h('code', null, str(rec.roomId)));
-    row('Known from', sourceText(rec, recorded));
+    row('Known from', sourceText(rec));
     return h('section', { class: 'card', 'aria-labelledby': 'sum-h' },
       h('h2', { id: 'sum-h' }, 'Summary'), h('dl', { class: 'summary' }, rows));
   }
 
-  // sourceText says what the record knows. GET /records/{callId} answers
-  // "table" when the table alone answered, Tencent's archived record
-  // among its events (recorded) or not.
-  function sourceText(rec, recorded) {
+  // sourceText says what the record knows: callfn's table alone, the table
+  // with Tencent's record of the call, or Tencent's record only.
+  function sourceText(rec) {
     switch (rec.source) {
-      case 'table': return recorded ? 'callfn’s table, with Tencent’s record' : 'callfn’s table';
+      case 'table': return 'callfn’s table';
       case 'tencent': return 'Tencent’s record only';
-      case 'tencent+table': return 'callfn’s table and Tencent’s record';
+      case 'tencent+table': return 'callfn’s table, with Tencent’s record';
       default: return str(rec.source) || '—';
     }
   }
