@@ -40,7 +40,16 @@ func OpenWait(path string, opts store.Options, wait time.Duration) (store.Store,
 	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("store: bolt:%s: the directory %s does not exist", path, filepath.Dir(path))
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: wait})
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout: wait,
+		// The freelist is not written with every commit (one page or more
+		// each time, growing with the file); after a crash bbolt rebuilds
+		// it when it opens the file, from the pages the tree reaches, so
+		// nothing committed is lost. The map form keeps frees and
+		// allocations cheap in a large file.
+		NoFreelistSync: true,
+		FreelistType:   bbolt.FreelistMapType,
+	})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("%w (%s)", ErrLocked, path)
 	}
@@ -195,8 +204,18 @@ func (t boltTx) Get(bucket, key string) []byte {
 	return bytes.Clone(v) // bolt's slice is valid only inside the transaction
 }
 
+// appendMostly are the buckets whose keys mostly arrive in ascending
+// order (they start with a time, alone or after a user or endpoint): their
+// pages are filled before they split, not halved (bbolt's FillPercent
+// default, right for keys that land at random).
+var appendMostly = map[string]bool{local.BucketCalls: true, local.BucketUserCalls: true, local.BucketStats: true, local.BucketDue: true}
+
 func (t boltTx) Put(bucket, key string, val []byte) error {
-	err := t.tx.Bucket([]byte(bucket)).Put([]byte(key), val)
+	b := t.tx.Bucket([]byte(bucket))
+	if appendMostly[bucket] {
+		b.FillPercent = 0.95
+	}
+	err := b.Put([]byte(key), val)
 	if errors.Is(err, berrors.ErrKeyTooLarge) || errors.Is(err, berrors.ErrValueTooLarge) {
 		// Never with the table's keys (store/local keeps them short) and
 		// limits; but should it happen, a retry would not help.
