@@ -251,7 +251,7 @@ func (l *table) buildIndexes() error {
 		var sums []call.Summary
 		err := tx.Scan(bSummaries, "", func(k string, v []byte) error {
 			var s storedSummary
-			if err := json.Unmarshal(v, &s); err != nil {
+			if err := decodeStoredSummary(v, &s); err != nil {
 				return fmt.Errorf("store: summary of %q: %w", k, err)
 			}
 			if s.CallID != "" {

@@ -81,7 +81,7 @@ func CanonicalKey(bucket, key string, val []byte) (string, error) {
 			return key, nil
 		}
 		var s storedSummary
-		if err := json.Unmarshal(val, &s); err != nil {
+		if err := decodeStoredSummary(val, &s); err != nil {
 			return "", fmt.Errorf("store: summary under %.80q: %w", key, err)
 		}
 		return summaryKey(s.CallID), nil

@@ -155,7 +155,7 @@ func (l *table) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
 		var s storedSummary
 		var prev *call.Summary // as indexed and counted so far
 		if b := tx.Get(bSummaries, summaryKey(ev.CallID)); b != nil {
-			if err := json.Unmarshal(b, &s); err != nil {
+			if err := decodeStoredSummary(b, &s); err != nil {
 				return fmt.Errorf("store: summary of %q: %w", ev.CallID, err)
 			}
 			p := s.Summary
@@ -173,11 +173,7 @@ func (l *table) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
 			return err // the event is not stored either
 		}
 		s.ExpiresAt = l.opts.ExpiresAt(s.LastEventTime)
-		b, err := json.Marshal(s)
-		if err != nil {
-			return err
-		}
-		if err := tx.Put(bSummaries, summaryKey(ev.CallID), b); err != nil {
+		if err := tx.Put(bSummaries, summaryKey(ev.CallID), encodeSummary(&s)); err != nil {
 			return err
 		}
 		// Index entries carry no expiry of their own (the summary's
@@ -231,7 +227,7 @@ func (l *table) decodeSummary(b []byte, callID string) (*call.Summary, error) {
 		return nil, nil
 	}
 	var s storedSummary
-	if err := json.Unmarshal(b, &s); err != nil {
+	if err := decodeStoredSummary(b, &s); err != nil {
 		return nil, fmt.Errorf("store: summary of %q: %w", callID, err)
 	}
 	if l.opts.Expired(s.ExpiresAt) {

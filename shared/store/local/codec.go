@@ -1,0 +1,225 @@
+package local
+
+// The stored forms of summaries. A summary was first stored as JSON (the
+// call.Summary's fields, its Callees and a per-field stamps map); it is now
+// stored in a compact binary form that starts with summaryV1, a byte no
+// JSON document starts with, so a file holds both and every reader reads
+// both: an old file needs no migration, and a summary takes the new form
+// the next time an event is folded into it.
+//
+// summaryV1, then: the strings CallID, Provider, Status, MediaType,
+// CallType, Caller, RoomID, Result (uvarint length, bytes); the varints
+// StartTime, AcceptTime, EndTime, FirstEventTime, LastEventTime, EventCount,
+// ExpiresAt; a byte of flags (1: Recorded); Named (uvarint count, strings);
+// the distinct stamps (uvarint count, strings); the stamped fields (uvarint
+// count; each a field code, 0 followed by the field's name for a field
+// without one, then the uvarint index of its stamp). Callees is not stored:
+// it is Named less the Caller, as call.Summary.Apply makes it.
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"slices"
+
+	"github.com/callfn/callfn/shared/call"
+)
+
+const summaryV1 = 0x01
+
+// stampFields are the fields call.Summary.Apply stamps, by code (index+1).
+var stampFields = []string{"status", "mediaType", "callType", "caller", "roomId", "result", "startTime", "acceptTime", "endTime"}
+
+var errCorrupt = errors.New("corrupt stored summary")
+
+// encodeSummary is s in its stored form.
+func encodeSummary(s *storedSummary) []byte {
+	n := 64 + len(s.CallID) + len(s.Provider) + len(s.Status) + len(s.MediaType) + len(s.CallType) +
+		len(s.Caller) + len(s.RoomID) + len(s.Result) + 8*len(s.Stamps)
+	for _, u := range s.Named {
+		n += len(u) + 2
+	}
+	b := make([]byte, 0, n+64)
+	b = append(b, summaryV1)
+	for _, v := range []string{s.CallID, s.Provider, s.Status, s.MediaType, s.CallType, s.Caller, s.RoomID, s.Result} {
+		b = appendString(b, v)
+	}
+	for _, v := range []int64{s.StartTime, s.AcceptTime, s.EndTime, s.FirstEventTime, s.LastEventTime, int64(s.EventCount), s.ExpiresAt} {
+		b = binary.AppendVarint(b, v)
+	}
+	var flags byte
+	if s.Recorded {
+		flags |= 1
+	}
+	b = append(b, flags)
+	named := s.Named
+	if len(named) == 0 && len(s.Callees) > 0 {
+		// A summary of an old file folded before Named existed: its
+		// callees are all it knows of them.
+		named = s.Callees
+	}
+	b = binary.AppendUvarint(b, uint64(len(named)))
+	for _, u := range named {
+		b = appendString(b, u)
+	}
+	// Most fields share a stamp (the event that set them): each distinct
+	// stamp is stored once.
+	var stamps []string
+	for _, v := range s.Stamps {
+		if !slices.Contains(stamps, v) {
+			stamps = append(stamps, v)
+		}
+	}
+	slices.Sort(stamps)
+	b = binary.AppendUvarint(b, uint64(len(stamps)))
+	for _, v := range stamps {
+		b = appendString(b, v)
+	}
+	b = binary.AppendUvarint(b, uint64(len(s.Stamps)))
+	written := 0
+	for i, f := range stampFields {
+		if v, ok := s.Stamps[f]; ok {
+			b = append(b, byte(i+1))
+			b = binary.AppendUvarint(b, uint64(slices.Index(stamps, v)))
+			written++
+		}
+	}
+	if written < len(s.Stamps) {
+		var others []string
+		for f := range s.Stamps {
+			if !slices.Contains(stampFields, f) {
+				others = append(others, f)
+			}
+		}
+		slices.Sort(others)
+		for _, f := range others {
+			b = append(b, 0)
+			b = appendString(b, f)
+			b = binary.AppendUvarint(b, uint64(slices.Index(stamps, s.Stamps[f])))
+		}
+	}
+	return b
+}
+
+// decodeStoredSummary reads a summary in either stored form.
+func decodeStoredSummary(b []byte, s *storedSummary) error {
+	*s = storedSummary{}
+	if len(b) == 0 || b[0] != summaryV1 {
+		return json.Unmarshal(b, s)
+	}
+	d := decoder{b: b[1:]}
+	for _, p := range []*string{&s.CallID, &s.Provider, &s.Status, &s.MediaType, &s.CallType, &s.Caller, &s.RoomID, &s.Result} {
+		*p = d.string()
+	}
+	var count int64
+	for _, p := range []*int64{&s.StartTime, &s.AcceptTime, &s.EndTime, &s.FirstEventTime, &s.LastEventTime, &count, &s.ExpiresAt} {
+		*p = d.varint()
+	}
+	s.EventCount = int(count)
+	flags := d.byte()
+	s.Recorded = flags&1 != 0
+	if n := d.count(); n > 0 {
+		s.Named = make([]string, n)
+		for i := range s.Named {
+			s.Named[i] = d.string()
+		}
+	}
+	for _, u := range s.Named {
+		if u != s.Caller {
+			s.Callees = append(s.Callees, u)
+		}
+	}
+	stamps := make([]string, d.count())
+	for i := range stamps {
+		stamps[i] = d.string()
+	}
+	if n := d.count(); n > 0 {
+		s.Stamps = make(map[string]string, n)
+		for range n {
+			var f string
+			if c := d.byte(); c == 0 {
+				f = d.string()
+			} else if int(c) <= len(stampFields) {
+				f = stampFields[c-1]
+			} else {
+				d.err = errCorrupt
+			}
+			i := d.uvarint()
+			if d.err != nil || i >= uint64(len(stamps)) {
+				return errCorrupt
+			}
+			s.Stamps[f] = stamps[i]
+		}
+	}
+	if d.err != nil || len(d.b) != 0 {
+		return errCorrupt
+	}
+	return nil
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// decoder reads what encodeSummary wrote; past an error it reads zeros.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail() { d.err, d.b = errCorrupt, nil }
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// count is a length or count, at most what the bytes left could hold.
+func (d *decoder) count() int {
+	v := d.uvarint()
+	if v > uint64(len(d.b)) {
+		d.fail()
+		return 0
+	}
+	return int(v)
+}
+
+func (d *decoder) byte() byte {
+	if len(d.b) == 0 {
+		d.fail()
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *decoder) string() string {
+	n := d.count()
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return s
+}
+
+// summaryForm is for tests: s through its stored form.
+func summaryForm(s *call.Summary) (*call.Summary, error) {
+	var out storedSummary
+	err := decodeStoredSummary(encodeSummary(&storedSummary{Summary: *s}), &out)
+	return &out.Summary, err
+}

@@ -1,0 +1,61 @@
+package local
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/callfn/callfn/shared/call"
+)
+
+func foldedSummary() *call.Summary {
+	var s call.Summary
+	s.Apply(&call.Event{Provider: call.Tencent, CallID: "c1", EventTime: 1000, DeliveryID: "d1",
+		Facts: call.Facts{Status: call.StatusRinging, Caller: "alice", Callees: []string{"alice", "bob", "carol"}, StartTime: 1000, MediaType: call.MediaAudio}})
+	s.Apply(&call.Event{Provider: call.Tencent, Command: call.CommandRecord, CallID: "c1", EventTime: 5000, DeliveryID: "d2",
+		Facts: call.Facts{Status: call.StatusEnded, Result: call.ResultNormalEnd, EndTime: 5000}})
+	s.Stamps["custom"] = s.Stamps["status"] // a field without a code
+	return &s
+}
+
+// The compact form gives back the summary it was made from, Callees
+// recomputed from Named and the Caller.
+func TestSummaryFormRoundTrip(t *testing.T) {
+	for _, s := range []*call.Summary{foldedSummary(), {CallID: "x", Provider: call.Yunxin, FirstEventTime: -5, EventCount: 1}} {
+		got, err := summaryForm(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, s) {
+			t.Errorf("through the stored form:\n got %+v\nwant %+v", got, s)
+		}
+	}
+	s := foldedSummary()
+	b := encodeSummary(&storedSummary{Summary: *s, ExpiresAt: 42})
+	j, _ := json.Marshal(storedSummary{Summary: *s, ExpiresAt: 42})
+	if len(b)*3 > len(j) {
+		t.Errorf("compact form %d bytes, JSON %d: want at most a third", len(b), len(j))
+	}
+	var out storedSummary
+	if err := decodeStoredSummary(b, &out); err != nil || out.ExpiresAt != 42 {
+		t.Errorf("expiry: %d, %v", out.ExpiresAt, err)
+	}
+	for i := range b {
+		if decodeStoredSummary(b[:i], &out) == nil {
+			t.Errorf("a summary cut to %d of %d bytes decoded", i, len(b))
+		}
+	}
+}
+
+// Summaries stored as JSON, by earlier versions, still read.
+func TestSummaryJSONStillReads(t *testing.T) {
+	s := foldedSummary()
+	j, _ := json.Marshal(storedSummary{Summary: *s, ExpiresAt: 7})
+	var out storedSummary
+	if err := decodeStoredSummary(j, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(&out.Summary, s) || out.ExpiresAt != 7 {
+		t.Errorf("from JSON:\n got %+v\nwant %+v", out.Summary, *s)
+	}
+}
