@@ -223,3 +223,102 @@ func summaryForm(s *call.Summary) (*call.Summary, error) {
 	err := decodeStoredSummary(encodeSummary(&storedSummary{Summary: *s}), &out)
 	return &out.Summary, err
 }
+
+// Events are stored, the same way, in a binary form that starts with
+// eventV1 (JSON ones, by earlier versions, still read): eventV1, the
+// varint ExpiresAt (first, so that a duplicate's check reads only it),
+// the varints EventTime and ReceivedAt; the strings Provider, Channel,
+// Command, Event, CallID, DeliveryID, RequestID; the facts: the strings
+// Status, MediaType, CallType, Caller, RoomID, Result, the varints
+// StartTime, AcceptTime, EndTime, Callees (count, strings), Detail (count,
+// then each key and value, by key); and the raw body, the bytes left.
+const eventV1 = 0x01
+
+// encodeEvent is ev, to expire at expiresAt, in its stored form.
+func encodeEvent(ev *call.Event, expiresAt int64) []byte {
+	f := &ev.Facts
+	n := 64 + len(ev.Provider) + len(ev.Channel) + len(ev.Command) + len(ev.Event) + len(ev.CallID) +
+		len(ev.DeliveryID) + len(ev.RequestID) + len(f.Status) + len(f.MediaType) + len(f.CallType) +
+		len(f.Caller) + len(f.RoomID) + len(f.Result) + len(ev.Raw)
+	for _, u := range f.Callees {
+		n += len(u) + 2
+	}
+	for k, v := range f.Detail {
+		n += len(k) + len(v) + 4
+	}
+	b := make([]byte, 0, n)
+	b = append(b, eventV1)
+	b = binary.AppendVarint(b, expiresAt)
+	b = binary.AppendVarint(b, ev.EventTime)
+	b = binary.AppendVarint(b, ev.ReceivedAt)
+	for _, v := range []string{ev.Provider, ev.Channel, ev.Command, ev.Event, ev.CallID, ev.DeliveryID, ev.RequestID,
+		f.Status, f.MediaType, f.CallType, f.Caller, f.RoomID, f.Result} {
+		b = appendString(b, v)
+	}
+	for _, v := range []int64{f.StartTime, f.AcceptTime, f.EndTime} {
+		b = binary.AppendVarint(b, v)
+	}
+	b = binary.AppendUvarint(b, uint64(len(f.Callees)))
+	for _, u := range f.Callees {
+		b = appendString(b, u)
+	}
+	keys := make([]string, 0, len(f.Detail))
+	for k := range f.Detail {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = binary.AppendUvarint(b, uint64(len(keys)))
+	for _, k := range keys {
+		b = appendString(b, k)
+		b = appendString(b, f.Detail[k])
+	}
+	return append(b, ev.Raw...)
+}
+
+// eventExpiry is the expiry of the event stored as b.
+func eventExpiry(b []byte) (int64, error) {
+	if len(b) == 0 || b[0] != eventV1 {
+		var ev storedEvent
+		err := json.Unmarshal(b, &ev)
+		return ev.ExpiresAt, err
+	}
+	d := decoder{b: b[1:]}
+	exp := d.varint()
+	return exp, d.err
+}
+
+// decodeStoredEvent reads an event in either stored form.
+func decodeStoredEvent(b []byte, ev *storedEvent) error {
+	*ev = storedEvent{}
+	if len(b) == 0 || b[0] != eventV1 {
+		return json.Unmarshal(b, ev)
+	}
+	d := decoder{b: b[1:]}
+	f := &ev.Facts
+	ev.ExpiresAt, ev.EventTime, ev.ReceivedAt = d.varint(), d.varint(), d.varint()
+	for _, p := range []*string{&ev.Provider, &ev.Channel, &ev.Command, &ev.Event.Event, &ev.CallID, &ev.DeliveryID, &ev.RequestID,
+		&f.Status, &f.MediaType, &f.CallType, &f.Caller, &f.RoomID, &f.Result} {
+		*p = d.string()
+	}
+	for _, p := range []*int64{&f.StartTime, &f.AcceptTime, &f.EndTime} {
+		*p = d.varint()
+	}
+	if n := d.count(); n > 0 {
+		f.Callees = make([]string, n)
+		for i := range f.Callees {
+			f.Callees[i] = d.string()
+		}
+	}
+	if n := d.count(); n > 0 {
+		f.Detail = make(map[string]string, n)
+		for range n {
+			k := d.string()
+			f.Detail[k] = d.string()
+		}
+	}
+	if d.err != nil {
+		return d.err
+	}
+	ev.Raw = string(d.b)
+	return nil
+}

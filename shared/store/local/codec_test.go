@@ -59,3 +59,34 @@ func TestSummaryJSONStillReads(t *testing.T) {
 		t.Errorf("from JSON:\n got %+v\nwant %+v", out.Summary, *s)
 	}
 }
+
+func sampleEvent() *call.Event {
+	return &call.Event{Provider: call.Tencent, Channel: "v4", Command: "Call.CallbackAfterStartCall", Event: "call_started",
+		CallID: "c1", EventTime: 1740464138806, DeliveryID: "d1", ReceivedAt: 1740464138900, RequestID: "r1",
+		Facts: call.Facts{Status: call.StatusRinging, Caller: "alice", Callees: []string{"bob", ""}, StartTime: 1740464138806,
+			Detail: map[string]string{"b": "2", "a": "1"}},
+		Raw: `{"CallbackCommand":"Call.CallbackAfterStartCall","x":"\u00e9\n"}`}
+}
+
+// Events, too: the binary form gives back the event, JSON still reads.
+func TestEventForms(t *testing.T) {
+	for _, ev := range []*call.Event{sampleEvent(), {Provider: call.Yunxin, EventTime: -1}} {
+		var got storedEvent
+		if err := decodeStoredEvent(encodeEvent(ev, 99), &got); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(&got.Event, ev) || got.ExpiresAt != 99 {
+			t.Errorf("through the stored form:\n got %+v\nwant %+v", got, *ev)
+		}
+		if exp, err := eventExpiry(encodeEvent(ev, 99)); exp != 99 || err != nil {
+			t.Errorf("expiry %d, %v", exp, err)
+		}
+		j, _ := json.Marshal(storedEvent{*ev, 7})
+		if err := decodeStoredEvent(j, &got); err != nil || !reflect.DeepEqual(&got.Event, ev) || got.ExpiresAt != 7 {
+			t.Errorf("from JSON: %+v, %v", got, err)
+		}
+		if exp, err := eventExpiry(j); exp != 7 || err != nil {
+			t.Errorf("expiry from JSON %d, %v", exp, err)
+		}
+	}
+}

@@ -7,7 +7,6 @@ package local
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sync/atomic"
@@ -127,17 +126,13 @@ func (l *table) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
 	}
 	// Encoded before the transaction: the commit is serial, so the less
 	// work inside it, the more callers one commit can serve.
-	evBytes, err := json.Marshal(storedEvent{*ev, l.opts.ExpiresAt(ev.EventTime)})
-	if err != nil {
-		return false, err
-	}
+	evBytes := encodeEvent(ev, l.opts.ExpiresAt(ev.EventTime))
 	key := eventKey(ev.CallID, store.EventKey(ev))
 	stored := false
-	err = l.kv.Batch(func(tx Tx) error {
+	err := l.kv.Batch(func(tx Tx) error {
 		stored = false
 		if prev := tx.Get(bEvents, key); prev != nil {
-			var old storedEvent
-			if json.Unmarshal(prev, &old) == nil && !l.opts.Expired(old.ExpiresAt) {
+			if exp, err := eventExpiry(prev); err == nil && !l.opts.Expired(exp) {
 				return nil
 			}
 		}
@@ -239,7 +234,7 @@ func (l *table) decodeSummary(b []byte, callID string) (*call.Summary, error) {
 func (l *table) scanEvents(tx Tx, callID string, fn func(*call.Event) error) error {
 	return tx.Scan(bEvents, eventPrefix(callID), func(_ string, v []byte) error {
 		var ev storedEvent
-		if err := json.Unmarshal(v, &ev); err != nil {
+		if err := decodeStoredEvent(v, &ev); err != nil {
 			return err
 		}
 		if l.opts.Expired(ev.ExpiresAt) {
