@@ -204,17 +204,17 @@ func (t boltTx) Get(bucket, key string) []byte {
 	return bytes.Clone(v) // bolt's slice is valid only inside the transaction
 }
 
-// appendMostly are the buckets whose keys mostly arrive in ascending
-// order (they start with a time, alone or after a user or endpoint): their
-// pages are filled before they split, not halved (bbolt's FillPercent
-// default, right for keys that land at random).
-var appendMostly = map[string]bool{local.BucketCalls: true, local.BucketUserCalls: true, local.BucketStats: true, local.BucketDue: true}
+// fillPercent is how full a page is left when bbolt splits a node. Keys
+// that arrive in ascending order (the indexes by time, the rollups, and
+// call ids that sort by time, as callfn's own do) leave every page but the
+// last as full as the split leaves it, so bbolt's default (half) would
+// leave the file half empty; keys that land at random fill pages to about
+// two thirds whatever this is (measured: 64% at 0.5 and at 0.9).
+const fillPercent = 0.9
 
 func (t boltTx) Put(bucket, key string, val []byte) error {
 	b := t.tx.Bucket([]byte(bucket))
-	if appendMostly[bucket] {
-		b.FillPercent = 0.95
-	}
+	b.FillPercent = fillPercent
 	err := b.Put([]byte(key), val)
 	if errors.Is(err, berrors.ErrKeyTooLarge) || errors.Is(err, berrors.ErrValueTooLarge) {
 		// Never with the table's keys (store/local keeps them short) and

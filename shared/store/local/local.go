@@ -64,16 +64,6 @@ const (
 	bMeta      = "meta"      // name -> value
 )
 
-// Buckets whose keys mostly arrive in ascending order (a time first, alone
-// or after a user or an endpoint), so that an engine may fill their pages
-// before splitting them.
-const (
-	BucketCalls     = bCalls
-	BucketUserCalls = bUserCalls
-	BucketStats     = bStats
-	BucketDue       = bDue
-)
-
 // Buckets names the buckets the table keeps; an Engine holds them all.
 func Buckets() []string {
 	return append([]string{bEvents, bSummaries, bUsers, bCalls, bUserCalls, bStats, bClaims, bMeta}, outboxBuckets...)
