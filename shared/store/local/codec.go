@@ -322,3 +322,37 @@ func decodeStoredEvent(b []byte, ev *storedEvent) error {
 	ev.Raw = string(d.b)
 	return nil
 }
+
+// Index entries, too, are stored in a binary form that starts with
+// entryV1 (JSON ones still read): entryV1, a byte of flags (1: Callee),
+// the strings ID, Provider, Status, Result, CallType.
+const entryV1 = 0x01
+
+func encodeEntry(e entry) []byte {
+	b := make([]byte, 0, 7+len(e.ID)+len(e.Provider)+len(e.Status)+len(e.Result)+len(e.CallType))
+	var flags byte
+	if e.Callee {
+		flags |= 1
+	}
+	b = append(b, entryV1, flags)
+	for _, v := range []string{e.ID, e.Provider, e.Status, e.Result, e.CallType} {
+		b = appendString(b, v)
+	}
+	return b
+}
+
+func decodeEntry(b []byte, e *entry) error {
+	*e = entry{}
+	if len(b) == 0 || b[0] != entryV1 {
+		return json.Unmarshal(b, e)
+	}
+	d := decoder{b: b[1:]}
+	e.Callee = d.byte()&1 != 0
+	for _, p := range []*string{&e.ID, &e.Provider, &e.Status, &e.Result, &e.CallType} {
+		*p = d.string()
+	}
+	if d.err == nil && len(d.b) != 0 {
+		return errCorrupt
+	}
+	return d.err
+}

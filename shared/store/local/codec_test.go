@@ -90,3 +90,16 @@ func TestEventForms(t *testing.T) {
 		}
 	}
 }
+
+func TestEntryForms(t *testing.T) {
+	for _, e := range []entry{{ID: "c1", Provider: "tencent", Status: "ended", Result: "cancel", CallType: "single", Callee: true}, {}} {
+		var got entry
+		if err := decodeEntry(encodeEntry(e), &got); err != nil || got != e {
+			t.Errorf("through the stored form: %+v, %v; want %+v", got, err, e)
+		}
+		j, _ := json.Marshal(e)
+		if err := decodeEntry(j, &got); err != nil || got != e {
+			t.Errorf("from JSON: %+v, %v; want %+v", got, err, e)
+		}
+	}
+}

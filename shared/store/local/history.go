@@ -55,11 +55,7 @@ func (e entry) admits(q store.CallQuery) bool {
 }
 
 func putEntry(tx Tx, bucket, key string, e entry) error {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
-	return tx.Put(bucket, key, b)
+	return tx.Put(bucket, key, encodeEntry(e))
 }
 
 // indexCall moves a call's index entries and rollups from prev (its
@@ -170,7 +166,7 @@ func (l *table) ListCalls(ctx context.Context, q store.CallQuery) (store.CallPag
 			}
 			examined, last = examined+1, strings.TrimPrefix(key, prefix)
 			var e entry
-			if err := json.Unmarshal(val, &e); err != nil {
+			if err := decodeEntry(val, &e); err != nil {
 				return fmt.Errorf("store: index entry %q: %w", key, err)
 			}
 			if !e.admits(q) {
