@@ -23,6 +23,7 @@ import (
 	"slices"
 
 	"github.com/callfn/callfn/shared/call"
+	"github.com/callfn/callfn/shared/store"
 )
 
 const summaryV1 = 0x01
@@ -350,6 +351,55 @@ func decodeEntry(b []byte, e *entry) error {
 	e.Callee = d.byte()&1 != 0
 	for _, p := range []*string{&e.ID, &e.Provider, &e.Status, &e.Result, &e.CallType} {
 		*p = d.string()
+	}
+	if d.err == nil && len(d.b) != 0 {
+		return errCorrupt
+	}
+	return d.err
+}
+
+// Rollups, too, are stored in a binary form that starts with countsV1
+// (JSON ones still read): countsV1, the varints Calls, InProgress, TalkMs,
+// then ByResult and ByProvider, each a count and its entries by key
+// (string, varint).
+const countsV1 = 0x01
+
+func encodeCounts(c *store.Counts) []byte {
+	b := make([]byte, 0, 64)
+	b = append(b, countsV1)
+	b = binary.AppendVarint(b, c.Calls)
+	b = binary.AppendVarint(b, c.InProgress)
+	b = binary.AppendVarint(b, c.TalkMs)
+	for _, m := range []map[string]int64{c.ByResult, c.ByProvider} {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = binary.AppendUvarint(b, uint64(len(keys)))
+		for _, k := range keys {
+			b = appendString(b, k)
+			b = binary.AppendVarint(b, m[k])
+		}
+	}
+	return b
+}
+
+func decodeCounts(b []byte, c *store.Counts) error {
+	*c = store.Counts{}
+	if len(b) == 0 || b[0] != countsV1 {
+		return json.Unmarshal(b, c)
+	}
+	d := decoder{b: b[1:]}
+	c.Calls, c.InProgress, c.TalkMs = d.varint(), d.varint(), d.varint()
+	for _, m := range []*map[string]int64{&c.ByResult, &c.ByProvider} {
+		if n := d.count(); n > 0 {
+			*m = make(map[string]int64, n)
+			for range n {
+				k := d.string()
+				(*m)[k] = d.varint()
+			}
+		}
 	}
 	if d.err == nil && len(d.b) != 0 {
 		return errCorrupt

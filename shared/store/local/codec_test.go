@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/callfn/callfn/shared/call"
+	"github.com/callfn/callfn/shared/store"
 )
 
 func foldedSummary() *call.Summary {
@@ -100,6 +101,19 @@ func TestEntryForms(t *testing.T) {
 		j, _ := json.Marshal(e)
 		if err := decodeEntry(j, &got); err != nil || got != e {
 			t.Errorf("from JSON: %+v, %v; want %+v", got, err, e)
+		}
+	}
+}
+
+func TestCountsForms(t *testing.T) {
+	for _, c := range []store.Counts{{Calls: 3, InProgress: 1, TalkMs: -2, ByResult: map[string]int64{"cancel": 1, "normal_end": 2}, ByProvider: map[string]int64{"tencent": 3}}, {}} {
+		var got store.Counts
+		if err := decodeCounts(encodeCounts(&c), &got); err != nil || !reflect.DeepEqual(got, c) {
+			t.Errorf("through the stored form: %+v, %v; want %+v", got, err, c)
+		}
+		j, _ := json.Marshal(c)
+		if err := decodeCounts(j, &got); err != nil || !reflect.DeepEqual(got, c) {
+			t.Errorf("from JSON: %+v, %v; want %+v", got, err, c)
 		}
 	}
 }

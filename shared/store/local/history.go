@@ -2,7 +2,6 @@ package local
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -109,7 +108,7 @@ func addStats(tx Tx, d store.BucketCounts) error {
 	key := statsKey(d.Start)
 	var c store.Counts
 	if b := tx.Get(bStats, key); b != nil {
-		if err := json.Unmarshal(b, &c); err != nil {
+		if err := decodeCounts(b, &c); err != nil {
 			return fmt.Errorf("store: rollups of %s: %w", key, err)
 		}
 	}
@@ -117,11 +116,7 @@ func addStats(tx Tx, d store.BucketCounts) error {
 	if c.IsZero() {
 		return tx.Delete(bStats, key)
 	}
-	b, err := json.Marshal(c)
-	if err != nil {
-		return err
-	}
-	return tx.Put(bStats, key, b)
+	return tx.Put(bStats, key, encodeCounts(&c))
 }
 
 // errPageDone ends a page's seek.
@@ -206,7 +201,7 @@ func (l *table) Stats(ctx context.Context, bounds []int64) ([]store.Counts, erro
 			if _, err := fmt.Sscan(key, &b.Start); err != nil {
 				return fmt.Errorf("store: rollups key %q: %w", key, err)
 			}
-			if err := json.Unmarshal(val, &b.Counts); err != nil {
+			if err := decodeCounts(val, &b.Counts); err != nil {
 				return fmt.Errorf("store: rollups of %s: %w", key, err)
 			}
 			buckets = append(buckets, b)
