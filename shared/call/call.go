@@ -8,6 +8,7 @@ package call
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 )
 
 // Providers.
@@ -91,6 +92,25 @@ type Facts struct {
 
 // Users is everyone the facts name, caller first.
 func (f Facts) Users() []string {
+	if len(f.Callees) > 16 {
+		return f.usersLarge()
+	}
+	// A few users (the usual call): looked up in the list itself, with
+	// no map made for every event stored.
+	var out []string
+	if f.Caller != "" {
+		out = make([]string, 1, 1+len(f.Callees))
+		out[0] = f.Caller
+	}
+	for _, u := range f.Callees {
+		if u != "" && !slices.Contains(out, u) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+func (f Facts) usersLarge() []string {
 	var out []string
 	seen := map[string]bool{"": true}
 	for _, u := range append([]string{f.Caller}, f.Callees...) {

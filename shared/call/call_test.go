@@ -2,6 +2,7 @@ package call
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
 )
@@ -53,5 +54,24 @@ func TestEventJSONNames(t *testing.T) {
 		if m[k] != want {
 			t.Errorf("%s = %v, want %v", k, m[k], want)
 		}
+	}
+}
+
+// Users gives the same list whether the facts name a few users or many.
+func TestUsersFewAndMany(t *testing.T) {
+	for _, f := range []Facts{
+		{}, {Caller: "a"}, {Callees: []string{"b", "", "b"}}, {Caller: "a", Callees: []string{"a", "b", "c", "b"}},
+	} {
+		if got, want := f.Users(), f.usersLarge(); !slices.Equal(got, want) {
+			t.Errorf("%+v: Users() = %q, want %q", f, got, want)
+		}
+	}
+	var many Facts
+	many.Caller = "u5"
+	for i := range 40 {
+		many.Callees = append(many.Callees, fmt.Sprint("u", i%30))
+	}
+	if got := many.Users(); len(got) != 30 || got[0] != "u5" {
+		t.Errorf("many: %d users, first %q", len(got), got[0])
 	}
 }

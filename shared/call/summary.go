@@ -3,6 +3,7 @@ package call
 import (
 	"fmt"
 	"slices"
+	"strconv"
 )
 
 // Summary is a call as its events describe it. It is a pure fold of the
@@ -48,7 +49,7 @@ func (s *Summary) Apply(ev *Event) {
 	if s.Stamps == nil {
 		s.Stamps = map[string]string{}
 	}
-	stamp := fmt.Sprintf("%020d/%s", ev.EventTime, ev.DeliveryID)
+	stamp := stampOf(ev)
 	f := ev.Facts
 	// newer reports whether stamp beats the field's; equal stamps (events
 	// that share a time and a delivery id) are settled by the value, so that
@@ -93,6 +94,22 @@ func (s *Summary) Apply(ev *Event) {
 		s.LastEventTime = ev.EventTime
 	}
 	s.EventCount++
+}
+
+// stampOf is ev's stamp, "%020d/deliveryId" of its time (made without fmt
+// for the usual, positive times: Apply runs for every event stored).
+func stampOf(ev *Event) string {
+	if ev.EventTime < 0 {
+		return fmt.Sprintf("%020d/%s", ev.EventTime, ev.DeliveryID)
+	}
+	var digits [20]byte
+	t := strconv.AppendInt(digits[:0], ev.EventTime, 10)
+	b := make([]byte, 0, 21+len(ev.DeliveryID))
+	for range 20 - len(t) {
+		b = append(b, '0')
+	}
+	b = append(append(append(b, t...), '/'), ev.DeliveryID...)
+	return string(b)
 }
 
 // Users is everyone in the call, caller first.

@@ -206,3 +206,12 @@ func TestMissedBy(t *testing.T) {
 		t.Error("a call going on is not missed")
 	}
 }
+
+func TestStampOf(t *testing.T) {
+	for _, ms := range []int64{0, 7, 1740464138806, -3, 1<<63 - 1} {
+		ev := &Event{EventTime: ms, DeliveryID: "d1"}
+		if got, want := stampOf(ev), fmt.Sprintf("%020d/%s", ms, "d1"); got != want {
+			t.Errorf("stampOf(%d) = %q, want %q", ms, got, want)
+		}
+	}
+}

@@ -101,16 +101,28 @@ func EventSize(ev *call.Event, rawSize int) int {
 		len(ev.DeliveryID) + len(ev.RequestID) + factsSize(&ev.Facts)
 }
 
-// SummarySize is an upper bound of s's size as an item, as EventSize,
-// counted as call.Summary holds it (its user lists, Named and Callees,
-// both). A backend that comes to store a more compact form should count
-// that form here, for every backend.
+// SummarySize is an upper bound of s's size as an item, as EventSize.
+// Its users are counted once: the table stores Named (everyone any event
+// named) and derives Callees from it (Named less the Caller), so a group
+// call of MaxUsers users with ids of up to 30 bytes fits; a summary
+// without Named (folded before it existed) stores its Callees. Each
+// distinct stamp is counted once with the names of the fields it stamps.
+// A backend must store no more than this counts.
 func SummarySize(s *call.Summary) int {
 	n := itemOverhead + 2*len(KeyID(s.CallID)) + len(s.CallID) + len(s.Provider) + len(s.Status) +
-		len(s.MediaType) + len(s.CallType) + len(s.Caller) + len(s.RoomID) + len(s.Result) +
-		listSize(s.Callees) + listSize(s.Named)
+		len(s.MediaType) + len(s.CallType) + len(s.Caller) + len(s.RoomID) + len(s.Result)
+	if len(s.Named) > 0 {
+		n += listSize(s.Named)
+	} else {
+		n += listSize(s.Callees)
+	}
+	seen := make(map[string]bool, 2)
 	for k, v := range s.Stamps {
-		n += len(k) + len(v) + 1
+		n += len(k) + 1
+		if !seen[v] {
+			seen[v] = true
+			n += len(v) + 1
+		}
 	}
 	return n
 }

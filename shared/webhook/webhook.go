@@ -95,7 +95,7 @@ func (h *service) tencent(w http.ResponseWriter, r *http.Request) {
 	}
 	log.add(slog.String("generation", cb.Generation), slog.String("command", cb.Command))
 	reply := func(status int, err error) {
-		w.Header().Set("Content-Type", "application/json")
+		w.Header()["Content-Type"] = jsonType
 		w.WriteHeader(status)
 		w.Write(callback.Reply(cb.Generation, err))
 	}
@@ -110,6 +110,10 @@ func (h *service) tencent(w http.ResponseWriter, r *http.Request) {
 	}
 	reply(http.StatusOK, nil)
 }
+
+// jsonType is the Content-Type of a JSON reply, as http.Header holds it
+// (set without canonicalizing its name again for every reply).
+var jsonType = []string{"application/json"}
 
 // refusal is the status a callback Construct refused is answered with: 403
 // when it is not for this app, 401 when its Sign fails, 400 when its body
@@ -224,10 +228,16 @@ func (h *service) newLog(r *http.Request, attrs ...slog.Attr) *reqLog {
 func (l *reqLog) add(attrs ...slog.Attr) { l.attrs = append(l.attrs, attrs...) }
 
 func (l *reqLog) log(level slog.Level, msg string, args ...any) {
-	if !l.logger.Enabled(l.r.Context(), level) {
+	ctx := l.r.Context()
+	if !l.logger.Enabled(ctx, level) {
 		return
 	}
-	l.logger.With(args...).LogAttrs(l.r.Context(), level, msg, l.attrs...)
+	if len(args) == 0 {
+		// The common case (a callback stored): no logger made for one line.
+		l.logger.LogAttrs(ctx, level, msg, l.attrs...)
+		return
+	}
+	l.logger.With(args...).LogAttrs(ctx, level, msg, l.attrs...)
 }
 
 func (l *reqLog) Info(msg string, args ...any)  { l.log(slog.LevelInfo, msg, args...) }

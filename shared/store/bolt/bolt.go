@@ -40,7 +40,16 @@ func OpenWait(path string, opts store.Options, wait time.Duration) (store.Store,
 	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("store: bolt:%s: the directory %s does not exist", path, filepath.Dir(path))
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: wait})
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout: wait,
+		// The freelist is not written with every commit (one page or more
+		// each time, growing with the file); after a crash bbolt rebuilds
+		// it when it opens the file, from the pages the tree reaches, so
+		// nothing committed is lost. The map form keeps frees and
+		// allocations cheap in a large file.
+		NoFreelistSync: true,
+		FreelistType:   bbolt.FreelistMapType,
+	})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("%w (%s)", ErrLocked, path)
 	}
@@ -195,8 +204,18 @@ func (t boltTx) Get(bucket, key string) []byte {
 	return bytes.Clone(v) // bolt's slice is valid only inside the transaction
 }
 
+// fillPercent is how full a page is left when bbolt splits a node. Keys
+// that arrive in ascending order (the indexes by time, the rollups, and
+// call ids that sort by time, as callfn's own do) leave every page but the
+// last as full as the split leaves it, so bbolt's default (half) would
+// leave the file half empty; keys that land at random fill pages to about
+// two thirds whatever this is (measured: 64% at 0.5 and at 0.9).
+const fillPercent = 0.9
+
 func (t boltTx) Put(bucket, key string, val []byte) error {
-	err := t.tx.Bucket([]byte(bucket)).Put([]byte(key), val)
+	b := t.tx.Bucket([]byte(bucket))
+	b.FillPercent = fillPercent
+	err := b.Put([]byte(key), val)
 	if errors.Is(err, berrors.ErrKeyTooLarge) || errors.Is(err, berrors.ErrValueTooLarge) {
 		// Never with the table's keys (store/local keeps them short) and
 		// limits; but should it happen, a retry would not help.

@@ -2,7 +2,6 @@ package local
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -55,11 +54,7 @@ func (e entry) admits(q store.CallQuery) bool {
 }
 
 func putEntry(tx Tx, bucket, key string, e entry) error {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
-	return tx.Put(bucket, key, b)
+	return tx.Put(bucket, key, encodeEntry(e))
 }
 
 // indexCall moves a call's index entries and rollups from prev (its
@@ -113,7 +108,7 @@ func addStats(tx Tx, d store.BucketCounts) error {
 	key := statsKey(d.Start)
 	var c store.Counts
 	if b := tx.Get(bStats, key); b != nil {
-		if err := json.Unmarshal(b, &c); err != nil {
+		if err := decodeCounts(b, &c); err != nil {
 			return fmt.Errorf("store: rollups of %s: %w", key, err)
 		}
 	}
@@ -121,11 +116,7 @@ func addStats(tx Tx, d store.BucketCounts) error {
 	if c.IsZero() {
 		return tx.Delete(bStats, key)
 	}
-	b, err := json.Marshal(c)
-	if err != nil {
-		return err
-	}
-	return tx.Put(bStats, key, b)
+	return tx.Put(bStats, key, encodeCounts(&c))
 }
 
 // errPageDone ends a page's seek.
@@ -170,7 +161,7 @@ func (l *table) ListCalls(ctx context.Context, q store.CallQuery) (store.CallPag
 			}
 			examined, last = examined+1, strings.TrimPrefix(key, prefix)
 			var e entry
-			if err := json.Unmarshal(val, &e); err != nil {
+			if err := decodeEntry(val, &e); err != nil {
 				return fmt.Errorf("store: index entry %q: %w", key, err)
 			}
 			if !e.admits(q) {
@@ -210,7 +201,7 @@ func (l *table) Stats(ctx context.Context, bounds []int64) ([]store.Counts, erro
 			if _, err := fmt.Sscan(key, &b.Start); err != nil {
 				return fmt.Errorf("store: rollups key %q: %w", key, err)
 			}
-			if err := json.Unmarshal(val, &b.Counts); err != nil {
+			if err := decodeCounts(val, &b.Counts); err != nil {
 				return fmt.Errorf("store: rollups of %s: %w", key, err)
 			}
 			buckets = append(buckets, b)
@@ -251,7 +242,7 @@ func (l *table) buildIndexes() error {
 		var sums []call.Summary
 		err := tx.Scan(bSummaries, "", func(k string, v []byte) error {
 			var s storedSummary
-			if err := json.Unmarshal(v, &s); err != nil {
+			if err := decodeStoredSummary(v, &s); err != nil {
 				return fmt.Errorf("store: summary of %q: %w", k, err)
 			}
 			if s.CallID != "" {

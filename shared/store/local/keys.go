@@ -3,7 +3,6 @@ package local
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -72,7 +71,7 @@ func CanonicalKey(bucket, key string, val []byte) (string, error) {
 			return key, nil
 		}
 		var ev storedEvent
-		if err := json.Unmarshal(val, &ev); err != nil {
+		if err := decodeStoredEvent(val, &ev); err != nil {
 			return "", fmt.Errorf("store: event under %.80q: %w", key, err)
 		}
 		return eventKey(ev.CallID, store.EventKey(&ev.Event)), nil
@@ -81,7 +80,7 @@ func CanonicalKey(bucket, key string, val []byte) (string, error) {
 			return key, nil
 		}
 		var s storedSummary
-		if err := json.Unmarshal(val, &s); err != nil {
+		if err := decodeStoredSummary(val, &s); err != nil {
 			return "", fmt.Errorf("store: summary under %.80q: %w", key, err)
 		}
 		return summaryKey(s.CallID), nil

@@ -7,7 +7,6 @@ package local
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sync/atomic"
@@ -117,17 +116,13 @@ func (l *table) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
 	}
 	// Encoded before the transaction: the commit is serial, so the less
 	// work inside it, the more callers one commit can serve.
-	evBytes, err := json.Marshal(storedEvent{*ev, l.opts.ExpiresAt(ev.EventTime)})
-	if err != nil {
-		return false, err
-	}
+	evBytes := encodeEvent(ev, l.opts.ExpiresAt(ev.EventTime))
 	key := eventKey(ev.CallID, store.EventKey(ev))
 	stored := false
-	err = l.kv.Batch(func(tx Tx) error {
+	err := l.kv.Batch(func(tx Tx) error {
 		stored = false
 		if prev := tx.Get(bEvents, key); prev != nil {
-			var old storedEvent
-			if json.Unmarshal(prev, &old) == nil && !l.opts.Expired(old.ExpiresAt) {
+			if exp, err := eventExpiry(prev); err == nil && !l.opts.Expired(exp) {
 				return nil
 			}
 		}
@@ -145,7 +140,7 @@ func (l *table) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
 		var s storedSummary
 		var prev *call.Summary // as indexed and counted so far
 		if b := tx.Get(bSummaries, summaryKey(ev.CallID)); b != nil {
-			if err := json.Unmarshal(b, &s); err != nil {
+			if err := decodeStoredSummary(b, &s); err != nil {
 				return fmt.Errorf("store: summary of %q: %w", ev.CallID, err)
 			}
 			p := s.Summary
@@ -163,11 +158,7 @@ func (l *table) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
 			return err // the event is not stored either
 		}
 		s.ExpiresAt = l.opts.ExpiresAt(s.LastEventTime)
-		b, err := json.Marshal(s)
-		if err != nil {
-			return err
-		}
-		if err := tx.Put(bSummaries, summaryKey(ev.CallID), b); err != nil {
+		if err := tx.Put(bSummaries, summaryKey(ev.CallID), encodeSummary(&s)); err != nil {
 			return err
 		}
 		// Index entries carry no expiry of their own (the summary's
@@ -221,7 +212,7 @@ func (l *table) decodeSummary(b []byte, callID string) (*call.Summary, error) {
 		return nil, nil
 	}
 	var s storedSummary
-	if err := json.Unmarshal(b, &s); err != nil {
+	if err := decodeStoredSummary(b, &s); err != nil {
 		return nil, fmt.Errorf("store: summary of %q: %w", callID, err)
 	}
 	if l.opts.Expired(s.ExpiresAt) {
@@ -233,7 +224,7 @@ func (l *table) decodeSummary(b []byte, callID string) (*call.Summary, error) {
 func (l *table) scanEvents(tx Tx, callID string, fn func(*call.Event) error) error {
 	return tx.Scan(bEvents, eventPrefix(callID), func(_ string, v []byte) error {
 		var ev storedEvent
-		if err := json.Unmarshal(v, &ev); err != nil {
+		if err := decodeStoredEvent(v, &ev); err != nil {
 			return err
 		}
 		if l.opts.Expired(ev.ExpiresAt) {

@@ -28,28 +28,60 @@ type memKV struct {
 	buckets map[string]*memBucket
 }
 
-// memBucket keeps its keys sorted, so that a seek is a binary search.
+// memBucket keeps its keys sorted for seeks, sorting what was written
+// since the last seek only when a seek comes: a write costs the same in a
+// bucket of any size (inserting into the sorted keys cost its length).
 type memBucket struct {
 	vals map[string][]byte
-	keys []string // sorted
+	mu   sync.Mutex // held to merge: a View holds memKV.mu shared only
+	keys []string   // sorted; after a delete, may hold keys no longer in vals
+	// added are the keys put since the last merge, in no order;
+	// removed says a key was deleted since then.
+	added   []string
+	removed bool
 }
 
 func (b *memBucket) put(key string, val []byte) {
 	if _, ok := b.vals[key]; !ok {
-		i, _ := slices.BinarySearch(b.keys, key)
-		b.keys = slices.Insert(b.keys, i, key)
+		b.added = append(b.added, key)
 	}
 	b.vals[key] = val
 }
 
 func (b *memBucket) delete(key string) {
-	if _, ok := b.vals[key]; !ok {
-		return
+	if _, ok := b.vals[key]; ok {
+		delete(b.vals, key)
+		b.removed = true
 	}
-	delete(b.vals, key)
-	if i, found := slices.BinarySearch(b.keys, key); found {
-		b.keys = slices.Delete(b.keys, i, i+1)
+}
+
+// sorted is the bucket's keys, sorted. The slice is never changed after:
+// a merge makes a new one.
+func (b *memBucket) sorted() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.added) == 0 && !b.removed {
+		return b.keys
 	}
+	slices.Sort(b.added)
+	merged := make([]string, 0, len(b.keys)+len(b.added))
+	keep := func(k string) {
+		if _, ok := b.vals[k]; ok && (len(merged) == 0 || merged[len(merged)-1] != k) {
+			merged = append(merged, k)
+		}
+	}
+	i, j := 0, 0
+	for i < len(b.keys) || j < len(b.added) {
+		if j == len(b.added) || i < len(b.keys) && b.keys[i] <= b.added[j] {
+			keep(b.keys[i])
+			i++
+		} else {
+			keep(b.added[j])
+			j++
+		}
+	}
+	b.keys, b.added, b.removed = merged, nil, false
+	return b.keys
 }
 
 type memTx struct {
@@ -149,6 +181,7 @@ func (t *memTx) Seek(bucket, prefix, from string, desc bool, fn func(string, []b
 // writes, at a cost growing with the bucket).
 func (t *memTx) keys(bucket string) []string {
 	b := t.m.buckets[bucket]
+	sorted := b.sorted()
 	written := false
 	for k := range t.pending {
 		if k[0] == bucket {
@@ -157,9 +190,9 @@ func (t *memTx) keys(bucket string) []string {
 		}
 	}
 	if !written {
-		return b.keys
+		return sorted
 	}
-	keys := slices.DeleteFunc(slices.Clone(b.keys), func(k string) bool {
+	keys := slices.DeleteFunc(slices.Clone(sorted), func(k string) bool {
 		_, w := t.pending[[2]string{bucket, k}]
 		return w
 	})

@@ -259,7 +259,7 @@ func (l *table) Event(ctx context.Context, callID, deliveryID string) (*call.Eve
 			return nil
 		}
 		var se storedEvent
-		if err := json.Unmarshal(b, &se); err != nil {
+		if err := decodeStoredEvent(b, &se); err != nil {
 			return fmt.Errorf("store: event %s: %w", deliveryID, err)
 		}
 		if l.opts.Expired(se.ExpiresAt) {

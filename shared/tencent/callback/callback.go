@@ -156,26 +156,20 @@ func verifyURL(q url.Values, token string, now time.Time) error {
 
 // Reply is a callback answer in generation gen's own format: v4
 // {"ActionStatus","ErrorInfo","ErrorCode"}, v1 {"ErrorCode","ErrorMessage"}.
-// A nil err is success.
+// A nil err is success; its answers are made once (a caller must not
+// modify them).
 func Reply(gen string, err error) []byte {
 	var v any
 	switch {
-	case gen == tencent.V1 && err == nil:
-		v = struct {
-			ErrorCode    int
-			ErrorMessage string
-		}{0, "Success"}
+	case err == nil && gen == tencent.V1:
+		return replyV1OK
+	case err == nil:
+		return replyV4OK
 	case gen == tencent.V1:
 		v = struct {
 			ErrorCode    int
 			ErrorMessage string
 		}{1, err.Error()}
-	case err == nil:
-		v = struct {
-			ActionStatus string
-			ErrorInfo    string
-			ErrorCode    int
-		}{"OK", "", 0}
 	default:
 		v = struct {
 			ActionStatus string
@@ -186,3 +180,9 @@ func Reply(gen string, err error) []byte {
 	b, _ := json.Marshal(v)
 	return b
 }
+
+// The success answers, made once.
+var (
+	replyV1OK = []byte(`{"ErrorCode":0,"ErrorMessage":"Success"}`)
+	replyV4OK = []byte(`{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}`)
+)
