@@ -60,6 +60,9 @@ type tableStore struct {
 	opts   store.Options
 	closed atomic.Bool
 	months sync.Map // month items known to be written, by DynamoIndexPK value
+
+	qmu    sync.Mutex
+	queues map[string]*callQueue // by call id, while a fold of the call is in flight (fold.go)
 }
 
 var _ store.Store = (*tableStore)(nil)

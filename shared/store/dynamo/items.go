@@ -40,6 +40,7 @@ const (
 	maxTxItems       = 100
 	maxPutAttempts   = 50
 	maxBatchAttempts = 10
+	batchWriters     = 16
 )
 
 var retryBackoff = backoff.Policy{Base: 5 * time.Millisecond, Max: 200 * time.Millisecond}
