@@ -379,9 +379,10 @@ func (d *tableStore) foldOnce(ctx context.Context, group []*putReq, written map[
 			wasIn[u] = true
 		}
 	}
+	now, was := newUserItems(callID, &s, next.ExpiresAt), newUserItems(callID, prev, cur.ExpiresAt)
 	for _, u := range everyone {
-		ui := userItem(u, callID, &s, next.ExpiresAt)
-		if wasIn[u] && ui == userItem(u, callID, prev, cur.ExpiresAt) {
+		ui := now.item(u)
+		if wasIn[u] && ui == was.item(u) {
 			continue
 		}
 		users = append(users, ui)
