@@ -22,6 +22,7 @@ package dynamo
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,6 +51,7 @@ type putReq struct {
 	put  *types.Put                // the event's item, conditional on its absence
 	owed []types.TransactWriteItem // its deliveries
 	size int                       // the event item's size, about
+	del  *types.Delete             // for a parked event being folded: its marker's removal, in place of put
 
 	done chan putResult // its outcome, once its group's fold ends
 	lead chan struct{}  // signalled when it is to fold the next group
@@ -167,6 +169,12 @@ func (d *tableStore) foldGroup(ctx context.Context, group []*putReq) {
 			return
 		}
 		group = left
+		if attempt == 1 {
+			// Another fold of the call met this one: park the events and
+			// help whoever folds next (see park).
+			d.parkAndHelp(ctx, group, written, finish)
+			return
+		}
 		if attempt == maxPutAttempts {
 			for _, r := range group {
 				finish(r, false, d.errorf("put event %s of call %.64q: gave up after %d attempts: %w", r.ev.DeliveryID, callID, attempt, err))
@@ -204,6 +212,9 @@ func (d *tableStore) foldOnce(ctx context.Context, group []*putReq, written map[
 		if err := add(pk, eventSK(r.ev)); err != nil {
 			return group, false, d.errorf("event %s: %w", r.ev.DeliveryID, err)
 		}
+		if err := add(pk, markerSK(r.ev)); err != nil {
+			return group, false, d.errorf("event %s: %w", r.ev.DeliveryID, err)
+		}
 	}
 	month := monthOf(guessSortTime(group[0].ev))
 	if _, ok := d.months.Load(month); !ok {
@@ -233,18 +244,35 @@ func (d *tableStore) foldOnce(ctx context.Context, group []*putReq, written map[
 	if err != nil {
 		return group, false, d.errorf("read call %.64q: %w", callID, err)
 	}
+	var unfolded []*putReq
 	for _, r := range group {
-		if stored[eventSK(r.ev)] {
+		switch {
+		case stored[eventSK(r.ev)] && stored[markerSK(r.ev)]:
+			unfolded = append(unfolded, r) // stored, parked, not folded yet
+		case stored[eventSK(r.ev)]:
 			finish(r, false, nil) // this delivery is already stored
-		} else {
+		default:
 			left = append(left, r)
+		}
+	}
+	if len(unfolded) > 0 {
+		// Its delivery is stored, but its fold is owed: help it in first.
+		_, err := d.help(ctx, callID, nil)
+		for _, r := range unfolded {
+			finish(r, false, err)
 		}
 	}
 	if len(left) == 0 {
 		return nil, false, nil
 	}
-	group = left
+	return d.commitFold(ctx, callID, summaryItem, left, written, finish)
+}
 
+// commitFold folds group's events into the summary as read (summaryItem,
+// nil for none) and commits the fold with the group's own actions (their
+// events' puts, or their markers' removal), as foldOnce says.
+func (d *tableStore) commitFold(ctx context.Context, callID string, summaryItem map[string]types.AttributeValue, group []*putReq, written map[dynKey]dynUser, finish func(*putReq, bool, error)) (left []*putReq, retry bool, err error) {
+	pk := callPK(callID)
 	// The fold: cur as read, s the summary with the group in.
 	var cur dynSummary
 	exists := summaryItem != nil
@@ -326,7 +354,11 @@ func (d *tableStore) foldOnce(ctx context.Context, group []*putReq, written map[
 	tx := make([]types.TransactWriteItem, 0, maxTxItems)
 	var owed int
 	for _, r := range group {
-		tx = append(tx, types.TransactWriteItem{Put: r.put})
+		if r.del != nil {
+			tx = append(tx, types.TransactWriteItem{Delete: r.del})
+		} else {
+			tx = append(tx, types.TransactWriteItem{Put: r.put})
+		}
 		owed += len(r.owed)
 	}
 	tx = append(tx, types.TransactWriteItem{Put: putSummary})
@@ -484,4 +516,143 @@ func ttlOf(item map[string]types.AttributeValue) int64 {
 	}
 	v, _ := strconv.ParseInt(n.Value, 10, 64)
 	return v
+}
+
+// Contention across processes. When a fold fails because another fold of
+// the call committed first, its events are parked instead of retried as
+// they were: one transaction stores each event (still conditional on its
+// absence, with its deliveries) and beside it a marker, PENDING#<event
+// key>, holding the event too. Then every contender helps: one Query reads
+// the summary and every marker (their sort keys sort next to each other),
+// folds all the parked events at once and commits the summary with the
+// markers' removal. An event is acknowledged once its marker is gone:
+// folded, by its own process or another. So N processes folding one call
+// at once take a few rounds, not N. A redelivery that finds its event
+// stored with its marker still there helps too before it answers, so a
+// process lost between the park and the fold delays the fold only until
+// the call's next event.
+const skPending = "PENDING#"
+
+func markerSK(ev *call.Event) string { return skPending + store.KeyID(store.EventKey(ev)) }
+
+// parkAndHelp parks group's events and helps fold them in.
+func (d *tableStore) parkAndHelp(ctx context.Context, group []*putReq, written map[dynKey]dynUser, finish func(*putReq, bool, error)) {
+	callID := group[0].ev.CallID
+	for len(group) > 0 {
+		tx := make([]types.TransactWriteItem, 0, 2*len(group))
+		for _, r := range group {
+			marker := maps.Clone(r.put.Item)
+			marker[store.DynamoSK] = &types.AttributeValueMemberS{Value: markerSK(r.ev)}
+			tx = append(tx, types.TransactWriteItem{Put: r.put}, types.TransactWriteItem{Put: &types.Put{TableName: &d.table, Item: marker}})
+		}
+		for _, r := range group {
+			tx = append(tx, r.owed...)
+		}
+		_, err := d.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
+		if err == nil {
+			break
+		}
+		var tce *types.TransactionCanceledException
+		if !errors.As(err, &tce) {
+			for _, r := range group {
+				finish(r, false, d.errorf("put event %s of call %.64q: %w", r.ev.DeliveryID, callID, classify(err)))
+			}
+			return
+		}
+		// An event stored meanwhile is a duplicate: the rest try again.
+		var rest []*putReq
+		for i, r := range group {
+			if 2*i < len(tce.CancellationReasons) && aws.ToString(tce.CancellationReasons[2*i].Code) == "ConditionalCheckFailed" {
+				finish(r, false, nil)
+			} else {
+				rest = append(rest, r)
+			}
+		}
+		if len(rest) == len(group) {
+			for _, r := range group {
+				finish(r, false, d.errorf("put event %s of call %.64q: %w", r.ev.DeliveryID, callID, classify(err)))
+			}
+			return
+		}
+		group = rest
+	}
+	if len(group) == 0 {
+		return
+	}
+	mine := map[string]*putReq{}
+	for _, r := range group {
+		mine[markerSK(r.ev)] = r
+	}
+	_, err := d.help(ctx, callID, mine)
+	for _, r := range mine {
+		finish(r, err == nil, err)
+	}
+}
+
+// help folds the call's parked events until none of mine (by marker sort
+// key; any, when nil) is left parked; it returns the attempts it took.
+func (d *tableStore) help(ctx context.Context, callID string, mine map[string]*putReq) (int, error) {
+	written := map[dynKey]dynUser{}
+	for attempt := 1; ; attempt++ {
+		var summaryItem map[string]types.AttributeValue
+		var parked []*putReq
+		waiting := 0
+		err := d.query(ctx, &dynamodb.QueryInput{
+			TableName:                &d.table,
+			KeyConditionExpression:   aws.String("#pk = :pk AND #sk BETWEEN :lo AND :hi"),
+			ExpressionAttributeNames: names(store.DynamoPK, store.DynamoSK),
+			ConsistentRead:           aws.Bool(true),
+		}, map[string]any{":pk": callPK(callID), ":lo": skPending, ":hi": skSummary}, func(item map[string]types.AttributeValue) error {
+			var k dynKey
+			if err := unmarshalItem(item, &k); err != nil {
+				return err
+			}
+			if k.SK == skSummary {
+				summaryItem = item
+				return nil
+			}
+			if !strings.HasPrefix(k.SK, skPending) {
+				return nil
+			}
+			var e dynEvent
+			if err := unmarshalItem(item, &e); err != nil {
+				return err
+			}
+			ev, err := e.event()
+			if err != nil {
+				return err
+			}
+			if mine == nil || mine[k.SK] != nil {
+				waiting++
+			}
+			if len(parked) < maxGroupEvents {
+				key, err := itemKey(k.PK, k.SK)
+				if err != nil {
+					return err
+				}
+				parked = append(parked, &putReq{ev: ev, del: &types.Delete{TableName: &d.table, Key: key,
+					ConditionExpression: aws.String("attribute_exists(#pk)"), ExpressionAttributeNames: names(store.DynamoPK)},
+					done: make(chan putResult, 1)})
+			}
+			return nil
+		})
+		if err != nil {
+			return attempt, d.errorf("read call %.64q: %w", callID, err)
+		}
+		if waiting == 0 {
+			return attempt, nil
+		}
+		if attempt == maxPutAttempts {
+			return attempt, d.errorf("fold of call %.64q: gave up after %d attempts", callID, attempt)
+		}
+		_, retry, err := d.commitFold(ctx, callID, summaryItem, parked, written, func(*putReq, bool, error) {})
+		if err != nil && !retry {
+			return attempt, err
+		}
+		if retry {
+			if err := retryBackoff.Wait(ctx, attempt); err != nil {
+				return attempt, d.errorf("fold of call %.64q: %w", callID, err)
+			}
+		}
+	}
 }
