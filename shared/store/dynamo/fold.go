@@ -541,8 +541,12 @@ func (d *tableStore) parkAndHelp(ctx context.Context, group []*putReq, written m
 	for len(group) > 0 {
 		tx := make([]types.TransactWriteItem, 0, 2*len(group))
 		for _, r := range group {
+			// The marker: the event without its raw body (the fold reads
+			// the rest).
 			marker := maps.Clone(r.put.Item)
 			marker[store.DynamoSK] = &types.AttributeValueMemberS{Value: markerSK(r.ev)}
+			delete(marker, "raw")
+			delete(marker, "rawGz")
 			tx = append(tx, types.TransactWriteItem{Put: r.put}, types.TransactWriteItem{Put: &types.Put{TableName: &d.table, Item: marker}})
 		}
 		for _, r := range group {
@@ -597,53 +601,41 @@ func (d *tableStore) help(ctx context.Context, callID string, mine map[string]*p
 		var summaryItem map[string]types.AttributeValue
 		var parked []*putReq
 		waiting := 0
-		err := d.query(ctx, &dynamodb.QueryInput{
-			TableName:                &d.table,
-			KeyConditionExpression:   aws.String("#pk = :pk AND #sk BETWEEN :lo AND :hi"),
-			ExpressionAttributeNames: names(store.DynamoPK, store.DynamoSK),
-			ConsistentRead:           aws.Bool(true),
-		}, map[string]any{":pk": callPK(callID), ":lo": skPending, ":hi": skSummary}, func(item map[string]types.AttributeValue) error {
-			var k dynKey
-			if err := unmarshalItem(item, &k); err != nil {
-				return err
-			}
-			if k.SK == skSummary {
-				summaryItem = item
-				return nil
-			}
-			if !strings.HasPrefix(k.SK, skPending) {
-				return nil
-			}
-			var e dynEvent
-			if err := unmarshalItem(item, &e); err != nil {
-				return err
-			}
-			ev, err := e.event()
-			if err != nil {
-				return err
-			}
-			if mine == nil || mine[k.SK] != nil {
-				waiting++
-			}
-			if len(parked) < maxGroupEvents {
-				key, err := itemKey(k.PK, k.SK)
-				if err != nil {
-					return err
-				}
-				parked = append(parked, &putReq{ev: ev, del: &types.Delete{TableName: &d.table, Key: key,
-					ConditionExpression: aws.String("attribute_exists(#pk)"), ExpressionAttributeNames: names(store.DynamoPK)},
-					done: make(chan putResult, 1)})
-			}
-			return nil
-		})
+		// One page, newest first: the summary and the last parked events
+		// (at most a group's), not every one parked.
+		vals, err := exprValues(map[string]any{":pk": callPK(callID), ":lo": skPending, ":hi": skSummary})
 		if err != nil {
 			return attempt, d.errorf("read call %.64q: %w", callID, err)
 		}
-		if waiting == 0 {
-			return attempt, nil
+		out, err := d.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 &d.table,
+			KeyConditionExpression:    aws.String("#pk = :pk AND #sk BETWEEN :lo AND :hi"),
+			ExpressionAttributeNames:  names(store.DynamoPK, store.DynamoSK),
+			ExpressionAttributeValues: vals,
+			ConsistentRead:            aws.Bool(true),
+			ScanIndexForward:          aws.Bool(false),
+			Limit:                     aws.Int32(maxGroupEvents + 1),
+		})
+		more := false
+		if err == nil {
+			more = len(out.LastEvaluatedKey) > 0
+			for _, item := range out.Items {
+				if err = d.readParked(item, mine, &summaryItem, &parked, &waiting); err != nil {
+					break
+				}
+			}
+		}
+		if err != nil {
+			return attempt, d.errorf("read call %.64q: %w", callID, err)
+		}
+		if waiting == 0 && !(mine != nil && more) {
+			return attempt, nil // (mine beyond this page are folded in later rounds)
 		}
 		if attempt == maxPutAttempts {
 			return attempt, d.errorf("fold of call %.64q: gave up after %d attempts", callID, attempt)
+		}
+		if len(parked) == 0 {
+			continue
 		}
 		_, retry, err := d.commitFold(ctx, callID, summaryItem, parked, written, func(*putReq, bool, error) {})
 		if err != nil && !retry {
@@ -655,4 +647,39 @@ func (d *tableStore) help(ctx context.Context, callID string, mine map[string]*p
 			}
 		}
 	}
+}
+
+// readParked takes one item of help's Query: the summary, or a parked
+// event (counted in waiting when it is one of mine, or mine is nil).
+func (d *tableStore) readParked(item map[string]types.AttributeValue, mine map[string]*putReq, summaryItem *map[string]types.AttributeValue, parked *[]*putReq, waiting *int) error {
+	var k dynKey
+	if err := unmarshalItem(item, &k); err != nil {
+		return err
+	}
+	if k.SK == skSummary {
+		*summaryItem = item
+		return nil
+	}
+	if !strings.HasPrefix(k.SK, skPending) {
+		return nil
+	}
+	var e dynEvent
+	if err := unmarshalItem(item, &e); err != nil {
+		return err
+	}
+	ev, err := e.event()
+	if err != nil {
+		return err
+	}
+	if mine == nil || mine[k.SK] != nil {
+		*waiting++
+	}
+	key, err := itemKey(k.PK, k.SK)
+	if err != nil {
+		return err
+	}
+	*parked = append(*parked, &putReq{ev: ev, del: &types.Delete{TableName: &d.table, Key: key,
+		ConditionExpression: aws.String("attribute_exists(#pk)"), ExpressionAttributeNames: names(store.DynamoPK)},
+		done: make(chan putResult, 1)})
+	return nil
 }
