@@ -35,6 +35,7 @@ const (
 	envFileCallbacks = "CALLFN_BENCH_FILE_CALLBACKS"
 	envGroupUsers    = "CALLFN_BENCH_GROUP_USERS"
 	envSameCall      = "CALLFN_BENCH_SAME_CALL"
+	envSameCallProcs = "CALLFN_BENCH_SAME_CALL_PROCS"
 	envCPUProfile    = "CALLFN_BENCH_CPUPROFILE"
 )
 

@@ -12,6 +12,7 @@
 //	meta          META#<name>          META
 //	month         INDEX#byTime         CALLS#YYYY-MM      one per byTime partition that holds calls
 //	delivery      CALL#<callId>        OUT#<deliveryId>#<endpoint>   forwarding's outbox; Pending ones in the due index
+//	parked event  CALL#<callId>        PENDING#<EventKey>   an event stored, its fold owed (fold.go): while contended
 //
 // Ids longer than store.MaxKeyBytes appear in keys as their store.KeyID
 // (a digest; the item keeps the id), and an event's raw body longer than
@@ -20,10 +21,15 @@
 // One Query of CALL#<callId> reads the whole call: its events (in delivery
 // id order; GetCall sorts them by time) and its summary. Month items let
 // ListCalls query only the byTime partitions that hold calls. A fold is
-// one transaction: the event, the summary (conditional on the version it
-// read), the rollups' ADDs, the event's deliveries, and the user items
-// whose content changes (as many as the transaction has room for; a group
-// call's others are written just before). Events,
+// one read (BatchGetItem of the summary, the event and, once per process
+// and month, the month item: a redelivery ends there) and one
+// transaction: the event, the summary (conditional on the version it
+// read), the rollups' ADDs, the month item when new, the event's
+// deliveries, and the user items whose content changes (as many as the
+// transaction has room for; a group call's others are written just
+// before, in parallel batches). Events of one call in flight together in
+// a process fold as one group; folds contending across processes park
+// their events and help each other (fold.go). Events,
 // summaries and user items carry store.DynamoTTL when Options.Retention is
 // set, claims always (their expiry); DynamoDB's TTL deletes them lazily, so
 // reads also skip expired items.
@@ -34,7 +40,7 @@
 //
 // The code is split by concern: items.go (items and keys), limits.go
 // (keys of long ids, compressed raw bodies, size errors), put.go
-// (PutEvent and the fold), read.go (GetCall, ListEvents, UserCalls),
+// (PutEvent), fold.go (the fold: groups, parking, helping), read.go (GetCall, ListEvents, UserCalls),
 // list.go (ListCalls), stats.go (the rollups), backfill.go (Backfill),
 // claim.go (claims and meta), table.go (CreateTable and the layout check),
 // outbox.go and table_outbox.go (forwarding's outbox: store.Forwarding, the
@@ -60,6 +66,9 @@ type tableStore struct {
 	opts   store.Options
 	closed atomic.Bool
 	months sync.Map // month items known to be written, by DynamoIndexPK value
+
+	qmu    sync.Mutex
+	queues map[string]*callQueue // by call id, while a fold of the call is in flight (fold.go)
 }
 
 var _ store.Store = (*tableStore)(nil)

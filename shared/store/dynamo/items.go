@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -96,11 +95,46 @@ type dynUser struct {
 // userItem is user's item of the call s (nil: the user no longer takes
 // part in it).
 func userItem(user, callID string, s *call.Summary, expiresAt int64) dynUser {
-	u := dynUser{dynKey: dynKey{userPK(user), userSK(callID)}, CallID: callID, ExpiresAt: expiresAt}
-	if s != nil && slices.Contains(s.Users(), user) {
-		u.GSI3PK, u.GSI3SK = userPK(user), store.ListKey(s)
-		u.Provider, u.Status, u.Result, u.CallType = s.Carrier(), s.Status, s.Result, s.CallType
-		u.Callee = user != s.Caller && slices.Contains(s.Callees, user)
+	return newUserItems(callID, s, expiresAt).item(user)
+}
+
+// userItems makes the user items of one state of a call, what they share
+// worked out once (a group call names thousands).
+type userItems struct {
+	callID                      string
+	expiresAt                   int64
+	in, callee                  map[string]bool
+	listKey                     string
+	provider, status, result, t string
+}
+
+func newUserItems(callID string, s *call.Summary, expiresAt int64) *userItems {
+	x := &userItems{callID: callID, expiresAt: expiresAt}
+	if s == nil {
+		return x
+	}
+	users := s.Users()
+	x.in = make(map[string]bool, len(users))
+	for _, u := range users {
+		x.in[u] = true
+	}
+	x.callee = make(map[string]bool, len(s.Callees))
+	for _, u := range s.Callees {
+		if u != s.Caller {
+			x.callee[u] = true
+		}
+	}
+	x.listKey = store.ListKey(s)
+	x.provider, x.status, x.result, x.t = s.Carrier(), s.Status, s.Result, s.CallType
+	return x
+}
+
+func (x *userItems) item(user string) dynUser {
+	u := dynUser{dynKey: dynKey{userPK(user), userSK(x.callID)}, CallID: x.callID, ExpiresAt: x.expiresAt}
+	if x.in[user] {
+		u.GSI3PK, u.GSI3SK = userPK(user), x.listKey
+		u.Provider, u.Status, u.Result, u.CallType = x.provider, x.status, x.result, x.t
+		u.Callee = x.callee[user]
 	}
 	return u
 }
@@ -150,3 +184,6 @@ func eventPK(ev *call.Event) string {
 	}
 	return callPK(ev.CallID)
 }
+
+// batchWriters bounds the BatchWriteItems one batchPut has in flight.
+var batchWriters = 16
