@@ -83,7 +83,7 @@ func (s *Summary) Apply(ev *Event) {
 		}
 	}
 	slices.Sort(s.Named)
-	s.Callees = slices.DeleteFunc(slices.Clone(s.Named), func(c string) bool { return c == s.Caller })
+	s.DeriveCallees()
 	if ev.Provider == Tencent && ev.Command == CommandRecord {
 		s.Recorded = true
 	}
@@ -110,6 +110,16 @@ func stampOf(ev *Event) string {
 	}
 	b = append(append(append(b, t...), '/'), ev.DeliveryID...)
 	return string(b)
+}
+
+// DeriveCallees sets Callees from Named: everyone named a callee but the
+// caller. Stores that keep only Named call it when they read a summary
+// back; Apply keeps it so.
+func (s *Summary) DeriveCallees() {
+	s.Callees = slices.DeleteFunc(slices.Clone(s.Named), func(c string) bool { return c == s.Caller })
+	if len(s.Callees) == 0 {
+		s.Callees = nil
+	}
 }
 
 // Users is everyone in the call, caller first.

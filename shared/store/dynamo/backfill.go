@@ -44,7 +44,7 @@ func Backfill(ctx context.Context, st store.Store) (int, error) {
 		}
 		for _, item := range out.Items {
 			var s dynSummary
-			if err := unmarshalItem(item, &s); err != nil {
+			if err := unmarshalSummary(item, &s); err != nil {
 				return n, d.errorf("backfill: summary %s: %w", s.PK, err)
 			}
 			done, err := d.backfillOne(ctx, s)
@@ -63,7 +63,7 @@ func (d *tableStore) backfillOne(ctx context.Context, cur dynSummary) (bool, err
 	next := cur
 	next.Indexed = true
 	next.Version = cur.Version + 1
-	item, err := marshalItem(next)
+	item, err := marshalSummary(next)
 	if err != nil {
 		return false, d.errorf("backfill %q: %w", cur.CallID, err)
 	}

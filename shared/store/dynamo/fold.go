@@ -281,7 +281,7 @@ func (d *tableStore) commitFold(ctx context.Context, callID string, summaryItem 
 		if !exists {
 			return call.Summary{}, nil
 		}
-		if err := unmarshalItem(summaryItem, &c); err != nil {
+		if err := unmarshalSummary(summaryItem, &c); err != nil {
 			return call.Summary{}, err
 		}
 		if d.opts.Expired(c.ExpiresAt) {
@@ -290,7 +290,7 @@ func (d *tableStore) commitFold(ctx context.Context, callID string, summaryItem 
 		return c.Summary, nil
 	}
 	if exists {
-		if err := unmarshalItem(summaryItem, &cur); err != nil {
+		if err := unmarshalSummary(summaryItem, &cur); err != nil {
 			return group, false, d.errorf("summary of %.64q: %w", callID, err)
 		}
 	}
@@ -332,7 +332,7 @@ func (d *tableStore) commitFold(ctx context.Context, callID string, summaryItem 
 		ExpiresAt: d.opts.ExpiresAt(s.LastEventTime),
 		Indexed:   true,
 	}
-	item, err := marshalItem(next)
+	item, err := marshalSummary(next)
 	if err != nil {
 		return group, false, d.errorf("summary of %.64q: %w", callID, err)
 	}

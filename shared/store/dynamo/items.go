@@ -157,6 +157,30 @@ func unmarshalItem(m map[string]types.AttributeValue, v any) error {
 	return attributevalue.UnmarshalMapWithOptions(m, v, func(o *attributevalue.DecoderOptions) { o.TagKey = "json" })
 }
 
+// marshalSummary is a summary item. Callees is left out when Named holds
+// it (Callees is Named minus the caller): a group call's users are stored
+// once, as store.SummarySize counts them, so a call of 10,000 users fits
+// an item.
+func marshalSummary(s dynSummary) (map[string]types.AttributeValue, error) {
+	item, err := marshalItem(s)
+	if err == nil && len(s.Named) > 0 {
+		delete(item, "callees")
+	}
+	return item, err
+}
+
+// unmarshalSummary reads a summary item, items that still hold Callees
+// among them.
+func unmarshalSummary(item map[string]types.AttributeValue, s *dynSummary) error {
+	if err := unmarshalItem(item, s); err != nil {
+		return err
+	}
+	if len(s.Named) > 0 {
+		s.DeriveCallees()
+	}
+	return nil
+}
+
 func itemKey(pk, sk string) (map[string]types.AttributeValue, error) {
 	return marshalItem(dynKey{pk, sk})
 }

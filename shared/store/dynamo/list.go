@@ -227,7 +227,7 @@ func (p *pager) byTime(ctx context.Context) error {
 		pos, err := p.run(ctx, store.DynamoIndexByTime, store.DynamoIndexPK, store.DynamoIndexSK, m, false,
 			func(item map[string]types.AttributeValue) (bool, error) {
 				var s dynSummary
-				if err := unmarshalItem(item, &s); err != nil {
+				if err := unmarshalSummary(item, &s); err != nil {
 					return false, fmt.Errorf("summary: %w", err)
 				}
 				if p.d.opts.Expired(s.ExpiresAt) || !p.q.Matches(&s.Summary) {

@@ -271,7 +271,7 @@ func (d *tableStore) Event(ctx context.Context, callID, deliveryID string) (*cal
 		return ev, nil, nil
 	}
 	var s dynSummary
-	if err := unmarshalItem(sout.Item, &s); err != nil {
+	if err := unmarshalSummary(sout.Item, &s); err != nil {
 		return nil, nil, d.errorf("summary of %q: %w", callID, err)
 	}
 	if d.opts.Expired(s.ExpiresAt) {

@@ -60,7 +60,7 @@ func (d *tableStore) GetCall(ctx context.Context, callID string) (*call.Summary,
 		switch {
 		case k.SK == skSummary:
 			var s dynSummary
-			if err := unmarshalItem(item, &s); err != nil {
+			if err := unmarshalSummary(item, &s); err != nil {
 				return fmt.Errorf("summary: %w", err)
 			}
 			if !d.opts.Expired(s.ExpiresAt) {
@@ -221,7 +221,7 @@ func (d *tableStore) summaries(ctx context.Context, ids []string) ([]call.Summar
 	var out []call.Summary
 	err := d.batchGet(ctx, keys, func(item map[string]types.AttributeValue) error {
 		var s dynSummary
-		if err := unmarshalItem(item, &s); err != nil {
+		if err := unmarshalSummary(item, &s); err != nil {
 			return fmt.Errorf("summary: %w", err)
 		}
 		if !d.opts.Expired(s.ExpiresAt) {

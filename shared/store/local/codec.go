@@ -125,11 +125,7 @@ func decodeStoredSummary(b []byte, s *storedSummary) error {
 			s.Named[i] = d.string()
 		}
 	}
-	for _, u := range s.Named {
-		if u != s.Caller {
-			s.Callees = append(s.Callees, u)
-		}
-	}
+	s.DeriveCallees()
 	stamps := make([]string, d.count())
 	for i := range stamps {
 		stamps[i] = d.string()
