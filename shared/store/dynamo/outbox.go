@@ -317,13 +317,24 @@ func (d *tableStore) Deliveries(ctx context.Context, callID string, fn func(*for
 		return nil
 	}
 	// Every row: a Scan (an operator's listing, not a drain).
-	vals, err := exprValues(map[string]any{":out": skOut})
-	if err != nil {
+	if err := d.scanPrefix(ctx, skOut, visit); err != nil {
 		return d.errorf("deliveries: %w", err)
+	}
+	return nil
+}
+
+// scanPrefix visits every item of the table whose sort key begins with
+// prefix, page by page as the Scan reads them, until visit fails. It is
+// for the operator's commands (callfn events, callfn deliveries), never a
+// function's route.
+func (d *tableStore) scanPrefix(ctx context.Context, prefix string, visit func(map[string]types.AttributeValue) error) error {
+	vals, err := exprValues(map[string]any{":prefix": prefix})
+	if err != nil {
+		return err
 	}
 	pages := dynamodb.NewScanPaginator(d.db, &dynamodb.ScanInput{
 		TableName:                 &d.table,
-		FilterExpression:          aws.String("begins_with(#sk, :out)"),
+		FilterExpression:          aws.String("begins_with(#sk, :prefix)"),
 		ExpressionAttributeNames:  names(store.DynamoSK),
 		ExpressionAttributeValues: vals,
 		ConsistentRead:            aws.Bool(true),
@@ -331,10 +342,10 @@ func (d *tableStore) Deliveries(ctx context.Context, callID string, fn func(*for
 	for pages.HasMorePages() {
 		out, err := pages.NextPage(ctx)
 		if err != nil {
-			return d.errorf("deliveries: %w", err)
+			return err
 		}
 		for _, item := range out.Items {
-			if !strings.HasPrefix(itemSK(item), skOut) {
+			if !strings.HasPrefix(itemSK(item), prefix) {
 				continue
 			}
 			if err := visit(item); err != nil {

@@ -129,41 +129,29 @@ func (d *tableStore) ListEvents(ctx context.Context, callID string, fn func(*cal
 	}
 
 	// Every call's events: a Scan, streamed as it comes.
-	vals, err := exprValues(map[string]any{":ev": skEvent})
+	var fnErr error
+	err := d.scanPrefix(ctx, skEvent, func(item map[string]types.AttributeValue) error {
+		var e dynEvent
+		if err := unmarshalItem(item, &e); err != nil {
+			return err
+		}
+		if d.opts.Expired(e.ExpiresAt) {
+			return nil
+		}
+		ev, err := e.event()
+		if err != nil {
+			return err
+		}
+		if fnErr = ctx.Err(); fnErr == nil {
+			fnErr = fn(ev)
+		}
+		return fnErr
+	})
+	if fnErr != nil {
+		return fnErr
+	}
 	if err != nil {
 		return d.errorf("list events: %w", err)
-	}
-	pages := dynamodb.NewScanPaginator(d.db, &dynamodb.ScanInput{
-		TableName:                 &d.table,
-		FilterExpression:          aws.String("begins_with(#sk, :ev)"),
-		ExpressionAttributeNames:  names(store.DynamoSK),
-		ExpressionAttributeValues: vals,
-		ConsistentRead:            aws.Bool(true),
-	})
-	for pages.HasMorePages() {
-		out, err := pages.NextPage(ctx)
-		if err != nil {
-			return d.errorf("list events: %w", err)
-		}
-		for _, item := range out.Items {
-			var e dynEvent
-			if err := unmarshalItem(item, &e); err != nil {
-				return d.errorf("list events: %w", err)
-			}
-			if d.opts.Expired(e.ExpiresAt) {
-				continue
-			}
-			ev, err := e.event()
-			if err != nil {
-				return d.errorf("list events: %w", err)
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := fn(ev); err != nil {
-				return err
-			}
-		}
 	}
 	return nil
 }
