@@ -99,6 +99,10 @@ func (h *service) tencent(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status)
 		w.Write(callback.Reply(cb.Generation, err))
 	}
+	if errors.Is(err, callback.ErrWrongApp) {
+		// Who is calling: a misconfigured app, or someone probing.
+		log.add(slog.String("sdkAppId", cb.AppID))
+	}
 	if err != nil {
 		log.Warn("callback refused", "status", status, "err", err)
 		reply(status, err)

@@ -322,9 +322,24 @@ func TestTencentAppIDRefused(t *testing.T) {
 			cfg := baseConfig()
 			cfg.TencentAppID = tc.appID
 			e := newEnv(t, cfg, nil)
+			logs := captureLogs(t)
 			r := e.tencent(tc.q, tc.body)
 			if r.code != http.StatusForbidden {
 				t.Errorf("status %d, want 403", r.code)
+			}
+			// The log says which SDKAppID was refused, as sent.
+			sent := tc.q.Get("SdkAppid") + tc.q.Get("sdkappid")
+			refused := 0
+			for _, l := range logLines(t, logs) {
+				if l["msg"] == "callback refused" {
+					refused++
+					if got, ok := l["sdkAppId"]; !ok || got != sent {
+						t.Errorf("refusal logged sdkAppId %v (present %v), want %q", got, ok, sent)
+					}
+				}
+			}
+			if refused != 1 {
+				t.Errorf("%d refusal lines logged, want 1", refused)
 			}
 			if tc.gen == tencent.V4 {
 				wantV4Fail(t, r)

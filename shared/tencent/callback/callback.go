@@ -61,6 +61,10 @@ type Callback struct {
 	// error: for the log and for Reply.
 	Generation string
 	Command    string
+	// AppID is the SDKAppID the URL names, as sent ("" when none): for the
+	// log of a callback refused as another app's (SDKAppIDs are not
+	// secret; they ship inside the client app).
+	AppID string
 	// Event is the callback normalized, set when Construct succeeds. The
 	// caller sets DeliveryID, ReceivedAt and RequestID; EventTime is 0 when
 	// the callback has none; an unknown command is kept (Event names it).
@@ -99,7 +103,7 @@ func Construct(q url.Values, body []byte, o Options) (Callback, error) {
 // read (then body is nil) in its generation's format.
 func Identify(q url.Values, body []byte) Callback {
 	gen := generation(q, body)
-	return Callback{Generation: gen, Command: command(gen, q)}
+	return Callback{Generation: gen, Command: command(gen, q), AppID: query(q, "SdkAppid")}
 }
 
 // query looks a parameter up by name in any case: v4 sends SdkAppid, v1 sdkappid.
