@@ -277,7 +277,9 @@ func (tb *tab) rows() []string {
 // error state).
 func (tb *tab) waitRows() []string {
 	tb.t.Helper()
-	tb.wait("the call list", `document.querySelector('table.calls tbody tr, main .empty, main .error-box')`)
+	// The page marks a list settled for the view in the address bar: a
+	// list of the view before (a filter just applied) does not count.
+	tb.wait("the call list", `document.body.dataset.listed === location.hash && document.querySelector('table.calls tbody tr, main .empty, main .error-box')`)
 	if e := tb.text("main .error-box"); e != "" {
 		tb.t.Fatalf("the list shows an error: %s", e)
 	}

@@ -564,15 +564,20 @@
       markField(form, e, box);
       return box;
     };
+    // listed marks the list settled (rows, empty or error) for the view in
+    // the address bar, for whoever waits on it (the browser tests).
+    const listed = () => { document.body.dataset.listed = location.hash; };
     try {
       if (!(await page(''))) return;
     } catch (e) {
       if (e instanceof SignedOut || !current(my)) return;
       host.replaceChildren(fail(e));
+      listed();
       return;
     }
     if (shown === 0 && !next) {
       host.replaceChildren(empty());
+      listed();
       return;
     }
     const update = () => {
@@ -605,6 +610,7 @@
       }
     });
     host.replaceChildren(status, tableWrap, moreWrap);
+    listed();
   }
 
   // badLink is the error of a link whose filter the page cannot read.
