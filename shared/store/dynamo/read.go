@@ -95,42 +95,10 @@ func (d *tableStore) ListEvents(ctx context.Context, callID string, fn func(*cal
 	if err := d.check(ctx); err != nil {
 		return err
 	}
-	if callID != "" {
-		var fnErr error
-		err := d.query(ctx, &dynamodb.QueryInput{
-			TableName:                &d.table,
-			KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :ev)"),
-			ExpressionAttributeNames: names(store.DynamoPK, store.DynamoSK),
-			ConsistentRead:           aws.Bool(true),
-		}, map[string]any{":pk": callPK(callID), ":ev": skEvent}, func(item map[string]types.AttributeValue) error {
-			var e dynEvent
-			if err := unmarshalItem(item, &e); err != nil {
-				return err
-			}
-			if d.opts.Expired(e.ExpiresAt) {
-				return nil
-			}
-			ev, err := e.event()
-			if err != nil {
-				return err
-			}
-			if fnErr = ctx.Err(); fnErr == nil {
-				fnErr = fn(ev)
-			}
-			return fnErr
-		})
-		if fnErr != nil {
-			return fnErr
-		}
-		if err != nil {
-			return d.errorf("list events of %q: %w", callID, err)
-		}
-		return nil
-	}
-
-	// Every call's events: a Scan, streamed as it comes.
+	// visit hands fn each live event; fnErr keeps fn's own error apart
+	// from the table's.
 	var fnErr error
-	err := d.scanPrefix(ctx, skEvent, func(item map[string]types.AttributeValue) error {
+	visit := func(item map[string]types.AttributeValue) error {
 		var e dynEvent
 		if err := unmarshalItem(item, &e); err != nil {
 			return err
@@ -146,12 +114,24 @@ func (d *tableStore) ListEvents(ctx context.Context, callID string, fn func(*cal
 			fnErr = fn(ev)
 		}
 		return fnErr
-	})
+	}
+	var err error
+	if callID != "" {
+		err = d.query(ctx, &dynamodb.QueryInput{
+			TableName:                &d.table,
+			KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :ev)"),
+			ExpressionAttributeNames: names(store.DynamoPK, store.DynamoSK),
+			ConsistentRead:           aws.Bool(true),
+		}, map[string]any{":pk": callPK(callID), ":ev": skEvent}, visit)
+	} else {
+		// Every call's events: a Scan, streamed as it comes.
+		err = d.scanPrefix(ctx, skEvent, visit)
+	}
 	if fnErr != nil {
 		return fnErr
 	}
 	if err != nil {
-		return d.errorf("list events: %w", err)
+		return d.errorf("list events of %q: %w", callID, err)
 	}
 	return nil
 }
