@@ -1,37 +1,24 @@
 package forward_test
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/callfn/callfn/shared/call"
-	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/forward"
 	"github.com/callfn/callfn/testkit/receiver"
 )
 
-// secret is the tests' Standard Webhooks secret; secretKey its key's
-// base64, which must never show in an error or a log.
+// The tests sign with testkit/receiver's secret, and configure
+// forwarding with its Config.
 var (
-	secretKey = base64.StdEncoding.EncodeToString([]byte("callfn-forward-test-key-0123456789"))
-	secret    = "whsec_" + secretKey
+	secretKey     = receiver.SecretKey
+	secret        = receiver.Secret
+	forwardConfig = receiver.Config
 )
-
-// forwardConfig is the configuration Load makes of these endpoints.
-func forwardConfig(t *testing.T, endpoints ...string) config.Config {
-	t.Helper()
-	vars := map[string]string{"CALLFN_FORWARD_URL": strings.Join(endpoints, ","), "CALLFN_FORWARD_SECRET": secret}
-	c, err := config.Load(func(k string) string { return vars[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 

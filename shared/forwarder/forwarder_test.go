@@ -2,10 +2,8 @@ package forwarder_test
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,17 +19,10 @@ import (
 	"github.com/callfn/callfn/testkit/storetest"
 )
 
-var secret = "whsec_" + base64.StdEncoding.EncodeToString([]byte("forwarder-test-signing-key-01234"))
-
-func forwardConfig(t *testing.T, endpoints ...string) config.Config {
-	t.Helper()
-	vars := map[string]string{"CALLFN_FORWARD_URL": strings.Join(endpoints, ","), "CALLFN_FORWARD_SECRET": secret}
-	c, err := config.Load(func(k string) string { return vars[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
+var (
+	secret        = receiver.Secret
+	forwardConfig = receiver.Config
+)
 
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
