@@ -108,8 +108,8 @@ func (h *service) tencent(w http.ResponseWriter, r *http.Request) {
 		reply(status, err)
 		return
 	}
-	if err := h.persist(r, &cb.Event, body, log); err != nil {
-		reply(storeFailure(err))
+	if status, err := h.persist(r, &cb.Event, body, log); err != nil {
+		reply(status, err)
 		return
 	}
 	reply(http.StatusOK, nil)
@@ -166,8 +166,8 @@ func (h *service) yunxin(channel string) http.HandlerFunc {
 			return
 		}
 		log.add(slog.String("command", ev.Command))
-		if err := h.persist(r, &ev, body, log); err != nil {
-			fail(storeFailure(err))
+		if status, err := h.persist(r, &ev, body, log); err != nil {
+			fail(status, err)
 			return
 		}
 		if channel == yunxin.ChannelCallback {
@@ -180,8 +180,9 @@ func (h *service) yunxin(channel string) http.HandlerFunc {
 
 // persist completes ev (delivery id, times, request id) and stores it once,
 // within a deadline under the platform's (store.CallContext), so that a
-// table that does not answer gets the provider a prompt retry reply.
-func (h *service) persist(r *http.Request, ev *call.Event, body []byte, log *reqLog) error {
+// table that does not answer gets the provider a prompt retry reply. When
+// it is not stored, the status and error are the reply (storeFailure).
+func (h *service) persist(r *http.Request, ev *call.Event, body []byte, log *reqLog) (int, error) {
 	now := h.now().UnixMilli()
 	ev.DeliveryID = call.DeliveryID(ev.Provider, ev.Command, body)
 	ev.ReceivedAt = now
@@ -193,21 +194,21 @@ func (h *service) persist(r *http.Request, ev *call.Event, body []byte, log *req
 	ctx, cancel := store.CallContext(r.Context())
 	defer cancel()
 	stored, err := h.store.PutEvent(ctx, ev)
-	if errors.Is(err, store.ErrUnstorable) {
-		status, _ := storeFailure(err)
-		log.Error("the table can never hold this callback; refused for good", "status", status, "err", err)
-		return err
-	}
 	if err != nil {
-		log.Error("store failed; asking the provider to retry", "err", err)
-		return err
+		status, reply := storeFailure(err)
+		if errors.Is(err, store.ErrUnstorable) {
+			log.Error("the table can never hold this callback; refused for good", "status", status, "err", err)
+		} else {
+			log.Error("store failed; asking the provider to retry", "err", err)
+		}
+		return status, reply
 	}
 	if stored {
 		log.Info("callback stored")
 	} else {
 		log.Info("duplicate delivery acknowledged")
 	}
-	return nil
+	return http.StatusOK, nil
 }
 
 // reqLog gathers one request's log attributes and writes them with each
