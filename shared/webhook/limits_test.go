@@ -6,11 +6,9 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -175,42 +173,11 @@ func TestCallIDWithNULKeptApart(t *testing.T) {
 	})
 }
 
-// hangingEndpoint accepts connections and never answers: DynamoDB frozen.
-func hangingEndpoint(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "http://" + ln.Addr().String()
-}
-
 // With DynamoDB frozen, a callback gets a retry reply before the
 // platform's deadline (the request's context carries it, as Lambda's and
 // SCF's adapters set it), not when the platform kills the function.
 func TestFrozenTableAnswersRetryBeforeTheDeadline(t *testing.T) {
-	st := dynamo.New(dynamolocal.NewClient(hangingEndpoint(t)), "frozen", store.Options{})
+	st := dynamo.New(dynamolocal.NewClient(dynamolocal.Frozen(t)), "frozen", store.Options{})
 	e := newEnv(t, baseConfig(), st)
 	const platform = 3 * time.Second // the function's remaining time
 	for _, path := range []string{"tencent", "yunxin"} {

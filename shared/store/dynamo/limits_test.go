@@ -3,9 +3,7 @@ package dynamo_test
 import (
 	"context"
 	"errors"
-	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -56,42 +54,10 @@ func TestDynamoLayoutOfLargeItems(t *testing.T) {
 	}
 }
 
-// hangingEndpoint is a DynamoDB endpoint that accepts connections and
-// never answers.
-func hangingEndpoint(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "http://" + ln.Addr().String()
-}
-
 // With DynamoDB frozen, a store call ends at its context's deadline — the
 // SDK's own retries included — with a transient error.
 func TestFrozenDynamoStopsAtTheDeadline(t *testing.T) {
-	st := dynamo.New(dynamolocal.NewClient(hangingEndpoint(t)), "frozen", store.Options{})
+	st := dynamo.New(dynamolocal.NewClient(dynamolocal.Frozen(t)), "frozen", store.Options{})
 	const deadline = 500 * time.Millisecond
 	for _, e := range []*call.Event{
 		storetest.Event("c1", "start", t0, call.Facts{Caller: "alice"}),
