@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -523,25 +522,6 @@ func callSet(t *testing.T, st store.Store) []call.Summary {
 	return out
 }
 
-// expect is what ListCalls should list for q over all, worked out here.
-func expect(all []call.Summary, q store.CallQuery) []string {
-	var out []call.Summary
-	for _, s := range all {
-		tm := s.SortTime()
-		if tm >= q.From && (q.To == 0 || tm < q.To) &&
-			(q.Result == "" || s.Result == q.Result) && (q.CallType == "" || s.CallType == q.CallType) {
-			out = append(out, s)
-		}
-	}
-	slices.SortFunc(out, func(a, b call.Summary) int {
-		if a.SortTime() != b.SortTime() {
-			return int(a.SortTime() - b.SortTime())
-		}
-		return strings.Compare(a.CallID, b.CallID)
-	})
-	return CallIDs(out)
-}
-
 // pages walks q page by page and returns every call listed.
 func pages(t *testing.T, st store.Store, q store.CallQuery, all []call.Summary) []string {
 	t.Helper()
@@ -608,11 +588,11 @@ func testListCalls(t *testing.T, open Opener) {
 		{From: feb, To: jan},
 		{From: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()},
 	}
-	if n := len(expect(all, queries[1])); n != 15 {
+	if n := len(matching(all, queries[1])); n != 15 {
 		t.Fatalf("the test's own expectation: %d calls in [from, to), want 15", n)
 	}
 	for _, q := range queries {
-		want := expect(all, q)
+		want := matching(all, q)
 		for _, limit := range []int{0, 1, 4, 7, 30} {
 			q.Limit = limit
 			got := pages(t, st, q, all)
@@ -629,7 +609,7 @@ func testListCalls(t *testing.T, open Opener) {
 	if len(page.Calls) != 3 || page.Next != fmt.Sprintf("%013d#%s", page.Calls[2].SortTime(), page.Calls[2].CallID) {
 		t.Fatalf("first page %v, Next %q", CallIDs(page.Calls), page.Next)
 	}
-	if !slices.Equal(CallIDs(page.Calls), expect(all, store.CallQuery{})[:3]) {
+	if !slices.Equal(CallIDs(page.Calls), matching(all, store.CallQuery{})[:3]) {
 		t.Errorf("first page %v", CallIDs(page.Calls))
 	}
 }
