@@ -11,7 +11,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -36,11 +35,7 @@ import (
 	"github.com/callfn/callfn/testkit/storetest"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	dynamolocal.CloseShared()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { dynamolocal.Main(m) }
 
 // stream reads a table's stream from its start, shard by shard, as Lambda
 // does.

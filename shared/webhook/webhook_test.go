@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -1017,9 +1016,7 @@ func TestReplyOnlyAfterWrite(t *testing.T) {
 // logs capture them with captureLogs.
 func TestMain(m *testing.M) {
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	code := m.Run()
-	dynamolocal.CloseShared() // started by the tests over every backend
-	os.Exit(code)
+	dynamolocal.Main(m) // it stops the DynamoDB Local the tests over every backend started
 }
 
 // Verification comes before any parse: a malformed body from an unverified

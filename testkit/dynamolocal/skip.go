@@ -53,7 +53,7 @@ var shared struct {
 // Shared returns the DynamoDB Local that every test of the test binary
 // shares, started on the first call. When it cannot start, tb is skipped
 // or failed as SkipOrFail says. Stop it after the tests with CloseShared,
-// from the package's TestMain.
+// from the package's TestMain (Main does both).
 func Shared(tb testing.TB) *Server {
 	tb.Helper()
 	shared.once.Do(func() {
@@ -72,4 +72,12 @@ func CloseShared() {
 	if shared.server != nil {
 		shared.server.Close()
 	}
+}
+
+// Main is the TestMain of a package whose tests use Shared: it runs the
+// tests, stops the shared server and exits with the tests' code.
+func Main(m *testing.M) {
+	code := m.Run()
+	CloseShared()
+	os.Exit(code)
 }

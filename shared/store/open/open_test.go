@@ -2,7 +2,6 @@ package open_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,11 +14,7 @@ import (
 	"github.com/callfn/callfn/testkit/storetest"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	dynamolocal.CloseShared()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { dynamolocal.Main(m) }
 
 var ctx = context.Background()
 
