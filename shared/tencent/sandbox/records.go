@@ -127,22 +127,19 @@ func (s *Sandbox) window(start, end int64) (int64, int64) {
 	return start, end
 }
 
-func (s *Sandbox) v4RecordByCallID(q *v4Request) (any, int, string) {
-	var b callIDBody
-	if code, info := decodeBody(q.body, &b); code != 0 {
+func (s *Sandbox) v4RecordByCallID(q *restRequest) (any, int, string) {
+	id, code, info := callID(q)
+	if code != 0 {
 		return nil, code, info
 	}
-	if b.CallId == "" {
-		return nil, 101002, "bad parameter: CallId is required"
-	}
-	r, ok := s.record(b.CallId)
+	r, ok := s.record(id)
 	if !ok {
 		return nil, 101050, "call record does not exist"
 	}
 	return struct{ CallRecord Record }{r}, 0, ""
 }
 
-func (s *Sandbox) v4RecordsByFilter(q *v4Request) (any, int, string) {
+func (s *Sandbox) v4RecordsByFilter(q *restRequest) (any, int, string) {
 	var b struct {
 		StartTime, EndTime   int64
 		CallResult, CallType string
@@ -209,7 +206,7 @@ func (s *Sandbox) v1Record(r Record) v1Record {
 		Callees: callees}
 }
 
-func (s *Sandbox) v1RecordByCallID(q *v1Request) (any, int, string) {
+func (s *Sandbox) v1RecordByCallID(q *restRequest) (any, int, string) {
 	var b struct {
 		CallID string `json:"callId"`
 	}
@@ -226,7 +223,7 @@ func (s *Sandbox) v1RecordByCallID(q *v1Request) (any, int, string) {
 	return s.v1Record(r), 0, ""
 }
 
-func (s *Sandbox) v1RecordsByFilter(q *v1Request) (any, int, string) {
+func (s *Sandbox) v1RecordsByFilter(q *restRequest) (any, int, string) {
 	var b struct {
 		StartTimestamp *int64 `json:"startTimestamp"`
 		EndTimestamp   int64  `json:"endTimestamp"`

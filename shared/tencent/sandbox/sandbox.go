@@ -98,8 +98,8 @@ type Sandbox struct {
 	o    Options
 	log  *slog.Logger
 	hc   *http.Client
-	v4   map[string]v4Handler
-	v1   map[string]v1Handler
+	v4   map[string]restHandler
+	v1   map[string]restHandler
 	ctx  context.Context
 	stop context.CancelFunc
 	seq  atomic.Int64
@@ -157,7 +157,7 @@ func New(o Options) *Sandbox {
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	s.idle = make(chan struct{})
 	close(s.idle)
-	s.v4 = map[string]v4Handler{
+	s.v4 = map[string]restHandler{
 		"call_engine_http_srv/start_call_by_robot": s.startCallByRobot,
 		"call_engine_http_srv/end_call":            s.endCall,
 		"call_engine_http_srv/get_call_info":       s.getCallInfo,
@@ -165,7 +165,7 @@ func New(o Options) *Sandbox {
 		"call_config/get_callback":                 s.getCallback,
 		"call_config/delete_callback":              s.deleteCallback,
 	}
-	s.v1 = map[string]v1Handler{
+	s.v1 = map[string]restHandler{
 		"callback/set":    s.v1SetCallback,
 		"callback/update": s.v1UpdateCallback,
 		"callback/get":    s.v1GetCallback,
@@ -237,9 +237,9 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	switch {
 	case strings.HasPrefix(path, "/v4/"):
-		s.serveV4(w, r, strings.TrimPrefix(path, "/v4/"))
+		s.serveREST(w, r, strings.TrimPrefix(path, "/v4/"), v4Protocol, s.v4)
 	case strings.HasPrefix(path, "/v1/"):
-		s.serveV1(w, r, strings.TrimPrefix(path, "/v1/"))
+		s.serveREST(w, r, strings.TrimPrefix(path, "/v1/"), v1Protocol, s.v1)
 	case (path == "/" || path == "") && r.Header.Get("X-TC-Action") != "":
 		s.serveCloud(w, r)
 	default:

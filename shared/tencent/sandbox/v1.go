@@ -2,20 +2,8 @@ package sandbox
 
 import (
 	"encoding/json"
-	"net/http"
 	"strings"
 )
-
-// v1Request is one authenticated v1 (CallKit backend) request.
-type v1Request struct {
-	r    *http.Request
-	cmd  string
-	body []byte
-}
-
-// v1Handler answers a v1 command: its data, or an errorCode and
-// errorMessage. Adding a command is one such method and one line in New.
-type v1Handler func(q *v1Request) (data any, code int, msg string)
 
 // v1Envelope is the CallKit backend's reply.
 type v1Envelope struct {
@@ -31,13 +19,6 @@ func documentedV1Limit(cmd string) int {
 		return 10
 	}
 	return 200
-}
-
-func (s *Sandbox) serveV1(w http.ResponseWriter, r *http.Request, cmd string) {
-	h, known := s.v1[cmd]
-	s.serveREST(w, r, cmd, v1Protocol, known, func(body []byte) (any, int, string) {
-		return h(&v1Request{r: r, cmd: cmd, body: body})
-	})
 }
 
 // v1Protocol is how the CallKit backend answers requests it refuses.
@@ -71,17 +52,17 @@ const v1NotConfigured = 999
 // v1SetCallback is callback/set: address (http or https) and actions, both
 // mandatory, replace the configuration ("the last result prevails"); the
 // reply's data is the address.
-func (s *Sandbox) v1SetCallback(q *v1Request) (any, int, string) {
+func (s *Sandbox) v1SetCallback(q *restRequest) (any, int, string) {
 	return s.v1StoreCallback(q, false)
 }
 
 // v1UpdateCallback is callback/update: as set, but only over an existing
 // configuration (999 otherwise).
-func (s *Sandbox) v1UpdateCallback(q *v1Request) (any, int, string) {
+func (s *Sandbox) v1UpdateCallback(q *restRequest) (any, int, string) {
 	return s.v1StoreCallback(q, true)
 }
 
-func (s *Sandbox) v1StoreCallback(q *v1Request, update bool) (any, int, string) {
+func (s *Sandbox) v1StoreCallback(q *restRequest, update bool) (any, int, string) {
 	var b struct {
 		Address string    `json:"address"`
 		Actions *[]string `json:"actions"`
@@ -108,7 +89,7 @@ func (s *Sandbox) v1StoreCallback(q *v1Request, update bool) (any, int, string) 
 
 // v1GetCallback is callback/get. With nothing configured it answers an
 // empty address and no actions (Tencent documents no error for that case).
-func (s *Sandbox) v1GetCallback(q *v1Request) (any, int, string) {
+func (s *Sandbox) v1GetCallback(q *restRequest) (any, int, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.v1callback == nil {
@@ -118,7 +99,7 @@ func (s *Sandbox) v1GetCallback(q *v1Request) (any, int, string) {
 }
 
 // v1DeleteCallback is callback/delete; its data is "".
-func (s *Sandbox) v1DeleteCallback(q *v1Request) (any, int, string) {
+func (s *Sandbox) v1DeleteCallback(q *restRequest) (any, int, string) {
 	s.mu.Lock()
 	s.v1callback = nil
 	s.mu.Unlock()

@@ -12,16 +12,17 @@ import (
 	"github.com/callfn/callfn/shared/tencent/rest"
 )
 
-// v4Request is one authenticated v4 request.
-type v4Request struct {
+// restRequest is one authenticated REST request, either generation.
+type restRequest struct {
 	r    *http.Request
 	cmd  string
 	body []byte
 }
 
-// v4Handler answers a v4 command: its Response, or an ErrorCode and
-// ErrorInfo. Adding a command is one such method and one line in New.
-type v4Handler func(q *v4Request) (resp any, code int, info string)
+// restHandler answers a command: its data (v4's Response, v1's data), or an
+// error code and message (v4's ErrorCode and ErrorInfo, v1's errorCode and
+// errorMessage). Adding a command is one such method and one line in New.
+type restHandler func(q *restRequest) (data any, code int, info string)
 
 // v4Envelope is the IM REST reply.
 type v4Envelope struct {
@@ -34,13 +35,6 @@ type v4Envelope struct {
 
 // documentedV4Limit is the v4 call commands' rate limit (200 requests/s).
 const documentedV4Limit = 200
-
-func (s *Sandbox) serveV4(w http.ResponseWriter, r *http.Request, cmd string) {
-	h, known := s.v4[cmd]
-	s.serveREST(w, r, cmd, v4Protocol, known, func(body []byte) (any, int, string) {
-		return h(&v4Request{r: r, cmd: cmd, body: body})
-	})
-}
 
 // v4Protocol is how the IM REST API answers requests it refuses.
 var v4Protocol = restProtocol{
@@ -72,8 +66,10 @@ type restProtocol struct {
 
 // serveREST is one REST request, either generation: the checks Tencent
 // makes before a command runs (body, method, UserSig and app, command,
-// rate limit, injected faults, JSON), then the command, in p's envelope.
-func (s *Sandbox) serveREST(w http.ResponseWriter, r *http.Request, cmd string, p restProtocol, known bool, run func(body []byte) (any, int, string)) {
+// rate limit, injected faults, JSON), then the command, one of handlers,
+// in p's envelope.
+func (s *Sandbox) serveREST(w http.ResponseWriter, r *http.Request, cmd string, p restProtocol, handlers map[string]restHandler) {
+	h, known := handlers[cmd]
 	s.count(cmd)
 	body, err := readBody(r)
 	answer := func(data any, code int, info string) {
@@ -112,7 +108,7 @@ func (s *Sandbox) serveREST(w http.ResponseWriter, r *http.Request, cmd string, 
 		answer(nil, p.notJSON, p.notJSONInfo)
 		return
 	}
-	data, code, info := run(body)
+	data, code, info := h(&restRequest{r: r, cmd: cmd, body: body})
 	if f != nil {
 		stall(r, f.Stall)
 	}
@@ -131,7 +127,7 @@ func decodeBody(body []byte, v any) (int, string) {
 	return 0, ""
 }
 
-func (s *Sandbox) startCallByRobot(q *v4Request) (any, int, string) {
+func (s *Sandbox) startCallByRobot(q *restRequest) (any, int, string) {
 	var req rest.StartCallRequest
 	if code, info := decodeBody(q.body, &req); code != 0 {
 		return nil, code, info
@@ -163,44 +159,48 @@ func (s *Sandbox) startCallByRobot(q *v4Request) (any, int, string) {
 	return out, 0, ""
 }
 
-type callIDBody struct{ CallId string }
-
-func (s *Sandbox) endCall(q *v4Request) (any, int, string) {
-	var b callIDBody
+// callID reads the CallId a body names, which the command requires.
+func callID(q *restRequest) (id string, code int, info string) {
+	var b struct{ CallId string }
 	if code, info := decodeBody(q.body, &b); code != 0 {
-		return nil, code, info
+		return "", code, info
 	}
 	if b.CallId == "" {
-		return nil, 101002, "bad parameter: CallId is required"
+		return "", 101002, "bad parameter: CallId is required"
 	}
-	if !s.requestEnd(b.CallId) {
+	return b.CallId, 0, ""
+}
+
+func (s *Sandbox) endCall(q *restRequest) (any, int, string) {
+	id, code, info := callID(q)
+	if code != 0 {
+		return nil, code, info
+	}
+	if !s.requestEnd(id) {
 		return nil, 101004, "call does not exist or has already ended"
 	}
 	return nil, 0, ""
 }
 
-func (s *Sandbox) getCallInfo(q *v4Request) (any, int, string) {
-	var b callIDBody
-	if code, info := decodeBody(q.body, &b); code != 0 {
+func (s *Sandbox) getCallInfo(q *restRequest) (any, int, string) {
+	id, code, info := callID(q)
+	if code != 0 {
 		return nil, code, info
-	}
-	if b.CallId == "" {
-		return nil, 101002, "bad parameter: CallId is required"
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.calls[b.CallId]
+	c := s.calls[id]
 	if c == nil || c.ended {
 		return nil, 101004, "call does not exist or has already ended"
 	}
-	type info struct {
+	type callInfo struct {
 		CallId, MediaType, ChatGroupId, RoomId string
 		RoomIdType                             int
 	}
 	return struct {
-		CallInfo info
+		CallInfo callInfo
 		UserList []cbUser
-	}{info{c.rec.CallId, c.rec.MediaType, "", c.rec.RoomId, c.rec.RoomIdType}, c.userList()}, 0, ""
+	}{callInfo{c.rec.CallId, c.rec.MediaType, "", c.rec.RoomId, c.rec.RoomIdType}, c.userList()}, 0, ""
 }
 
 // callbackConfig is the v4 callback configuration (one per SDKAppID).
@@ -220,7 +220,7 @@ func (c callbackConfig) wants(command string) bool {
 
 // setCallback is call_config/set_callback: Url (http or https, Tencent's
 // rule) and CallbackCommandList (mandatory) replace the configuration.
-func (s *Sandbox) setCallback(q *v4Request) (any, int, string) {
+func (s *Sandbox) setCallback(q *restRequest) (any, int, string) {
 	var b struct {
 		Url                 string
 		CallbackCommandList *[]string
@@ -251,7 +251,7 @@ func httpURL(u string) bool {
 	return err == nil && (p.Scheme == "http" || p.Scheme == "https") && p.Host != ""
 }
 
-func (s *Sandbox) getCallback(q *v4Request) (any, int, string) {
+func (s *Sandbox) getCallback(q *restRequest) (any, int, string) {
 	s.mu.Lock()
 	cb := s.callback
 	s.mu.Unlock()
@@ -268,7 +268,7 @@ func (s *Sandbox) getCallback(q *v4Request) (any, int, string) {
 	}{cb.url, cmds}, 0, ""
 }
 
-func (s *Sandbox) deleteCallback(q *v4Request) (any, int, string) {
+func (s *Sandbox) deleteCallback(q *restRequest) (any, int, string) {
 	s.mu.Lock()
 	s.callback = callbackConfig{}
 	s.mu.Unlock()
