@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -34,11 +33,7 @@ import (
 
 // The tests share one DynamoDB Local (dynamolocal.Shared); each gets tables
 // of its own.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	dynamolocal.CloseShared()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { dynamolocal.Main(m) }
 
 var (
 	ctx = context.Background()
@@ -64,6 +59,46 @@ func newTable(t testing.TB) string {
 	}
 	t.Cleanup(func() { deleteTable(db, name) })
 	return name
+}
+
+// rawTable creates a table as in says, not as CreateTable makes it, named
+// callfn-test-KIND-N; it is deleted after the test.
+func rawTable(t testing.TB, kind string, in dynamodb.CreateTableInput) string {
+	t.Helper()
+	db := client(t)
+	name := fmt.Sprintf("callfn-test-%s-%d", kind, tableSeq.Add(1))
+	in.TableName = aws.String(name)
+	if _, err := db.CreateTable(ctx, &in); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { deleteTable(db, name) })
+	return name
+}
+
+// oldTable is a table as releases before the byUser index and forwarding
+// made it: the keys and the byTime index, no other index and no stream.
+func oldTable(t testing.TB) string {
+	t.Helper()
+	s := types.ScalarAttributeTypeS
+	return rawTable(t, "old", dynamodb.CreateTableInput{
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String(store.DynamoPK), AttributeType: s}, {AttributeName: aws.String(store.DynamoSK), AttributeType: s},
+			{AttributeName: aws.String(store.DynamoIndexPK), AttributeType: s}, {AttributeName: aws.String(store.DynamoIndexSK), AttributeType: s},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(store.DynamoPK), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(store.DynamoSK), KeyType: types.KeyTypeRange},
+		},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName: aws.String(store.DynamoIndexByTime),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(store.DynamoIndexPK), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(store.DynamoIndexSK), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}},
+	})
 }
 
 func TestStore(t *testing.T) {
@@ -394,32 +429,7 @@ func TestCreateDynamoTable(t *testing.T) {
 
 	// A table made before the byUser index gets it, built from the items
 	// already there.
-	old := fmt.Sprintf("callfn-test-old-%d", tableSeq.Add(1))
-	s := types.ScalarAttributeTypeS
-	_, err = client(t).CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:   aws.String(old),
-		BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String(store.DynamoPK), AttributeType: s}, {AttributeName: aws.String(store.DynamoSK), AttributeType: s},
-			{AttributeName: aws.String(store.DynamoIndexPK), AttributeType: s}, {AttributeName: aws.String(store.DynamoIndexSK), AttributeType: s},
-		},
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String(store.DynamoPK), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String(store.DynamoSK), KeyType: types.KeyTypeRange},
-		},
-		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
-			IndexName: aws.String(store.DynamoIndexByTime),
-			KeySchema: []types.KeySchemaElement{
-				{AttributeName: aws.String(store.DynamoIndexPK), KeyType: types.KeyTypeHash},
-				{AttributeName: aws.String(store.DynamoIndexSK), KeyType: types.KeyTypeRange},
-			},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
-		}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer deleteTable(client(t), old)
+	old := oldTable(t)
 	if err := dynamo.CreateTable(ctx, client(t), old); err != nil {
 		t.Fatalf("a table without byUser: %v", err)
 	}
@@ -433,17 +443,11 @@ func TestCreateDynamoTable(t *testing.T) {
 	}
 
 	// A table of the same name with another layout is refused.
-	other := fmt.Sprintf("callfn-test-other-%d", tableSeq.Add(1))
-	_, err = client(t).CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String(other),
+	other := rawTable(t, "other", dynamodb.CreateTableInput{
 		BillingMode:          types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer deleteTable(client(t), other)
 	if err := dynamo.CreateTable(ctx, client(t), other); err == nil || !strings.Contains(err.Error(), other) {
 		t.Errorf("a table with another key: %v, want an error naming it", err)
 	}

@@ -124,34 +124,7 @@ func TestDynamoLeaseRequests(t *testing.T) {
 // CreateTable, its items kept.
 func TestCreateDynamoTableUpgrades(t *testing.T) {
 	db := client(t)
-	name := fmt.Sprintf("callfn-test-old-%d", tableSeq.Add(1))
-	s := types.ScalarAttributeTypeS
-	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:   aws.String(name),
-		BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String(store.DynamoPK), AttributeType: s},
-			{AttributeName: aws.String(store.DynamoSK), AttributeType: s},
-			{AttributeName: aws.String(store.DynamoIndexPK), AttributeType: s},
-			{AttributeName: aws.String(store.DynamoIndexSK), AttributeType: s},
-		},
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String(store.DynamoPK), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String(store.DynamoSK), KeyType: types.KeyTypeRange},
-		},
-		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
-			IndexName: aws.String(store.DynamoIndexByTime),
-			KeySchema: []types.KeySchemaElement{
-				{AttributeName: aws.String(store.DynamoIndexPK), KeyType: types.KeyTypeHash},
-				{AttributeName: aws.String(store.DynamoIndexSK), KeyType: types.KeyTypeRange},
-			},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
-		}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer deleteTable(db, name)
+	name := oldTable(t)
 	old := dynamo.New(db, name, store.Options{})
 	storetest.Put(t, old, storetest.Event("c1", "start", t0, call.Facts{Caller: "alice"}))
 	if err := dynamo.CreateTable(ctx, db, name); err != nil {
