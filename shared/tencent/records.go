@@ -61,23 +61,11 @@ type V1Record struct {
 	Callees         []jsonx.String `json:"callees"`
 }
 
-// Facts normalizes the record.
+// Facts normalizes the record: the same facts as the V4Record of the same
+// fields (Media, CallType and Result read either generation's spelling).
 func (r *V1Record) Facts() call.Facts {
-	f := call.Facts{
-		Status:     call.StatusEnded,
-		MediaType:  Media(string(r.MediaType)),
-		CallType:   CallType(string(r.CallType)),
-		Caller:     string(r.Caller),
-		RoomID:     string(r.RoomID),
-		StartTime:  Millis(int64(r.StartCallTs)),
-		AcceptTime: Millis(int64(r.AcceptTs)),
-		EndTime:    Millis(int64(r.EndTs)),
-		Result:     Result(string(r.CallResult)),
-	}
-	for _, c := range r.Callees {
-		if string(c) != f.Caller {
-			f.Callees = append(f.Callees, string(c))
-		}
-	}
-	return f
+	v4 := V4Record{CallId: r.CallID, Caller_Account: r.Caller, MediaType: r.MediaType, CallType: r.CallType,
+		StartTime: r.StartCallTs, AcceptTime: r.AcceptTs, EndTime: r.EndTs, CallResult: r.CallResult,
+		CalleeList_Account: r.Callees, RoomId: r.RoomID}
+	return v4.Facts()
 }
