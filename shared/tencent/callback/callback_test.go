@@ -110,29 +110,6 @@ func TestCallbackVerifyAppID(t *testing.T) {
 	}
 }
 
-// The published sample (seed 001), byte for byte: the unquoted 18-digit
-// accounts must come through exactly, not rounded by a float64.
-func TestCallbackV4AfterStartSample(t *testing.T) {
-	body := testkit.Fixture(t, "v4_after_start.json")
-	ev := mustParse(t, V4, v4Query(CmdAfterStartCall), body)
-	want := call.Event{
-		Provider: call.Tencent, Channel: V4, Command: CmdAfterStartCall, Event: "call_started",
-		CallID: "055662e1-bc8a-469c-a334-1126c8c17d58", EventTime: 1740464128807,
-		Facts: call.Facts{
-			Status: call.StatusRinging, MediaType: call.MediaAudio, CallType: call.TypeSingle,
-			Caller: "144115212830834855", Callees: []string{"144115212948889925"},
-			StartTime: 1740464128807,
-		},
-		Raw: string(body),
-	}
-	if !reflect.DeepEqual(ev, want) {
-		t.Fatalf("got  %+v\nwant %+v", ev, want)
-	}
-	if !strings.Contains(ev.Raw, `"User_Account":144115212830834855,`) {
-		t.Fatal("raw lost the unquoted account")
-	}
-}
-
 func TestCallbackV4AfterStartFieldTableSpelling(t *testing.T) {
 	// MediaType (the field table) instead of CallMediaType (the sample),
 	// numbers as strings, a chat group: a group call.
@@ -159,23 +136,41 @@ func TestCallbackV4AfterStartFieldTableSpelling(t *testing.T) {
 	}
 }
 
-func TestCallbackV4AfterEnd(t *testing.T) {
-	body := testkit.Fixture(t, "v4_after_end.json")
-	ev := mustParse(t, V4, v4Query(CmdAfterEndCall), body)
-	want := call.Event{
-		Provider: call.Tencent, Channel: V4, Command: CmdAfterEndCall, Event: "call_ended",
-		CallID: "055662e1-bc8a-469c-a334-1126c8c17d58", EventTime: 1740464190512,
-		Facts: call.Facts{
+// The published samples (seed 001), byte for byte: the unquoted 18-digit
+// accounts must come through exactly, not rounded by a float64.
+func TestCallbackV4Samples(t *testing.T) {
+	for _, tc := range []struct {
+		fixture, command, event string
+		eventTime               int64
+		facts                   call.Facts
+		unquoted                string // in the body, and so in Raw, as sent
+	}{
+		{"v4_after_start.json", CmdAfterStartCall, "call_started", 1740464128807, call.Facts{
+			Status: call.StatusRinging, MediaType: call.MediaAudio, CallType: call.TypeSingle,
+			Caller: "144115212830834855", Callees: []string{"144115212948889925"},
+			StartTime: 1740464128807,
+		}, `"User_Account":144115212830834855,`},
+		{"v4_after_end.json", CmdAfterEndCall, "call_ended", 1740464190512, call.Facts{
 			Status: call.StatusEnded, MediaType: call.MediaAudio, CallType: call.TypeSingle,
 			// CalleeList_Account names the caller too; the caller is not a callee.
 			Caller: "144115212830834855", Callees: []string{"144115212948889925"},
 			RoomID: "123456", StartTime: 1740464128000, AcceptTime: 1740464131000, EndTime: 1740464190000,
 			Result: call.ResultNormalEnd,
-		},
-		Raw: string(body),
-	}
-	if !reflect.DeepEqual(ev, want) {
-		t.Fatalf("got  %+v\nwant %+v", ev, want)
+		}, ""},
+	} {
+		body := testkit.Fixture(t, tc.fixture)
+		ev := mustParse(t, V4, v4Query(tc.command), body)
+		want := call.Event{
+			Provider: call.Tencent, Channel: V4, Command: tc.command, Event: tc.event,
+			CallID: "055662e1-bc8a-469c-a334-1126c8c17d58", EventTime: tc.eventTime,
+			Facts: tc.facts, Raw: string(body),
+		}
+		if !reflect.DeepEqual(ev, want) {
+			t.Fatalf("%s: got  %+v\nwant %+v", tc.fixture, ev, want)
+		}
+		if !strings.Contains(ev.Raw, tc.unquoted) {
+			t.Fatalf("%s: raw lost the unquoted account", tc.fixture)
+		}
 	}
 }
 
