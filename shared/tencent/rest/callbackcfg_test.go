@@ -94,37 +94,19 @@ func TestCallbackConfigBadParameters(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, sandbox.Options{RateLimit: -1}, rest.Options{})
 	v4 := callback.Commands(tencent.V4)
+	set := func(gen, url string, commands []string) func() error {
+		return func() error { _, err := e.client.SetCallback(ctx, gen, url, commands); return err }
+	}
 	for name, call := range map[string]func() error{
-		"unknown generation": func() error {
-			_, err := e.client.SetCallback(ctx, "v2", "http://127.0.0.1:9/webhook/tencent", v4)
-			return err
-		},
-		"get of an unknown generation": func() error { _, _, err := e.client.GetCallback(ctx, "V4"); return err },
-		"delete of an unknown generation": func() error {
-			_, err := e.client.DeleteCallback(ctx, "v3")
-			return err
-		},
-		"no URL": func() error { _, err := e.client.SetCallback(ctx, tencent.V4, "", v4); return err },
-		"relative URL": func() error {
-			_, err := e.client.SetCallback(ctx, tencent.V4, "/webhook/tencent", v4)
-			return err
-		},
-		"ftp URL": func() error {
-			_, err := e.client.SetCallback(ctx, tencent.V1, "ftp://example.com/webhook/tencent", v4)
-			return err
-		},
-		"no host": func() error {
-			_, err := e.client.SetCallback(ctx, tencent.V4, "https:///webhook/tencent", v4)
-			return err
-		},
-		"no commands": func() error {
-			_, err := e.client.SetCallback(ctx, tencent.V4, "http://127.0.0.1:9/webhook/tencent", nil)
-			return err
-		},
-		"an empty command": func() error {
-			_, err := e.client.SetCallback(ctx, tencent.V1, "http://127.0.0.1:9/webhook/tencent", []string{"cancel", ""})
-			return err
-		},
+		"unknown generation":              set("v2", "http://127.0.0.1:9/webhook/tencent", v4),
+		"get of an unknown generation":    func() error { _, _, err := e.client.GetCallback(ctx, "V4"); return err },
+		"delete of an unknown generation": func() error { _, err := e.client.DeleteCallback(ctx, "v3"); return err },
+		"no URL":                          set(tencent.V4, "", v4),
+		"relative URL":                    set(tencent.V4, "/webhook/tencent", v4),
+		"ftp URL":                         set(tencent.V1, "ftp://example.com/webhook/tencent", v4),
+		"no host":                         set(tencent.V4, "https:///webhook/tencent", v4),
+		"no commands":                     set(tencent.V4, "http://127.0.0.1:9/webhook/tencent", nil),
+		"an empty command":                set(tencent.V1, "http://127.0.0.1:9/webhook/tencent", []string{"cancel", ""}),
 	} {
 		err := call()
 		var pe *rest.ParamError
