@@ -7,11 +7,40 @@ import (
 	"testing"
 )
 
+// decodeCase is an input and the value it decodes to.
+type decodeCase[T any] struct {
+	in   string
+	want T
+}
+
+// testDecode wants each case's input to decode to its value, decoding into
+// from(want) (the zero value when from is nil), and each of bad to be
+// refused.
+func testDecode[T comparable](t *testing.T, cases []decodeCase[T], from func(want T) T, bad []string) {
+	t.Helper()
+	for _, tc := range cases {
+		var v T
+		if from != nil {
+			v = from(tc.want)
+		}
+		if err := json.Unmarshal([]byte(tc.in), &v); err != nil {
+			t.Errorf("%s: %v", tc.in, err)
+			continue
+		}
+		if v != tc.want {
+			t.Errorf("%s: got %#v, want %#v", tc.in, v, tc.want)
+		}
+	}
+	for _, in := range bad {
+		var v T
+		if err := json.Unmarshal([]byte(in), &v); err == nil {
+			t.Errorf("%s: accepted as %#v, want an error", in, v)
+		}
+	}
+}
+
 func TestString(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want String
-	}{
+	testDecode(t, []decodeCase[String]{
 		{`"abc"`, "abc"},
 		{`""`, ""},
 		{`null`, ""},
@@ -25,22 +54,7 @@ func TestString(t *testing.T) {
 		{`true`, "true"},
 		{`false`, "false"},
 		{` 7 `, "7"},
-	} {
-		var s String
-		if err := json.Unmarshal([]byte(tc.in), &s); err != nil {
-			t.Errorf("%s: %v", tc.in, err)
-			continue
-		}
-		if s != tc.want {
-			t.Errorf("%s: got %q, want %q", tc.in, s, tc.want)
-		}
-	}
-	for _, in := range []string{`{}`, `[]`, `[1]`, `{"a":1}`} {
-		var s String
-		if err := json.Unmarshal([]byte(in), &s); err == nil {
-			t.Errorf("%s: accepted as %q, want an error", in, s)
-		}
-	}
+	}, nil, []string{`{}`, `[]`, `[1]`, `{"a":1}`})
 }
 
 // The 18-digit account of Tencent's published sample survives inside a
@@ -62,10 +76,7 @@ func TestStringKeepsWideNumberInStruct(t *testing.T) {
 }
 
 func TestInt(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want Int
-	}{
+	testDecode(t, []decodeCase[Int]{
 		{`0`, 0},
 		{`1740464128807`, 1740464128807},
 		{`"1740464128807"`, 1740464128807},
@@ -83,54 +94,22 @@ func TestInt(t *testing.T) {
 		{`1e3`, 1000},
 		{`"1.5e3"`, 1500},
 		{`1740464128807.0`, 1740464128807},
-	} {
-		var n Int
-		if err := json.Unmarshal([]byte(tc.in), &n); err != nil {
-			t.Errorf("%s: %v", tc.in, err)
-			continue
-		}
-		if n != tc.want {
-			t.Errorf("%s: got %d, want %d", tc.in, n, tc.want)
-		}
-	}
-	for _, in := range []string{
+	}, nil, []string{
 		`"abc"`, `true`, `{}`, `[]`, `"1,5"`, `"0x10"`,
 		// Not an integer that int64 holds: an error, never a wrapped or
 		// platform-defined value.
 		`"NaN"`, `"Inf"`, `"-Infinity"`, `1e300`, `"1e19"`, `-1e19`,
 		`9223372036854775808`, `"18446744073709551616"`,
-	} {
-		var n Int
-		if err := json.Unmarshal([]byte(in), &n); err == nil {
-			t.Errorf("%s: accepted as %d, want an error", in, n)
-		}
-	}
+	})
 }
 
 func TestBool(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want Bool
-	}{
+	testDecode(t, []decodeCase[Bool]{
 		{`true`, true}, {`false`, false}, {`"true"`, true}, {`"false"`, false},
 		{`"TRUE"`, true}, {`"False"`, false}, {`1`, true}, {`0`, false},
 		{`"1"`, true}, {`"0"`, false}, {`null`, false}, {`""`, false},
-	} {
-		v := !tc.want // start from the opposite, so an untouched value fails
-		if err := json.Unmarshal([]byte(tc.in), &v); err != nil {
-			t.Errorf("%s: %v", tc.in, err)
-			continue
-		}
-		if v != tc.want {
-			t.Errorf("%s: got %v, want %v", tc.in, v, tc.want)
-		}
-	}
-	for _, in := range []string{`"yes"`, `2`, `{}`, `[]`} {
-		var v Bool
-		if err := json.Unmarshal([]byte(in), &v); err == nil {
-			t.Errorf("%s: accepted as %v, want an error", in, v)
-		}
-	}
+	}, func(want Bool) Bool { return !want }, // from the opposite, so an untouched value fails
+		[]string{`"yes"`, `2`, `{}`, `[]`})
 }
 
 type item struct {
