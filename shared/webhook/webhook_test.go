@@ -58,6 +58,14 @@ func baseConfig() config.Config {
 	}
 }
 
+// signedConfig is baseConfig with a Tencent callback token: every Tencent
+// callback must then be signed.
+func signedConfig() config.Config {
+	cfg := baseConfig()
+	cfg.CallbackToken = callbackToken
+	return cfg
+}
+
 // countingStore counts PutEvent calls and can fail or block them.
 type countingStore struct {
 	store.Store
@@ -187,6 +195,15 @@ func (e *env) wantStored(n int) []call.Event {
 		e.t.Fatalf("%d events stored, want %d: %+v", len(evs), n, evs)
 	}
 	return evs
+}
+
+// wantNoPut checks that nothing was stored, nor even offered to the store.
+func (e *env) wantNoPut() {
+	e.t.Helper()
+	e.wantStored(0)
+	if n := e.st.puts.Load(); n != 0 {
+		e.t.Errorf("PutEvent called %d times", n)
+	}
 }
 
 var (
@@ -345,10 +362,7 @@ func TestTencentAppIDRefused(t *testing.T) {
 			} else {
 				wantV1Fail(t, r)
 			}
-			e.wantStored(0)
-			if n := e.st.puts.Load(); n != 0 {
-				t.Errorf("PutEvent called %d times", n)
-			}
+			e.wantNoPut()
 		})
 	}
 }
@@ -361,8 +375,7 @@ func without(q url.Values, k string) url.Values { q.Del(k); return q }
 func TestTencentSign(t *testing.T) {
 	v4 := tencentFixture(t, "v4_after_start.json")
 	v1 := tencentFixture(t, "v1_caller_start_call.json")
-	cfg := baseConfig()
-	cfg.CallbackToken = callbackToken
+	cfg := signedConfig()
 	for _, tc := range []struct {
 		name string
 		q    func(url.Values) url.Values
@@ -413,10 +426,7 @@ func TestTencentSign(t *testing.T) {
 					} else {
 						wantV1Fail(t, r)
 					}
-					e.wantStored(0)
-					if n := e.st.puts.Load(); n != 0 {
-						t.Errorf("PutEvent called %d times", n)
-					}
+					e.wantNoPut()
 				}
 			})
 		}
@@ -425,8 +435,7 @@ func TestTencentSign(t *testing.T) {
 
 // The window is measured against the injected clock, at its exact edges.
 func TestTencentSignClockEdges(t *testing.T) {
-	cfg := baseConfig()
-	cfg.CallbackToken = callbackToken
+	cfg := signedConfig()
 	body := tencentFixture(t, "v4_after_start.json")
 	rt := time.Unix(1740464000, 0)
 	for _, tc := range []struct {
@@ -612,10 +621,7 @@ func TestYunxinRefused(t *testing.T) {
 				if bytes.Contains(r.body, []byte("errCode\":0")) {
 					t.Errorf("refusal allows the call: %s", r.body)
 				}
-				e.wantStored(0)
-				if n := e.st.puts.Load(); n != 0 {
-					t.Errorf("PutEvent called %d times", n)
-				}
+				e.wantNoPut()
 			})
 		}
 	}
@@ -732,8 +738,7 @@ func TestDuplicateDeliveries(t *testing.T) {
 // A Tencent retry carries a fresh RequestTime and Sign in the URL and the
 // same body: one event.
 func TestTencentRetryWithNewSign(t *testing.T) {
-	cfg := baseConfig()
-	cfg.CallbackToken = callbackToken
+	cfg := signedConfig()
 	e := newEnv(t, cfg, boltStore(t))
 	body := tencentFixture(t, "v4_after_end.json")
 	for i, delay := range []time.Duration{0, time.Second, time.Second, 2 * time.Second, 3 * time.Second, 5 * time.Second} {
@@ -873,8 +878,7 @@ func logLines(t *testing.T, buf *testkit.Buffer) []map[string]any {
 
 func TestStoreFailure(t *testing.T) {
 	logs := captureLogs(t)
-	cfg := baseConfig()
-	cfg.CallbackToken = callbackToken
+	cfg := signedConfig()
 	e := newEnv(t, cfg, nil)
 	e.st.fail = errors.New("table unavailable")
 
@@ -1022,8 +1026,7 @@ func TestMain(m *testing.M) {
 // Verification comes before any parse: a malformed body from an unverified
 // sender is refused as unverified, not as malformed.
 func TestVerifyBeforeParse(t *testing.T) {
-	cfg := baseConfig()
-	cfg.CallbackToken = callbackToken
+	cfg := signedConfig()
 	e := newEnv(t, cfg, nil)
 	garbage := []byte(`{"not json`)
 	if r := e.tencent(with(v4Query(callback.CmdAfterStartCall), "SdkAppid", "1"), garbage); r.code != http.StatusForbidden {
