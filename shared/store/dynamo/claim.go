@@ -24,6 +24,16 @@ func (d *tableStore) Claim(ctx context.Context, key string, until time.Time) (bo
 	if err != nil {
 		return false, d.errorf("claim %q: %w", key, err)
 	}
+	put, err := d.putUnlessLive(ctx, item, vals)
+	if err != nil {
+		return false, d.errorf("claim %q: %w", key, err)
+	}
+	return put, nil
+}
+
+// putUnlessLive writes item unless an item of its key is there and has not
+// expired by vals' :now; put is false when one is.
+func (d *tableStore) putUnlessLive(ctx context.Context, item, vals map[string]types.AttributeValue) (put bool, err error) {
 	_, err = d.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                 &d.table,
 		Item:                      item,
@@ -35,10 +45,7 @@ func (d *tableStore) Claim(ctx context.Context, key string, until time.Time) (bo
 	if errors.As(err, &ccf) {
 		return false, nil
 	}
-	if err != nil {
-		return false, d.errorf("claim %q: %w", key, err)
-	}
-	return true, nil
+	return err == nil, err
 }
 
 func (d *tableStore) GetMeta(ctx context.Context, name string) (string, error) {

@@ -125,15 +125,7 @@ func (d *tableStore) Owe(ctx context.Context, ds []forward.Delivery) error {
 		if err != nil {
 			return d.errorf("owe %s: %w", dl.ID(), err)
 		}
-		_, err = d.db.PutItem(ctx, &dynamodb.PutItemInput{
-			TableName:                 &d.table,
-			Item:                      item,
-			ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #expiresAt <= :now"),
-			ExpressionAttributeNames:  names(store.DynamoPK, store.DynamoTTL),
-			ExpressionAttributeValues: vals,
-		})
-		var ccf *types.ConditionalCheckFailedException
-		if err != nil && !errors.As(err, &ccf) {
+		if _, err := d.putUnlessLive(ctx, item, vals); err != nil {
 			return d.errorf("owe %s: %w", dl.ID(), err)
 		}
 	}
@@ -299,12 +291,7 @@ func (d *tableStore) Deliveries(ctx context.Context, callID string, fn func(*for
 	}
 	if callID != "" {
 		var fnErr error
-		err := d.query(ctx, &dynamodb.QueryInput{
-			TableName:                &d.table,
-			KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :out)"),
-			ExpressionAttributeNames: names(store.DynamoPK, store.DynamoSK),
-			ConsistentRead:           aws.Bool(true),
-		}, map[string]any{":pk": callPK(callID), ":out": skOut}, func(item map[string]types.AttributeValue) error {
+		err := d.queryPartition(ctx, callPK(callID), skOut, func(item map[string]types.AttributeValue) error {
 			fnErr = visit(item)
 			return fnErr
 		})

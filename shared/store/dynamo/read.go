@@ -39,6 +39,24 @@ func (d *tableStore) query(ctx context.Context, in *dynamodb.QueryInput, vals ma
 	return nil
 }
 
+// queryPartition runs query over the items of partition pk whose sort key
+// begins with prefix (every item when prefix is ""), read consistently.
+func (d *tableStore) queryPartition(ctx context.Context, pk, prefix string, fn func(map[string]types.AttributeValue) error) error {
+	in := &dynamodb.QueryInput{
+		TableName:                &d.table,
+		KeyConditionExpression:   aws.String("#pk = :pk"),
+		ExpressionAttributeNames: names(store.DynamoPK),
+		ConsistentRead:           aws.Bool(true),
+	}
+	vals := map[string]any{":pk": pk}
+	if prefix != "" {
+		in.KeyConditionExpression = aws.String("#pk = :pk AND begins_with(#sk, :prefix)")
+		in.ExpressionAttributeNames = names(store.DynamoPK, store.DynamoSK)
+		vals[":prefix"] = prefix
+	}
+	return d.query(ctx, in, vals, fn)
+}
+
 // GetCall reads the call's partition in one Query (more only if DynamoDB
 // truncates it at 1 MB): its events, then its summary.
 func (d *tableStore) GetCall(ctx context.Context, callID string) (*call.Summary, []call.Event, error) {
@@ -47,12 +65,7 @@ func (d *tableStore) GetCall(ctx context.Context, callID string) (*call.Summary,
 	}
 	var sum *call.Summary
 	var evs []call.Event
-	err := d.query(ctx, &dynamodb.QueryInput{
-		TableName:                &d.table,
-		KeyConditionExpression:   aws.String("#pk = :pk"),
-		ExpressionAttributeNames: names(store.DynamoPK),
-		ConsistentRead:           aws.Bool(true),
-	}, map[string]any{":pk": callPK(callID)}, func(item map[string]types.AttributeValue) error {
+	err := d.queryPartition(ctx, callPK(callID), "", func(item map[string]types.AttributeValue) error {
 		var k dynKey
 		if err := unmarshalItem(item, &k); err != nil {
 			return err
@@ -117,12 +130,7 @@ func (d *tableStore) ListEvents(ctx context.Context, callID string, fn func(*cal
 	}
 	var err error
 	if callID != "" {
-		err = d.query(ctx, &dynamodb.QueryInput{
-			TableName:                &d.table,
-			KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :ev)"),
-			ExpressionAttributeNames: names(store.DynamoPK, store.DynamoSK),
-			ConsistentRead:           aws.Bool(true),
-		}, map[string]any{":pk": callPK(callID), ":ev": skEvent}, visit)
+		err = d.queryPartition(ctx, callPK(callID), skEvent, visit)
 	} else {
 		// Every call's events: a Scan, streamed as it comes.
 		err = d.scanPrefix(ctx, skEvent, visit)
@@ -143,12 +151,7 @@ func (d *tableStore) UserCalls(ctx context.Context, user string, limit int) ([]c
 		return nil, err
 	}
 	var ids []string
-	err := d.query(ctx, &dynamodb.QueryInput{
-		TableName:                &d.table,
-		KeyConditionExpression:   aws.String("#pk = :pk"),
-		ExpressionAttributeNames: names(store.DynamoPK),
-		ConsistentRead:           aws.Bool(true),
-	}, map[string]any{":pk": userPK(user)}, func(item map[string]types.AttributeValue) error {
+	err := d.queryPartition(ctx, userPK(user), "", func(item map[string]types.AttributeValue) error {
 		var u dynUser
 		if err := unmarshalItem(item, &u); err != nil {
 			return err
