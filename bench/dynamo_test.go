@@ -15,7 +15,6 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -23,7 +22,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/callfn/callfn/shared/config"
@@ -31,38 +29,6 @@ import (
 	"github.com/callfn/callfn/shared/store/dynamo"
 	"github.com/callfn/callfn/testkit/dynamolocal"
 )
-
-// opCounter is the SDK client's HTTP client, counting every request it
-// sends (SDK retries included) by operation.
-type opCounter struct {
-	mu   sync.Mutex
-	ops  map[string]int
-	next aws.HTTPClient
-}
-
-func (c *opCounter) Do(r *http.Request) (*http.Response, error) {
-	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "DynamoDB_20120810.")
-	c.mu.Lock()
-	if c.ops == nil {
-		c.ops = map[string]int{}
-	}
-	c.ops[op]++
-	c.mu.Unlock()
-	return c.next.Do(r)
-}
-
-// take returns the requests counted since the last take, in all and by
-// operation, and starts counting afresh.
-func (c *opCounter) take() (int, map[string]int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ops, n := c.ops, 0
-	for _, v := range ops {
-		n += v
-	}
-	c.ops = nil
-	return n, ops
-}
 
 // opsString formats counts by operation in a stable order.
 func opsString(ops map[string]int) string {
@@ -78,7 +44,7 @@ func opsString(ops map[string]int) string {
 type dynamoWebhook struct {
 	h      http.Handler
 	st     store.Store
-	ops    *opCounter
+	ops    *dynamolocal.Counter
 	client *dynamodb.Client
 	table  string
 }
@@ -93,56 +59,21 @@ func (d *dynamoWebhook) processes(n int) []http.Handler {
 	return hs
 }
 
-// DynamoDB Local, started on first use; TestMain stops it.
-var dynamoLocal struct {
-	once   sync.Once
-	server *dynamolocal.Server
-	err    error
-}
-
-// dynamoServer is the DynamoDB Local this binary shares, or tb skipped (or
-// failed, as dynamolocal.SkipReason says) when it cannot start. go test
-// prints a skipped benchmark's reason only with -v, so a benchmark's is
-// printed here too.
-func dynamoServer(tb testing.TB) *dynamolocal.Server {
-	tb.Helper()
-	dynamoLocal.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		dynamoLocal.server, dynamoLocal.err = dynamolocal.Start(ctx)
-	})
-	if err := dynamoLocal.err; err != nil {
-		if reason := dynamolocal.SkipReason(err, os.Getenv); reason != "" {
-			if _, ok := tb.(*testing.B); ok {
-				fmt.Printf("--- SKIP: %s: %s\n", tb.Name(), reason)
-			}
-			tb.Skip(reason)
-		}
-		tb.Fatalf("DynamoDB Local (`make deps` installs it): %v", err)
-	}
-	return dynamoLocal.server
-}
-
-// closeDynamoServer stops DynamoDB Local if it started.
-func closeDynamoServer() {
-	if dynamoLocal.server != nil {
-		dynamoLocal.server.Close()
-	}
-}
+// closeDynamoServer stops the DynamoDB Local the benchmarks share
+// (dynamolocal.Shared), if it started.
+func closeDynamoServer() { dynamolocal.CloseShared() }
 
 var dynamoTables atomic.Int64
 
 func newDynamoWebhook(tb testing.TB) *dynamoWebhook {
 	tb.Helper()
-	opts := dynamoServer(tb).Client().Options()
-	ops := &opCounter{next: opts.HTTPClient}
-	opts.HTTPClient = ops
-	client, table := dynamodb.New(opts), fmt.Sprintf("callfn-bench-%d", dynamoTables.Add(1))
+	client, ops := dynamolocal.Counting(dynamolocal.Shared(tb).Client())
+	table := fmt.Sprintf("callfn-bench-%d", dynamoTables.Add(1))
 	st, err := dynamoTable(client, table)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ops.take() // not the table's creation
+	ops.Take() // not the table's creation
 	return &dynamoWebhook{h: webhookHandler(config.Config{TencentAppID: appID}, st), st: st, ops: ops, client: client, table: table}
 }
 
@@ -160,11 +91,11 @@ func sendTo(h http.Handler, cb callback) (int, []byte) {
 // it took.
 func (d *dynamoWebhook) mustAck(tb testing.TB, what string, cb callback) (int, map[string]int) {
 	tb.Helper()
-	d.ops.take()
+	d.ops.Take()
 	if status, body := d.send(cb); !acknowledged(status, body) {
 		tb.Fatalf("%s: %d %s", what, status, body)
 	}
-	return d.ops.take()
+	return d.ops.TakeCounts()
 }
 
 // The three kinds of delivery counted: the first callback of a call, a
@@ -341,11 +272,11 @@ func BenchmarkDynamoDBGroupCall(b *testing.B) {
 		id := callID(1_000_000 + n)
 		cb := groupStart(id, users, t0+int64(n))
 		size = len(cb.body)
-		d.ops.take()
+		d.ops.Take()
 		start := time.Now()
 		status, body := d.send(cb)
 		took := time.Since(start)
-		r, ops := d.ops.take()
+		r, ops := d.ops.TakeCounts()
 		reply += took
 		reqs += r
 		b.Logf("%d users (%d KiB): %d in %.2fs, %d requests (%s)", users, len(cb.body)>>10, status, took.Seconds(), r, opsString(ops))
@@ -355,7 +286,7 @@ func BenchmarkDynamoDBGroupCall(b *testing.B) {
 		start = time.Now()
 		status, _ = d.send(cb)
 		took = time.Since(start)
-		r, ops = d.ops.take()
+		r, ops = d.ops.TakeCounts()
 		dupReply += took
 		dupReqs += r
 		b.Logf("again: %d in %.2fs, %d requests (%s)", status, took.Seconds(), r, opsString(ops))
@@ -445,7 +376,7 @@ func BenchmarkDynamoDBSameCall(b *testing.B) {
 		wg.Wait()
 		took := time.Since(start)
 		all += took
-		r, ops := d.ops.take()
+		r, ops := d.ops.TakeCounts()
 		reqs += r
 		b.StopTimer()
 		_, evs, err := d.st.GetCall(context.Background(), id)

@@ -35,10 +35,15 @@ func SkipReason(err error, getenv func(string) string) string {
 }
 
 // SkipOrFail ends tb, whose DynamoDB Local failed to start with err:
-// skipped when SkipReason says so, failed otherwise.
+// skipped when SkipReason says so, failed otherwise. go test prints a
+// skipped benchmark's reason only with -v, so a benchmark's is printed here
+// too.
 func SkipOrFail(tb testing.TB, err error) {
 	tb.Helper()
 	if reason := SkipReason(err, os.Getenv); reason != "" {
+		if _, ok := tb.(*testing.B); ok {
+			fmt.Printf("--- SKIP: %s: %s\n", tb.Name(), reason)
+		}
 		tb.Skip(reason)
 	}
 	tb.Fatalf("DynamoDB Local (`make deps` installs it): %v", err)

@@ -4,8 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/callfn/callfn/shared/call"
 	"github.com/callfn/callfn/shared/store"
 	"github.com/callfn/callfn/shared/store/dynamo"
@@ -34,10 +32,8 @@ func importCalls(b *testing.B, st store.Store, n int, start, every int64, summar
 // page's time as a ratio to the first's (issue 8: at most 1.5), and the
 // DynamoDB requests a page takes, counted at the client.
 func BenchmarkHistoryPaging(b *testing.B) {
-	opts := client(b).Options()
-	cnt := &counter{next: opts.HTTPClient}
-	opts.HTTPClient = cnt
-	st := dynamo.New(dynamodb.New(opts), newTable(b), store.Options{})
+	db, cnt := countedClient(b)
+	st := dynamo.New(db, newTable(b), store.Options{})
 	defer st.Close()
 	importCalls(b, st, 20000, storetest.T0, 60_000, true)
 	for _, c := range []struct {
@@ -49,9 +45,9 @@ func BenchmarkHistoryPaging(b *testing.B) {
 		{"user", store.CallQuery{Limit: 100, Desc: true, User: "alice"}, 10000},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			cnt.take()
+			cnt.Take()
 			storetest.BenchPaging(b, st, c.q, c.calls)
-			ops := cnt.take()
+			ops := cnt.Take()
 			pages := c.calls/100 + 2*b.N // a walk, then the first and last pages b.N times
 			b.ReportMetric(float64(len(ops))/float64(pages), "requests/page")
 		})

@@ -10,10 +10,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -45,6 +43,13 @@ var (
 func client(t testing.TB) *dynamodb.Client {
 	t.Helper()
 	return dynamolocal.Shared(t).Client()
+}
+
+// countedClient is a client of the shared DynamoDB Local whose requests
+// the Counter records.
+func countedClient(t testing.TB) (*dynamodb.Client, *dynamolocal.Counter) {
+	t.Helper()
+	return dynamolocal.Counting(client(t))
 }
 
 var tableSeq atomic.Int64
@@ -242,40 +247,15 @@ func TestDynamoLayoutAndTTL(t *testing.T) {
 	}
 }
 
-// counter counts the requests a client sends, by operation.
-type counter struct {
-	mu   sync.Mutex
-	ops  []string
-	next aws.HTTPClient
-}
-
-func (c *counter) Do(r *http.Request) (*http.Response, error) {
-	op := r.Header.Get("X-Amz-Target")
-	c.mu.Lock()
-	c.ops = append(c.ops, strings.TrimPrefix(op, "DynamoDB_20120810."))
-	c.mu.Unlock()
-	return c.next.Do(r)
-}
-
-func (c *counter) take() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ops := c.ops
-	c.ops = nil
-	return ops
-}
-
 func TestDynamoRequests(t *testing.T) {
 	table := newTable(t)
-	opts := client(t).Options()
-	cnt := &counter{next: opts.HTTPClient}
-	opts.HTTPClient = cnt
-	st := dynamo.New(dynamodb.New(opts), table, store.Options{})
+	db, cnt := countedClient(t)
+	st := dynamo.New(db, table, store.Options{})
 	defer st.Close()
 
 	check := func(what string, want ...string) {
 		t.Helper()
-		if got := cnt.take(); strings.Join(got, " ") != strings.Join(want, " ") {
+		if got := cnt.Take(); strings.Join(got, " ") != strings.Join(want, " ") {
 			t.Errorf("%s: requests %v, want %v", what, got, want)
 		}
 	}
@@ -458,10 +438,8 @@ func TestCreateDynamoTable(t *testing.T) {
 // page, and no Scan; Stats is one Query per rollup shard.
 func TestDynamoPageRequests(t *testing.T) {
 	table := newTable(t)
-	opts := client(t).Options()
-	cnt := &counter{next: opts.HTTPClient}
-	opts.HTTPClient = cnt
-	st := dynamo.New(dynamodb.New(opts), table, store.Options{ScanLimit: 20})
+	db, cnt := countedClient(t)
+	st := dynamo.New(db, table, store.Options{ScanLimit: 20})
 	defer st.Close()
 	// 90 calls a day apart over three months; every third one Yunxin's.
 	for i := range 90 {
@@ -472,7 +450,7 @@ func TestDynamoPageRequests(t *testing.T) {
 		}
 		storetest.Put(t, st, e)
 	}
-	cnt.take()
+	cnt.Take()
 	for _, q := range []store.CallQuery{
 		{Limit: 7, Desc: true},
 		{Limit: 7},
@@ -490,7 +468,7 @@ func TestDynamoPageRequests(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ops := cnt.take()
+			ops := cnt.Take()
 			for _, op := range ops {
 				if op != "Query" && op != "BatchGetItem" {
 					t.Fatalf("%+v: a page sent %s (%v)", q, op, ops)
@@ -533,7 +511,7 @@ func TestDynamoPageRequests(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ops := cnt.take()
+		ops := cnt.Take()
 		slices.Sort(ops)
 		if got := strings.Join(ops, " ") + " "; got != c.want {
 			t.Errorf("Stats(%v): %s, want %s", c.bounds, got, c.want)

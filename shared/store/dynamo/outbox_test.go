@@ -101,21 +101,19 @@ func TestDynamoOutboxManyUsersAndEndpoints(t *testing.T) {
 // row taken, whatever else the table holds.
 func TestDynamoLeaseRequests(t *testing.T) {
 	table := newTable(t)
-	opts := client(t).Options()
-	cnt := &counter{next: opts.HTTPClient}
-	opts.HTTPClient = cnt
+	db, cnt := countedClient(t)
 	clk := testkit.NewClock(storetest.Owed)
-	st := dynamo.New(dynamodb.New(opts), table, store.Options{Now: clk.Now, ForwardTo: []string{storetest.EndpointA}})
+	st := dynamo.New(db, table, store.Options{Now: clk.Now, ForwardTo: []string{storetest.EndpointA}})
 	defer st.Close()
 	for i := range 3 {
 		storetest.Put(t, st, storetest.Event(fmt.Sprintf("c%d", i), "start", t0, call.Facts{}))
 	}
-	cnt.take()
+	cnt.Take()
 	got, err := st.Lease(ctx, storetest.EndpointA, storetest.Owed, storetest.Owed.Add(time.Minute), 2)
 	if err != nil || len(got) != 2 {
 		t.Fatalf("lease: %v %v", got, err)
 	}
-	if ops := cnt.take(); !slices.Equal(ops, []string{"Query", "UpdateItem", "UpdateItem"}) {
+	if ops := cnt.Take(); !slices.Equal(ops, []string{"Query", "UpdateItem", "UpdateItem"}) {
 		t.Errorf("requests %v, want a Query of the index and an UpdateItem a row", ops)
 	}
 }
