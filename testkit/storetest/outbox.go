@@ -27,10 +27,7 @@ import (
 	"github.com/callfn/callfn/testkit/receiver"
 )
 
-var outboxSuite = []struct {
-	name string
-	run  func(t *testing.T, open Opener)
-}{
+var outboxSuite = []suiteCase{
 	{"OutboxOwedWithEvent", testOwedWithEvent},
 	{"OutboxOweKeepsRows", testOweKeepsRows},
 	{"OutboxLease", testLease},

@@ -11,6 +11,7 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -50,10 +51,13 @@ func openTable(t *testing.T, open Opener, opts store.Options) store.Store {
 	return st
 }
 
-var suite = []struct {
+// suiteCase is a case of the suite: its subtest's name and what it runs.
+type suiteCase struct {
 	name string
 	run  func(t *testing.T, open Opener)
-}{
+}
+
+var suite = []suiteCase{
 	{"RedeliveryStoredOnce", testRedelivery},
 	{"ConcurrentSameEvent", testConcurrentSameEvent},
 	{"ConcurrentDifferentEvents", testConcurrentDifferentEvents},
@@ -522,57 +526,11 @@ func callSet(t *testing.T, st store.Store) []call.Summary {
 	return out
 }
 
-// pages walks q page by page and returns every call listed.
-func pages(t *testing.T, st store.Store, q store.CallQuery, all []call.Summary) []string {
-	t.Helper()
-	var got []string
-	seen := map[string]bool{}
-	for n := 0; ; n++ {
-		if n > 100 {
-			t.Fatal("ListCalls: no last page after 100 pages")
-		}
-		page, err := st.ListCalls(ctx, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		limit := q.Limit
-		if limit <= 0 {
-			limit = 100
-		}
-		if len(page.Calls) > limit {
-			t.Fatalf("ListCalls(%+v): %d calls on a page, limit %d", q, len(page.Calls), limit)
-		}
-		for _, s := range page.Calls {
-			if seen[s.CallID] {
-				t.Fatalf("ListCalls(%+v): %s listed twice", q, s.CallID)
-			}
-			seen[s.CallID] = true
-			got = append(got, s.CallID)
-			i := slices.IndexFunc(all, func(a call.Summary) bool { return a.CallID == s.CallID })
-			if i < 0 {
-				t.Fatalf("ListCalls listed unknown call %s", s.CallID)
-			}
-			if g, w := jsonOf(t, s), jsonOf(t, all[i]); g != w {
-				t.Fatalf("ListCalls: summary of %s\n got %s\nwant %s", s.CallID, g, w)
-			}
-		}
-		if page.Next == "" {
-			return got
-		}
-		if len(page.Calls) != limit {
-			t.Fatalf("ListCalls(%+v): a page of %d before the last, want full pages of %d", q, len(page.Calls), limit)
-		}
-		q.Cursor = page.Next
-	}
-}
-
 func testListCalls(t *testing.T, open Opener) {
 	st := openTable(t, open, store.Options{})
 	all := callSet(t, st)
-	byTime := slices.Clone(all)
-	slices.SortFunc(byTime, func(a, b call.Summary) int { return int(a.SortTime() - b.SortTime()) })
 	// Bounds that fall exactly on calls: From is included, To is not.
-	from, to := byTime[5].SortTime(), byTime[20].SortTime()
+	from, to := sortTimes(all, 5, 20)
 	jan := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 	feb := time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 	queries := []store.CallQuery{
@@ -595,9 +553,15 @@ func testListCalls(t *testing.T, open Opener) {
 		want := matching(all, q)
 		for _, limit := range []int{0, 1, 4, 7, 30} {
 			q.Limit = limit
-			got := pages(t, st, q, all)
+			got, sizes := walk(t, st, q, all)
 			if !slices.Equal(got, want) {
 				t.Errorf("ListCalls(%+v), all pages:\n got %v\nwant %v", q, got, want)
+			}
+			// Every page before the last is full.
+			for _, n := range sizes[:len(sizes)-1] {
+				if n != cmp.Or(limit, 100) {
+					t.Fatalf("ListCalls(%+v): a page of %d before the last, want full pages of %d", q, n, cmp.Or(limit, 100))
+				}
 			}
 		}
 	}
