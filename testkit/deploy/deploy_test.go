@@ -28,6 +28,7 @@ import (
 	"github.com/callfn/callfn/shared/tencent/sandbox"
 	"github.com/callfn/callfn/shared/webhook"
 	"github.com/callfn/callfn/shared/yunxin"
+	"github.com/callfn/callfn/testkit"
 	"github.com/callfn/callfn/testkit/deploy"
 )
 
@@ -256,15 +257,6 @@ var secretVars = []string{
 // Lambda function gets them from its role and must not set them.
 var scfSDKVars = []string{"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_DYNAMODB"}
 
-func root(t *testing.T) string {
-	t.Helper()
-	r, err := deploy.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
 func readFile(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -284,7 +276,7 @@ func report(t *testing.T, what string, problems []string) {
 // ---- template.yaml ----
 
 func TestTemplateMatchesCode(t *testing.T) {
-	r := root(t)
+	r := testkit.Root(t)
 	text := readFile(t, filepath.Join(r, "template.yaml"))
 	makefile := readFile(t, filepath.Join(r, "Makefile"))
 	report(t, "template.yaml", checkTemplate(text, makefile, deployables(t)))
@@ -655,7 +647,7 @@ func checkTable(tmpl *deploy.Template, id string) []string {
 // ---- serverless.yml ----
 
 func TestSCFMatchesCode(t *testing.T) {
-	r := root(t)
+	r := testkit.Root(t)
 	makefile := readFile(t, filepath.Join(r, "Makefile"))
 	for _, d := range deployables(t) {
 		text := readFile(t, filepath.Join(r, d.SCFFile))
@@ -809,7 +801,7 @@ func checkEnv(set, reads []string) []string {
 // ---- every function is deployed ----
 
 func TestEveryFunctionIsDeployed(t *testing.T) {
-	r := root(t)
+	r := testkit.Root(t)
 	dirs, err := filepath.Glob(filepath.Join(r, "functions", "*", "main.go"))
 	if err != nil {
 		t.Fatal(err)
@@ -850,7 +842,7 @@ func TestEveryFunctionIsDeployed(t *testing.T) {
 // the top-level serverless.yml, and the others live one a directory in a
 // common parent without a serverless.yml of its own.
 func TestSCFProjectLayout(t *testing.T) {
-	r := root(t)
+	r := testkit.Root(t)
 	var paths []string
 	for _, d := range deployables(t) {
 		paths = append(paths, d.SCFFile)
@@ -913,7 +905,7 @@ func checkSCFLayout(paths []string, read func(string) ([]byte, error)) []string 
 // ---- events/ ----
 
 func TestSamplesAreTriggerEvents(t *testing.T) {
-	r := root(t)
+	r := testkit.Root(t)
 	now := time.Now()
 	for _, d := range deployables(t) {
 		mux := muxOf(d.Fn)
@@ -1206,7 +1198,7 @@ func loadFirings(t *testing.T, r string, d deployable) map[string][]firing {
 // (the same name, the same payload), and each platform has a sample that
 // fires it as deployed.
 func TestSchedulesAgree(t *testing.T) {
-	r := root(t)
+	r := testkit.Root(t)
 	tmpl := readFile(t, filepath.Join(r, "template.yaml"))
 	for _, d := range deployables(t) {
 		report(t, d.Fn.Name, checkSchedules(d, tmpl, readFile(t, filepath.Join(r, d.SCFFile)), loadFirings(t, r, d)))
@@ -1319,7 +1311,7 @@ func wantProblem(t *testing.T, problems []string, want string) {
 const archiveState = "State: !If [TencentConfigured, ENABLED, DISABLED]"
 
 func TestTemplateChecksCatchMistakes(t *testing.T) {
-	r := root(t)
+	r := testkit.Root(t)
 	text := readFile(t, filepath.Join(r, "template.yaml"))
 	makefile := readFile(t, filepath.Join(r, "Makefile"))
 	const fnProps = "      Description: Tencent and Yunxin call callbacks in, one stored event per delivery out\n"
@@ -1440,7 +1432,7 @@ func TestTemplateChecksCatchMistakes(t *testing.T) {
 }
 
 func TestSCFChecksCatchMistakes(t *testing.T) {
-	r := root(t)
+	r := testkit.Root(t)
 	makefile := readFile(t, filepath.Join(r, "Makefile"))
 	const lastEndpoint = "            - path: /webhook/yunxin/copy\n"
 	type scfCase struct{ name, old, new, want string }
@@ -1564,7 +1556,7 @@ func TestSCFLayoutChecksCatchMistakes(t *testing.T) {
 }
 
 func TestScheduleChecksCatchMistakes(t *testing.T) {
-	r := root(t)
+	r := testkit.Root(t)
 	tmpl := readFile(t, filepath.Join(r, "template.yaml"))
 	ds := deployables(t)
 	start, recs := ds[1], ds[2]
@@ -1635,7 +1627,7 @@ func TestScheduleChecksCatchMistakes(t *testing.T) {
 }
 
 func TestSampleChecksCatchMistakes(t *testing.T) {
-	r := root(t)
+	r := testkit.Root(t)
 	dir := t.TempDir()
 	write := func(name, text string) string {
 		path := filepath.Join(dir, name)

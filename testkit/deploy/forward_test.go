@@ -17,6 +17,7 @@ import (
 	"github.com/callfn/callfn/shared/forward"
 	"github.com/callfn/callfn/shared/forwarder"
 	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/testkit"
 	"github.com/callfn/callfn/testkit/deploy"
 )
 
@@ -291,7 +292,7 @@ func containsAll(have, want []string) bool {
 }
 
 func TestForwardChecksCatchMistakes(t *testing.T) {
-	r := root(t)
+	r := testkit.Root(t)
 	text := readFile(t, filepath.Join(r, "template.yaml"))
 	makefile := readFile(t, filepath.Join(r, "Makefile"))
 	cases := []struct{ name, old, new, want string }{

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/callfn/callfn/shared/platform/awslambda"
 	"github.com/callfn/callfn/shared/yunxin"
+	"github.com/callfn/callfn/testkit"
 )
 
 // Sample trigger events live under events/<platform>/<function>/*.json.
@@ -49,22 +49,7 @@ func IsScheduleSample(path string) bool {
 
 // RepoRoot finds the module root (the directory holding go.mod) from the
 // working directory up.
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("deploy: no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
+func RepoRoot() (string, error) { return testkit.RepoRoot() }
 
 // Samples lists the sample files of one function on one platform, sorted.
 func Samples(root, platform, function string) ([]string, error) {

@@ -74,7 +74,7 @@ func TestBinaries(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every function twice; skipped in -short mode")
 	}
-	root := moduleRoot(t)
+	root := testkit.Root(t)
 	fns := functionNames(t, root)
 	bins := buildAll(t, root, fns, t.TempDir())
 
@@ -163,23 +163,6 @@ func TestBinaries(t *testing.T) {
 }
 
 // ---- building ----
-
-func moduleRoot(t *testing.T) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-}
 
 func functionNames(t *testing.T, root string) []string {
 	mains, err := filepath.Glob(filepath.Join(root, "functions", "*", "main.go"))
