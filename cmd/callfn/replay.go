@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -135,17 +134,11 @@ func replayViaServer(ctx context.Context, addr string, req records.ReplayRequest
 	if err != nil {
 		return rep, err
 	}
-	hreq, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+replayRoute, bytes.NewReader(body))
-	hreq.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(hreq)
+	resp, err := askServe(ctx, http.MethodPost, addr, replayRoute, body)
 	if err != nil {
-		return rep, fmt.Errorf("the embedded table is locked by another process, and no callfn serve answers on %s: %w", addr, err)
+		return rep, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		return rep, fmt.Errorf("callfn serve on %s: %s: %s", addr, resp.Status, strings.TrimSpace(string(b)))
-	}
 	dec := json.NewDecoder(resp.Body)
 	for {
 		var line struct {
