@@ -122,13 +122,9 @@ func LoadSCFSample(path string) (scfevents.APIGatewayRequest, error) {
 // adapter receives it: callfn's envelope with the schedule's name and the
 // scheduled time filled in (RFC 3339), refusing any other field.
 func LoadSchedulerSample(path string) (awslambda.SchedulerInput, error) {
-	data, err := os.ReadFile(path)
+	in, err := parseFile(path, DecodeSchedulerInput)
 	if err != nil {
-		return awslambda.SchedulerInput{}, err
-	}
-	in, err := DecodeSchedulerInput(data)
-	if err != nil {
-		return in, fmt.Errorf("%s: %w", path, err)
+		return in, err
 	}
 	if _, err := time.Parse(time.RFC3339, in.Time); err != nil {
 		return in, fmt.Errorf("%s: time %q: a sample carries the time Scheduler fills in: %v", path, in.Time, err)
