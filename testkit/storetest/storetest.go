@@ -160,6 +160,17 @@ func CallIDs(s []call.Summary) []string {
 	return out
 }
 
+// userCalls lists the ids of user's calls, newest first (UserCalls with
+// no limit).
+func userCalls(t *testing.T, st store.Store, user string) []string {
+	t.Helper()
+	calls, err := st.UserCalls(ctx, user, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return CallIDs(calls)
+}
+
 func eventNames(evs []call.Event) []string {
 	out := make([]string, len(evs))
 	for i := range evs {
@@ -292,12 +303,8 @@ func testConcurrentDifferentEvents(t *testing.T, open Opener) {
 	// Every callee's user index names the call.
 	for i := range n {
 		u := fmt.Sprintf("u%02d", i)
-		calls, err := st.UserCalls(ctx, u, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(CallIDs(calls), []string{"c1"}) {
-			t.Errorf("UserCalls(%s) = %v, want [c1]", u, CallIDs(calls))
+		if got := userCalls(t, st, u); !slices.Equal(got, []string{"c1"}) {
+			t.Errorf("UserCalls(%s) = %v, want [c1]", u, got)
 		}
 	}
 }
@@ -723,16 +730,13 @@ func testRetention(t *testing.T, open Opener) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		users, err := st.UserCalls(ctx, "alice", 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		users := userCalls(t, st, "alice")
 		var want []string
 		if wantNew {
 			want = []string{"new"}
 		}
-		if !slices.Equal(CallIDs(page.Calls), want) || !slices.Equal(CallIDs(users), want) {
-			t.Errorf("%s: ListCalls %v, UserCalls %v; want %v", what, CallIDs(page.Calls), CallIDs(users), want)
+		if !slices.Equal(CallIDs(page.Calls), want) || !slices.Equal(users, want) {
+			t.Errorf("%s: ListCalls %v, UserCalls %v; want %v", what, CallIDs(page.Calls), users, want)
 		}
 		all := collect(t, st, "")
 		if got := len(all) > 0; got != wantNew {
@@ -828,12 +832,8 @@ func testRoundTrip(t *testing.T, open Opener) {
 		t.Errorf("caller %q", s.Caller)
 	}
 	for _, u := range []string{"123456789012345678", "987654321098765432"} {
-		calls, err := st.UserCalls(ctx, u, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(CallIDs(calls), []string{"c-18"}) {
-			t.Errorf("UserCalls(%s) = %v", u, CallIDs(calls))
+		if got := userCalls(t, st, u); !slices.Equal(got, []string{"c-18"}) {
+			t.Errorf("UserCalls(%s) = %v", u, got)
 		}
 	}
 }
