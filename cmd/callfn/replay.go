@@ -70,9 +70,9 @@ func replayTo(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		req.From = records.TimeArg(time.Now().Add(-d).UnixMilli())
 	}
-	var bar *replayBar
+	var bar *progressBar // a range's only
 	if req.CallID == "" {
-		bar = &replayBar{w: stderr, start: time.Now()}
+		bar = &progressBar{w: stderr, start: time.Now()}
 	}
 	st, err := openTable(ctx, cfg)
 	if errors.Is(err, bolt.ErrLocked) {
@@ -93,7 +93,7 @@ func replayTo(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	rep, err := svc.Replay(ctx, req, bar.update)
+	rep, err := svc.Replay(ctx, req, bar.replay)
 	bar.finish()
 	if err != nil {
 		return replayError(err)
@@ -128,7 +128,7 @@ func printReplay(w io.Writer, rep records.ReplayReport) {
 
 // replayViaServer asks the `callfn serve` on addr to replay, following its
 // progress.
-func replayViaServer(ctx context.Context, addr string, req records.ReplayRequest, bar *replayBar) (records.ReplayReport, error) {
+func replayViaServer(ctx context.Context, addr string, req records.ReplayRequest, bar *progressBar) (records.ReplayReport, error) {
 	var rep records.ReplayReport
 	body, err := json.Marshal(req)
 	if err != nil {
@@ -151,7 +151,7 @@ func replayViaServer(ctx context.Context, addr string, req records.ReplayRequest
 		}
 		switch {
 		case line.Progress != nil:
-			bar.update(*line.Progress)
+			bar.replay(*line.Progress)
 		case line.Error != "":
 			if strings.Contains(line.Error, forward.ErrUnknownEndpoint.Error()) {
 				return rep, replayError(forward.ErrUnknownEndpoint)
@@ -160,34 +160,5 @@ func replayViaServer(ctx context.Context, addr string, req records.ReplayRequest
 		case line.Report != nil:
 			return *line.Report, nil
 		}
-	}
-}
-
-// replayBar draws a range replay's progress on one line, redrawn in place,
-// as `callfn archive` draws its own. A nil bar draws nothing.
-type replayBar struct {
-	w     io.Writer
-	start time.Time
-	drawn bool
-}
-
-func (b *replayBar) update(p records.ReplayProgress) {
-	if b == nil {
-		return
-	}
-	frac := 1.0
-	if p.Calls > 0 {
-		frac = min(1, float64(p.CallsDone)/float64(p.Calls))
-	}
-	n := int(frac * barWidth)
-	fmt.Fprintf(b.w, "\r[%s%s] %3.0f%%  calls %d/%d  %d events  %d deliveries queued  %s ",
-		strings.Repeat("#", n), strings.Repeat(".", barWidth-n), frac*100,
-		p.CallsDone, p.Calls, p.Events, p.Queued, time.Since(b.start).Round(100*time.Millisecond))
-	b.drawn = true
-}
-
-func (b *replayBar) finish() {
-	if b != nil && b.drawn {
-		fmt.Fprintln(b.w)
 	}
 }
