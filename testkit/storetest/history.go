@@ -18,6 +18,7 @@ import (
 
 	"github.com/callfn/callfn/shared/call"
 	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/testkit"
 )
 
 var historySuite = []suiteCase{
@@ -151,7 +152,7 @@ func walk(t *testing.T, st store.Store, q store.CallQuery, all []call.Summary) (
 				if i < 0 {
 					t.Fatalf("ListCalls listed unknown call %s", s.CallID)
 				}
-				if g, w := jsonOf(t, s), jsonOf(t, all[i]); g != w {
+				if g, w := testkit.JSON(t, s), testkit.JSON(t, all[i]); g != w {
 					t.Fatalf("ListCalls: summary of %s\n got %s\nwant %s", s.CallID, g, w)
 				}
 			}

@@ -319,8 +319,8 @@ func testOutboxEvent(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if jsonOf(t, ev) != jsonOf(t, e1) {
-		t.Errorf("event %s, want %s", jsonOf(t, ev), jsonOf(t, e1))
+	if testkit.JSON(t, ev) != testkit.JSON(t, e1) {
+		t.Errorf("event %s, want %s", testkit.JSON(t, ev), testkit.JSON(t, e1))
 	}
 	SameSummary(t, "the event's call", sum, Fold(e1, e2))
 	ev, sum, err = st.Event(ctx, "", lone.DeliveryID)

@@ -13,7 +13,6 @@ package storetest
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -131,22 +130,13 @@ func Fold(evs ...*call.Event) call.Summary {
 	return s
 }
 
-func jsonOf(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 // SameSummary fails t unless got is want, compared as JSON.
 func SameSummary(t *testing.T, what string, got *call.Summary, want call.Summary) {
 	t.Helper()
 	if got == nil {
 		t.Fatalf("%s: no summary", what)
 	}
-	if g, w := jsonOf(t, got), jsonOf(t, want); g != w {
+	if g, w := testkit.JSON(t, got), testkit.JSON(t, want); g != w {
 		t.Errorf("%s: summary\n got %s\nwant %s", what, g, w)
 	}
 }
@@ -231,7 +221,7 @@ func testRedelivery(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	if len(users) != 1 || users[0].EventCount != 1 {
-		t.Errorf("UserCalls(bob) = %v", jsonOf(t, users))
+		t.Errorf("UserCalls(bob) = %v", testkit.JSON(t, users))
 	}
 }
 
@@ -331,7 +321,7 @@ func testOutOfOrder(t *testing.T, open Opener) {
 	}
 	if late.StartTime != T0 || late.AcceptTime != T0+10_000 || late.EndTime != T0+60_000 ||
 		late.FirstEventTime != T0 || late.LastEventTime != T0+60_000 {
-		t.Errorf("times: %s", jsonOf(t, late))
+		t.Errorf("times: %s", testkit.JSON(t, late))
 	}
 	inorder, _, err := st.GetCall(ctx, "inorder")
 	if err != nil {
@@ -340,7 +330,7 @@ func testOutOfOrder(t *testing.T, open Opener) {
 	// The same events in any order make the same summary (but for the
 	// call id, and the delivery ids in its stamps).
 	inorder.CallID, inorder.Stamps, late.Stamps = "late", nil, nil
-	if g, w := jsonOf(t, late), jsonOf(t, inorder); g != w {
+	if g, w := testkit.JSON(t, late), testkit.JSON(t, inorder); g != w {
 		t.Errorf("arrival order changed the summary:\nout of order %s\n    in order %s", g, w)
 	}
 }
