@@ -78,7 +78,7 @@ func archiveTo(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	bar := &progressBar{w: stderr, start: time.Now()}
-	o.Progress = bar.update
+	o.Progress = bar.archive
 	rep, err := svc.Archive(ctx, o)
 	bar.finish()
 	if err != nil && rep.From == 0 && rep.To == 0 {
@@ -88,7 +88,9 @@ func archiveTo(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return err
 }
 
-// progressBar draws one line, redrawn in place.
+// progressBar draws a command's progress on one line, redrawn in place: a
+// bar of what is done, what the command says besides, and the time taken.
+// A nil bar draws nothing.
 type progressBar struct {
 	w     io.Writer
 	start time.Time
@@ -97,20 +99,33 @@ type progressBar struct {
 
 const barWidth = 30
 
-func (b *progressBar) update(p records.Progress) {
+// draw draws done of total, and details.
+func (b *progressBar) draw(done, total int, details string) {
+	if b == nil {
+		return
+	}
 	frac := 1.0
-	if p.Pages > 0 {
-		frac = min(1, float64(p.Page)/float64(p.Pages))
+	if total > 0 {
+		frac = min(1, float64(done)/float64(total))
 	}
 	n := int(frac * barWidth)
-	fmt.Fprintf(b.w, "\r[%s%s] %3.0f%%  page %d/%d  %d/%d records  %d new  %s ",
-		strings.Repeat("#", n), strings.Repeat(".", barWidth-n), frac*100,
-		p.Page, p.Pages, p.Records, p.Total, p.Stored, time.Since(b.start).Round(100*time.Millisecond))
+	fmt.Fprintf(b.w, "\r[%s%s] %3.0f%%  %s  %s ",
+		strings.Repeat("#", n), strings.Repeat(".", barWidth-n), frac*100, details, time.Since(b.start).Round(100*time.Millisecond))
 	b.drawn = true
 }
 
+// archive draws the archive's progress, by the page.
+func (b *progressBar) archive(p records.Progress) {
+	b.draw(p.Page, p.Pages, fmt.Sprintf("page %d/%d  %d/%d records  %d new", p.Page, p.Pages, p.Records, p.Total, p.Stored))
+}
+
+// replay draws a range replay's progress, by the call.
+func (b *progressBar) replay(p records.ReplayProgress) {
+	b.draw(p.CallsDone, p.Calls, fmt.Sprintf("calls %d/%d  %d events  %d deliveries queued", p.CallsDone, p.Calls, p.Events, p.Queued))
+}
+
 func (b *progressBar) finish() {
-	if b.drawn {
+	if b != nil && b.drawn {
 		fmt.Fprintln(b.w)
 	}
 }

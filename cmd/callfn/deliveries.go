@@ -126,16 +126,11 @@ func deliveriesFromServer(ctx context.Context, addr, callID string, failed bool,
 	if failed {
 		q.Set("failed", "1")
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+deliveriesRoute+"?"+q.Encode(), nil)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := askServe(ctx, http.MethodGet, addr, deliveriesRoute+"?"+q.Encode(), nil)
 	if err != nil {
-		return fmt.Errorf("the embedded table is locked by another process, and no callfn serve answers on %s: %w", addr, err)
+		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		return fmt.Errorf("callfn serve on %s: %s: %s", addr, resp.Status, strings.TrimSpace(string(b)))
-	}
 	dec := json.NewDecoder(resp.Body)
 	for {
 		var l deliveryLine

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -100,17 +101,31 @@ func eventsFromServer(ctx context.Context, addr, callID string, w io.Writer) err
 			addr = net.JoinHostPort("127.0.0.1", port)
 		}
 	}
-	u := "http://" + addr + eventsRoute + "?call=" + url.QueryEscape(callID)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := askServe(ctx, http.MethodGet, addr, eventsRoute+"?call="+url.QueryEscape(callID), nil)
 	if err != nil {
-		return fmt.Errorf("the embedded table is locked by another process, and no callfn serve answers on %s: %w", addr, err)
+		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		return fmt.Errorf("callfn serve on %s: %s: %s", addr, resp.Status, strings.TrimSpace(string(b)))
-	}
 	_, err = io.Copy(w, resp.Body)
 	return err
+}
+
+// askServe sends the `callfn serve` on addr, which holds the embedded
+// table, a request for path (with body, a JSON one), and returns its
+// answer if it is 200 OK; the caller closes its body.
+func askServe(ctx context.Context, method, addr, path string, body []byte) (*http.Response, error) {
+	req, _ := http.NewRequestWithContext(ctx, method, "http://"+addr+path, bytes.NewReader(body))
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("the embedded table is locked by another process, and no callfn serve answers on %s: %w", addr, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		return nil, fmt.Errorf("callfn serve on %s: %s: %s", addr, resp.Status, strings.TrimSpace(string(b)))
+	}
+	return resp, nil
 }

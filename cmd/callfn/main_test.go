@@ -443,12 +443,8 @@ func countRang(t *testing.T, bin string, env []string) int {
 
 func do(t *testing.T, req *http.Request) (int, map[string]any) {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp, body := testkit.Do(t, req)
 	var v map[string]any
-	json.NewDecoder(resp.Body).Decode(&v)
+	json.NewDecoder(bytes.NewReader(body)).Decode(&v)
 	return resp.StatusCode, v
 }

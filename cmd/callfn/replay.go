@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -71,9 +70,9 @@ func replayTo(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		req.From = records.TimeArg(time.Now().Add(-d).UnixMilli())
 	}
-	var bar *replayBar
+	var bar *progressBar // a range's only
 	if req.CallID == "" {
-		bar = &replayBar{w: stderr, start: time.Now()}
+		bar = &progressBar{w: stderr, start: time.Now()}
 	}
 	st, err := openTable(ctx, cfg)
 	if errors.Is(err, bolt.ErrLocked) {
@@ -94,7 +93,7 @@ func replayTo(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	rep, err := svc.Replay(ctx, req, bar.update)
+	rep, err := svc.Replay(ctx, req, bar.replay)
 	bar.finish()
 	if err != nil {
 		return replayError(err)
@@ -129,23 +128,17 @@ func printReplay(w io.Writer, rep records.ReplayReport) {
 
 // replayViaServer asks the `callfn serve` on addr to replay, following its
 // progress.
-func replayViaServer(ctx context.Context, addr string, req records.ReplayRequest, bar *replayBar) (records.ReplayReport, error) {
+func replayViaServer(ctx context.Context, addr string, req records.ReplayRequest, bar *progressBar) (records.ReplayReport, error) {
 	var rep records.ReplayReport
 	body, err := json.Marshal(req)
 	if err != nil {
 		return rep, err
 	}
-	hreq, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+replayRoute, bytes.NewReader(body))
-	hreq.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(hreq)
+	resp, err := askServe(ctx, http.MethodPost, addr, replayRoute, body)
 	if err != nil {
-		return rep, fmt.Errorf("the embedded table is locked by another process, and no callfn serve answers on %s: %w", addr, err)
+		return rep, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		return rep, fmt.Errorf("callfn serve on %s: %s: %s", addr, resp.Status, strings.TrimSpace(string(b)))
-	}
 	dec := json.NewDecoder(resp.Body)
 	for {
 		var line struct {
@@ -158,7 +151,7 @@ func replayViaServer(ctx context.Context, addr string, req records.ReplayRequest
 		}
 		switch {
 		case line.Progress != nil:
-			bar.update(*line.Progress)
+			bar.replay(*line.Progress)
 		case line.Error != "":
 			if strings.Contains(line.Error, forward.ErrUnknownEndpoint.Error()) {
 				return rep, replayError(forward.ErrUnknownEndpoint)
@@ -167,34 +160,5 @@ func replayViaServer(ctx context.Context, addr string, req records.ReplayRequest
 		case line.Report != nil:
 			return *line.Report, nil
 		}
-	}
-}
-
-// replayBar draws a range replay's progress on one line, redrawn in place,
-// as `callfn archive` draws its own. A nil bar draws nothing.
-type replayBar struct {
-	w     io.Writer
-	start time.Time
-	drawn bool
-}
-
-func (b *replayBar) update(p records.ReplayProgress) {
-	if b == nil {
-		return
-	}
-	frac := 1.0
-	if p.Calls > 0 {
-		frac = min(1, float64(p.CallsDone)/float64(p.Calls))
-	}
-	n := int(frac * barWidth)
-	fmt.Fprintf(b.w, "\r[%s%s] %3.0f%%  calls %d/%d  %d events  %d deliveries queued  %s ",
-		strings.Repeat("#", n), strings.Repeat(".", barWidth-n), frac*100,
-		p.CallsDone, p.Calls, p.Events, p.Queued, time.Since(b.start).Round(100*time.Millisecond))
-	b.drawn = true
-}
-
-func (b *replayBar) finish() {
-	if b != nil && b.drawn {
-		fmt.Fprintln(b.w)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/callfn/callfn/testkit"
 )
 
 func fold(evs []Event, roundTrip bool) Summary {
@@ -24,15 +26,6 @@ func fold(evs []Event, roundTrip bool) Summary {
 		}
 	}
 	return s
-}
-
-func canon(t *testing.T, s Summary) string {
-	t.Helper()
-	b, err := json.Marshal(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 var (
@@ -78,12 +71,12 @@ func TestApplyCommutative(t *testing.T) {
 		for seed := range uint64(1000) {
 			r := rand.New(rand.NewPCG(seed, 7))
 			evs := randomEvents(r, 2+r.IntN(5), distinct)
-			want := canon(t, fold(slices.Clone(evs), false))
+			want := testkit.JSON(t, fold(slices.Clone(evs), false))
 			for range 6 {
 				perm := slices.Clone(evs)
 				r.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
 				for _, rt := range []bool{false, true} {
-					if got := canon(t, fold(slices.Clone(perm), rt)); got != want {
+					if got := testkit.JSON(t, fold(slices.Clone(perm), rt)); got != want {
 						t.Fatalf("distinct ids %v, seed %d, round trip %v: order changes the summary\nevents %+v\norder  %+v\n got  %s\nwant %s",
 							distinct, seed, rt, evs, perm, got, want)
 					}

@@ -60,22 +60,13 @@ func FromEnv() (Config, error) { return Load(os.Getenv) }
 // every value it can check without the network.
 func Load(getenv func(string) string) (Config, error) {
 	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
-	c := Config{
-		Store:           get("CALLFN_STORE"),
-		Addr:            get("CALLFN_ADDR"),
-		APIToken:        get("CALLFN_API_TOKEN"),
-		TencentKey:      get("CALLFN_TENCENT_SECRET_KEY"),
-		TencentAdmin:    get("CALLFN_TENCENT_ADMIN"),
-		TencentRegion:   strings.ToLower(get("CALLFN_TENCENT_REGION")),
-		TencentEndpoint: strings.TrimRight(get("CALLFN_TENCENT_ENDPOINT"), "/"),
-		TencentAPI:      strings.ToLower(get("CALLFN_TENCENT_API_VERSION")),
-		CallbackToken:   get("CALLFN_TENCENT_CALLBACK_TOKEN"),
-		CloudSecretID:   get("TENCENTCLOUD_SECRET_ID"),
-		CloudSecretKey:  get("TENCENTCLOUD_SECRET_KEY"),
-		YunxinAppKey:    get("CALLFN_YUNXIN_APPKEY"),
-		YunxinSecret:    get("CALLFN_YUNXIN_APPSECRET"),
-		ForwardSecret:   get("CALLFN_FORWARD_SECRET"),
+	var c Config
+	for name, field := range c.texts() {
+		*field = get(name)
 	}
+	c.TencentRegion = strings.ToLower(c.TencentRegion)
+	c.TencentEndpoint = strings.TrimRight(c.TencentEndpoint, "/")
+	c.TencentAPI = strings.ToLower(c.TencentAPI)
 	if c.Store == "" {
 		c.Store = DefaultStore
 	}
@@ -183,44 +174,41 @@ func (c Config) Require(vars ...string) error {
 	return &MissingError{Vars: missing}
 }
 
+// texts are the settings read as text, by variable: every one of Vars
+// but CALLFN_RETENTION_DAYS, CALLFN_TENCENT_SDKAPPID and
+// CALLFN_FORWARD_URL, which Load parses.
+func (c *Config) texts() map[string]*string {
+	return map[string]*string{
+		"CALLFN_STORE":                  &c.Store,
+		"CALLFN_ADDR":                   &c.Addr,
+		"CALLFN_API_TOKEN":              &c.APIToken,
+		"CALLFN_TENCENT_SECRET_KEY":     &c.TencentKey,
+		"CALLFN_TENCENT_ADMIN":          &c.TencentAdmin,
+		"CALLFN_TENCENT_REGION":         &c.TencentRegion,
+		"CALLFN_TENCENT_ENDPOINT":       &c.TencentEndpoint,
+		"CALLFN_TENCENT_API_VERSION":    &c.TencentAPI,
+		"CALLFN_TENCENT_CALLBACK_TOKEN": &c.CallbackToken,
+		"TENCENTCLOUD_SECRET_ID":        &c.CloudSecretID,
+		"TENCENTCLOUD_SECRET_KEY":       &c.CloudSecretKey,
+		"CALLFN_YUNXIN_APPKEY":          &c.YunxinAppKey,
+		"CALLFN_YUNXIN_APPSECRET":       &c.YunxinSecret,
+		"CALLFN_FORWARD_SECRET":         &c.ForwardSecret,
+	}
+}
+
 // isSet reports whether the setting behind variable name has a value; ok
 // is false for a name that is not one of Vars.
 func (c Config) isSet(name string) (set, ok bool) {
+	if field, ok := c.texts()[name]; ok {
+		return *field != "", true
+	}
 	switch name {
-	case "CALLFN_STORE":
-		return c.Store != "", true
-	case "CALLFN_ADDR":
-		return c.Addr != "", true
 	case "CALLFN_RETENTION_DAYS":
 		return true, true // 0 is a value: keep events
-	case "CALLFN_API_TOKEN":
-		return c.APIToken != "", true
 	case "CALLFN_TENCENT_SDKAPPID":
 		return c.TencentAppID != 0, true
-	case "CALLFN_TENCENT_SECRET_KEY":
-		return c.TencentKey != "", true
-	case "CALLFN_TENCENT_ADMIN":
-		return c.TencentAdmin != "", true
-	case "CALLFN_TENCENT_REGION":
-		return c.TencentRegion != "", true
-	case "CALLFN_TENCENT_ENDPOINT":
-		return c.TencentEndpoint != "", true
-	case "CALLFN_TENCENT_API_VERSION":
-		return c.TencentAPI != "", true
-	case "CALLFN_TENCENT_CALLBACK_TOKEN":
-		return c.CallbackToken != "", true
-	case "TENCENTCLOUD_SECRET_ID":
-		return c.CloudSecretID != "", true
-	case "TENCENTCLOUD_SECRET_KEY":
-		return c.CloudSecretKey != "", true
-	case "CALLFN_YUNXIN_APPKEY":
-		return c.YunxinAppKey != "", true
-	case "CALLFN_YUNXIN_APPSECRET":
-		return c.YunxinSecret != "", true
 	case "CALLFN_FORWARD_URL":
 		return len(c.ForwardURLs) > 0, true
-	case "CALLFN_FORWARD_SECRET":
-		return c.ForwardSecret != "", true
 	}
 	return false, false
 }

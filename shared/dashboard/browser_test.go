@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callfn/callfn/testkit"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
@@ -293,7 +294,7 @@ func (tb *tab) waitRows() []string {
 // readme (a path from the repository's root), when not "".
 func (tb *tab) shot(name, readme string) {
 	tb.t.Helper()
-	dir := filepath.Join(repoRoot(tb.t), ".artifacts", "screenshots")
+	dir := filepath.Join(testkit.Root(tb.t), ".artifacts", "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		tb.t.Fatal(err)
 	}
@@ -310,7 +311,7 @@ func (tb *tab) shot(name, readme string) {
 		if err != nil {
 			tb.t.Fatal(err)
 		}
-		save(filepath.Join(repoRoot(tb.t), readme), screen)
+		save(filepath.Join(testkit.Root(tb.t), readme), screen)
 	}
 	tb.do(chromedp.EmulateViewport(375, 812, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch))
 	tb.settle()
@@ -336,22 +337,4 @@ func (tb *tab) screenshot() []byte {
 // settle lets the page react to a resize (the charts redraw).
 func (tb *tab) settle() {
 	tb.do(chromedp.Sleep(400 * time.Millisecond))
-}
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
 }

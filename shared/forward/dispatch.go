@@ -194,6 +194,26 @@ func (s *Stats) add(o Stats) {
 	s.Failed += o.Failed
 }
 
+// tally adds up the Stats, and gathers the errors, of attempts made side
+// by side.
+type tally struct {
+	mu   sync.Mutex
+	st   Stats
+	errs []error
+}
+
+func (t *tally) add(st Stats, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.st.add(st)
+	if err != nil {
+		t.errs = append(t.errs, err)
+	}
+}
+
+// result is the sum and the errors, joined; once the attempts are over.
+func (t *tally) result() (Stats, error) { return t.st, errors.Join(t.errs...) }
+
 // Drain delivers every delivery due at now, and returns once each
 // endpoint has nothing left due or ctx ends. Endpoints are drained side by
 // side, each with at most Options.PerEndpoint attempts in flight, so a
@@ -232,39 +252,25 @@ func (d *Dispatcher) drain(ctx context.Context, stop <-chan struct{}, now time.T
 	at := func() time.Time { return now.Add(time.Since(start)) }
 	var (
 		wg    sync.WaitGroup
-		mu    sync.Mutex
-		total Stats
-		errs  []error
+		total tally
 	)
 	for _, ep := range eps {
-		wg.Go(func() {
-			st, err := d.drainEndpoint(ctx, stop, ep, now, at)
-			mu.Lock()
-			defer mu.Unlock()
-			total.add(st)
-			if err != nil {
-				errs = append(errs, err)
-			}
-		})
+		wg.Go(func() { total.add(d.drainEndpoint(ctx, stop, ep, now, at)) })
 	}
 	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		errs = append(errs, err)
-	}
-	return total, errors.Join(errs...)
+	total.add(Stats{}, ctx.Err())
+	return total.result()
 }
 
 func (d *Dispatcher) drainEndpoint(ctx context.Context, stop <-chan struct{}, ep string, now time.Time, at func() time.Time) (Stats, error) {
 	var (
-		mu    sync.Mutex
-		st    Stats
-		errs  []error
+		total tally
 		taken = map[string]bool{}
 	)
 	for ctx.Err() == nil && !closed(stop) {
 		batch, err := d.outbox.Lease(ctx, ep, now, now.Add(d.opts.Lease), d.opts.Batch)
 		if err != nil {
-			return st, fmt.Errorf("forward: lease deliveries to %s: %w", origin(ep), err)
+			return total.st, fmt.Errorf("forward: lease deliveries to %s: %w", origin(ep), err)
 		}
 		if len(batch) == 0 {
 			break
@@ -273,7 +279,7 @@ func (d *Dispatcher) drainEndpoint(ctx context.Context, stop <-chan struct{}, ep
 			// A row leased twice in one drain means the Outbox does not
 			// hold leases; stop rather than loop.
 			if taken[dl.ID()] {
-				return st, fmt.Errorf("forward: outbox leased %s twice in one drain", dl.ID())
+				return total.st, fmt.Errorf("forward: outbox leased %s twice in one drain", dl.ID())
 			}
 			taken[dl.ID()] = true
 		}
@@ -286,27 +292,17 @@ func (d *Dispatcher) drainEndpoint(ctx context.Context, stop <-chan struct{}, ep
 			}
 			if ctx.Err() != nil {
 				// Not attempted: give the lease back.
-				if err := d.record(ctx, dl); err != nil {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-				}
+				total.add(Stats{}, d.record(ctx, dl))
 				continue
 			}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				one, err := d.deliver(ctx, dl, at)
-				mu.Lock()
-				defer mu.Unlock()
-				st.add(one)
-				if err != nil {
-					errs = append(errs, err)
-				}
+				total.add(d.deliver(ctx, dl, at))
 			})
 		}
 		wg.Wait()
 	}
-	return st, errors.Join(errs...)
+	return total.result()
 }
 
 // deliver makes one attempt at dl and records its outcome.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -179,15 +178,7 @@ func getWith(t *testing.T, url, auth string, out any) (int, http.Header, map[str
 func do(t *testing.T, req *http.Request, out any) (int, http.Header, map[string]any) {
 	t.Helper()
 	url := req.URL.String()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, body := testkit.Do(t, req)
 	var m map[string]any
 	if err := json.Unmarshal(body, &m); err != nil {
 		t.Fatalf("GET %s: %d, not a JSON object: %s", url, resp.StatusCode, body)

@@ -1,6 +1,7 @@
 package records_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -17,6 +18,7 @@ import (
 	"github.com/callfn/callfn/shared/records"
 	"github.com/callfn/callfn/shared/store"
 	"github.com/callfn/callfn/shared/store/local"
+	"github.com/callfn/callfn/testkit"
 	"github.com/callfn/callfn/testkit/storetest"
 )
 
@@ -54,13 +56,9 @@ func (e *fwdEnv) do(method, path, tok, body string) (int, map[string]any) {
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp, answer := testkit.Do(e.t, req)
 	var v map[string]any
-	json.NewDecoder(resp.Body).Decode(&v)
+	json.NewDecoder(bytes.NewReader(answer)).Decode(&v)
 	return resp.StatusCode, v
 }
 

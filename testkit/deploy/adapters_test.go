@@ -21,6 +21,7 @@ import (
 	"github.com/callfn/callfn/shared/store"
 	"github.com/callfn/callfn/shared/store/local"
 	"github.com/callfn/callfn/shared/tencent/sandbox"
+	"github.com/callfn/callfn/testkit"
 	"github.com/callfn/callfn/testkit/deploy"
 )
 
@@ -72,7 +73,7 @@ func newSampleRun(t *testing.T, d deployable) *sampleRun {
 // sample as the platform would deliver it now.
 type adapter struct {
 	platform string
-	handler  func(fn platform.Function) func(context.Context, json.RawMessage) (any, error)
+	handler  func(fn platform.Function) handler
 	event    func(t *testing.T, path string, now time.Time) json.RawMessage
 }
 
@@ -80,10 +81,7 @@ var adapters = []adapter{
 	{deploy.PlatformLambda, awslambda.Handler,
 		func(t *testing.T, path string, now time.Time) json.RawMessage {
 			if deploy.IsScheduleSample(path) {
-				if _, err := deploy.LoadSchedulerSample(path); err != nil {
-					t.Fatal(err)
-				}
-				return json.RawMessage(readFile(t, path))
+				return checkedSample(t, path, deploy.LoadSchedulerSample)
 			}
 			ev, err := deploy.LoadLambdaSample(path)
 			if err != nil {
@@ -97,10 +95,7 @@ var adapters = []adapter{
 	{deploy.PlatformSCF, scf.Handler,
 		func(t *testing.T, path string, now time.Time) json.RawMessage {
 			if deploy.IsScheduleSample(path) {
-				if _, err := deploy.LoadTimerSample(path); err != nil {
-					t.Fatal(err)
-				}
-				return json.RawMessage(readFile(t, path))
+				return checkedSample(t, path, deploy.LoadTimerSample)
 			}
 			if _, err := deploy.LoadSCFSample(path); err != nil {
 				t.Fatal(err)
@@ -127,107 +122,80 @@ var adapters = []adapter{
 // Tencent's CallId; the records routes answer what the table and the
 // sandbox know; a schedule's firing runs once however often it arrives.
 func TestSamplesThroughAdapters(t *testing.T) {
-	r := root(t)
-	for _, d := range deployables(t) {
-		for _, a := range adapters {
-			files, err := deploy.Samples(r, a.platform, d.Fn.Name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, f := range files {
-				name := strings.TrimSuffix(filepath.Base(f), ".json")
-				rel, _ := filepath.Rel(r, f)
-				t.Run(rel, func(t *testing.T) {
-					ctx := context.Background()
-					run := newSampleRun(t, d)
-					h := a.handler(run.fn)
-					event := a.event(t, f, time.Now())
-					want := d.expect(name)
-					for delivery := 1; delivery <= 2; delivery++ {
-						out, err := h(ctx, event)
-						if err != nil {
-							t.Fatalf("delivery %d: %v", delivery, err)
-						}
-						answer := mustMarshal(t, out)
-						if want.Status != 0 {
-							var resp gatewayResponse
-							if err := json.Unmarshal(answer, &resp); err != nil {
-								t.Fatalf("delivery %d: answer %T: %v", delivery, out, err)
-							}
-							if resp.StatusCode != want.Status {
-								t.Fatalf("delivery %d: status %d, want %d; body %s", delivery, resp.StatusCode, want.Status, resp.Body)
-							}
-							if resp.IsBase64Encoded || !json.Valid([]byte(resp.Body)) {
-								t.Fatalf("delivery %d: reply is not JSON: %q", delivery, resp.Body)
-							}
-							answer = []byte(resp.Body)
-						}
-						if want.Check != nil {
-							want.Check(t, run, delivery, answer)
-						}
-						if got := countEvents(t, run.st); got != want.Stored[delivery-1] {
-							t.Errorf("delivery %d: %d events stored, want %d", delivery, got, want.Stored[delivery-1])
-						}
+	eachSample(t, func(d deployable, a adapter, f, rel string) {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		t.Run(rel, func(t *testing.T) {
+			ctx := context.Background()
+			run := newSampleRun(t, d)
+			h := a.handler(run.fn)
+			event := a.event(t, f, time.Now())
+			want := d.expect(name)
+			for delivery := 1; delivery <= 2; delivery++ {
+				out, err := h(ctx, event)
+				if err != nil {
+					t.Fatalf("delivery %d: %v", delivery, err)
+				}
+				answer := mustMarshal(t, out)
+				if want.Status != 0 {
+					resp := gateway(t, out)
+					if resp.StatusCode != want.Status {
+						t.Fatalf("delivery %d: status %d, want %d; body %s", delivery, resp.StatusCode, want.Status, resp.Body)
 					}
-				})
+					if resp.IsBase64Encoded || !json.Valid([]byte(resp.Body)) {
+						t.Fatalf("delivery %d: reply is not JSON: %q", delivery, resp.Body)
+					}
+					answer = []byte(resp.Body)
+				}
+				if want.Check != nil {
+					want.Check(t, run, delivery, answer)
+				}
+				if got := countEvents(t, run.st); got != want.Stored[delivery-1] {
+					t.Errorf("delivery %d: %d events stored, want %d", delivery, got, want.Stored[delivery-1])
+				}
 			}
-		}
-	}
+		})
+	})
 }
 
 // TestSamplesNeedTheToken: the /calls and /records samples carry the
 // bearer token; without it, or with another, each platform's adapter gets
 // 401 from the function, and nothing reaches Tencent or the table.
 func TestSamplesNeedTheToken(t *testing.T) {
-	r := root(t)
 	checked := 0
-	for _, d := range deployables(t) {
-		for _, a := range adapters {
-			files, err := deploy.Samples(r, a.platform, d.Fn.Name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, f := range files {
-				if deploy.IsScheduleSample(f) || !strings.Contains(strings.ToLower(readFile(t, f)), `"authorization"`) {
-					continue
-				}
-				checked++
-				rel, _ := filepath.Rel(r, f)
-				for _, token := range []string{"", "Bearer not-" + deploy.SampleAPIToken} {
-					t.Run(rel+"/"+map[bool]string{true: "no token", false: "wrong token"}[token == ""], func(t *testing.T) {
-						run := newSampleRun(t, d)
-						raw := rawEvent(t, string(a.event(t, f, time.Now())))
-						headers := raw["headers"].(map[string]any)
-						for k := range headers {
-							if strings.EqualFold(k, "Authorization") {
-								delete(headers, k)
-							}
-						}
-						if token != "" {
-							headers["authorization"] = token
-						}
-						out, err := a.handler(run.fn)(context.Background(), mustMarshal(t, raw))
-						if err != nil {
-							t.Fatal(err)
-						}
-						var resp gatewayResponse
-						if err := json.Unmarshal(mustMarshal(t, out), &resp); err != nil {
-							t.Fatal(err)
-						}
-						if resp.StatusCode != http.StatusUnauthorized {
-							t.Errorf("status %d, want 401; body %s", resp.StatusCode, resp.Body)
-						}
-						if n := countEvents(t, run.st); n != 0 {
-							t.Errorf("%d events stored", n)
-						}
-						if n := run.requests.Load(); n != 0 {
-							t.Errorf("%d requests reached Tencent (the sandbox)", n)
-						}
-					})
-				}
-			}
+	eachSample(t, func(d deployable, a adapter, f, rel string) {
+		if deploy.IsScheduleSample(f) || !strings.Contains(strings.ToLower(readFile(t, f)), `"authorization"`) {
+			return
 		}
-	}
+		checked++
+		for _, token := range []string{"", "Bearer not-" + deploy.SampleAPIToken} {
+			t.Run(rel+"/"+map[bool]string{true: "no token", false: "wrong token"}[token == ""], func(t *testing.T) {
+				run := newSampleRun(t, d)
+				raw := rawEvent(t, string(a.event(t, f, time.Now())))
+				headers := raw["headers"].(map[string]any)
+				for k := range headers {
+					if strings.EqualFold(k, "Authorization") {
+						delete(headers, k)
+					}
+				}
+				if token != "" {
+					headers["authorization"] = token
+				}
+				out, err := a.handler(run.fn)(context.Background(), mustMarshal(t, raw))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if resp := gateway(t, out); resp.StatusCode != http.StatusUnauthorized {
+					t.Errorf("status %d, want 401; body %s", resp.StatusCode, resp.Body)
+				}
+				if n := countEvents(t, run.st); n != 0 {
+					t.Errorf("%d events stored", n)
+				}
+				if n := run.requests.Load(); n != 0 {
+					t.Errorf("%d requests reached Tencent (the sandbox)", n)
+				}
+			})
+		}
+	})
 	if checked < 8 {
 		t.Errorf("%d samples carry a token; the startcall and records samples should (4 a platform)", checked)
 	}
@@ -237,55 +205,48 @@ func TestSamplesNeedTheToken(t *testing.T) {
 // replaced by one the start-call sample has just started: 200, and the
 // end is stored beside the start.
 func TestEndCallSample(t *testing.T) {
-	r := root(t)
-	d := deployables(t)[1]
-	for _, a := range adapters {
-		t.Run(a.platform, func(t *testing.T) {
-			ctx := context.Background()
-			run := newSampleRun(t, d) // the sandbox plays calls in real time: this one rings for seconds
-			h := a.handler(run.fn)
-			out, err := h(ctx, a.event(t, filepath.Join(r, "events", a.platform, "startcall", "start-call.json"), time.Now()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var started struct{ CallId string }
-			if err := json.Unmarshal([]byte(gatewayBody(t, out, 200)), &started); err != nil || started.CallId == "" {
-				t.Fatalf("started %+v (%v)", started, err)
-			}
-			end := strings.ReplaceAll(string(a.event(t, filepath.Join(r, "events", a.platform, "startcall", "end-call.json"), time.Now())),
-				sampleCallID, started.CallId)
-			out, err = h(ctx, json.RawMessage(end))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var ended struct {
-				CallId string
-				Ended  bool
-			}
-			if err := json.Unmarshal([]byte(gatewayBody(t, out, 200)), &ended); err != nil || ended.CallId != started.CallId || !ended.Ended {
-				t.Fatalf("ended %+v (%v)", ended, err)
-			}
-			_, evs, err := run.st.GetCall(ctx, started.CallId)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var cmds []string
-			for _, ev := range evs {
-				cmds = append(cmds, ev.Command)
-			}
-			slices.Sort(cmds) // both may carry the same millisecond
-			if want := []string{startcall.CommandEnd, startcall.CommandStart}; !slices.Equal(cmds, want) {
-				t.Errorf("the call's events: %v, want %v", cmds, want)
-			}
-		})
-	}
+	onEachPlatform(t, func(t *testing.T, run *sampleRun, h handler, sample func(name string) string) {
+		ctx := context.Background()
+		out, err := h(ctx, json.RawMessage(sample("start-call.json")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var started struct{ CallId string }
+		if err := json.Unmarshal([]byte(gatewayBody(t, out, 200)), &started); err != nil || started.CallId == "" {
+			t.Fatalf("started %+v (%v)", started, err)
+		}
+		end := strings.ReplaceAll(sample("end-call.json"), sampleCallID, started.CallId)
+		out, err = h(ctx, json.RawMessage(end))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ended struct {
+			CallId string
+			Ended  bool
+		}
+		if err := json.Unmarshal([]byte(gatewayBody(t, out, 200)), &ended); err != nil || ended.CallId != started.CallId || !ended.Ended {
+			t.Fatalf("ended %+v (%v)", ended, err)
+		}
+		_, evs, err := run.st.GetCall(ctx, started.CallId)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cmds []string
+		for _, ev := range evs {
+			cmds = append(cmds, ev.Command)
+		}
+		slices.Sort(cmds) // both may carry the same millisecond
+		if want := []string{startcall.CommandEnd, startcall.CommandStart}; !slices.Equal(cmds, want) {
+			t.Errorf("the call's events: %v, want %v", cmds, want)
+		}
+	})
 }
 
 // TestStaleSampleRefused shows the run above proves something: a Yunxin
 // sample as stored, with its stale signature, is refused and not stored.
 func TestStaleSampleRefused(t *testing.T) {
 	d := deployables(t)[0]
-	path := filepath.Join(root(t), "events", deploy.PlatformLambda, d.Fn.Name, "yunxin-copy-5-duration.json")
+	path := filepath.Join(testkit.Root(t), "events", deploy.PlatformLambda, d.Fn.Name, "yunxin-copy-5-duration.json")
 	run := newSampleRun(t, d)
 	out, err := awslambda.Handler(run.fn)(context.Background(), json.RawMessage(readFile(t, path)))
 	if err != nil {
@@ -300,23 +261,17 @@ func TestStaleSampleRefused(t *testing.T) {
 // TestScheduleSampleAtAnotherTime shows the claim is per firing: the
 // example schedule fired for another time starts its call again.
 func TestScheduleSampleAtAnotherTime(t *testing.T) {
-	r := root(t)
-	d := deployables(t)[1]
-	for _, a := range adapters {
-		t.Run(a.platform, func(t *testing.T) {
-			run := newSampleRun(t, d)
-			h := a.handler(run.fn)
-			event := string(a.event(t, filepath.Join(r, "events", a.platform, "startcall", "schedule-example-call.json"), time.Now()))
-			for i, ev := range []string{event, event, strings.Replace(event, "2025-03-03T01:00:00Z", "2025-03-04T01:00:00Z", 1)} {
-				if _, err := h(context.Background(), json.RawMessage(ev)); err != nil {
-					t.Fatalf("firing %d: %v", i+1, err)
-				}
+	onEachPlatform(t, func(t *testing.T, run *sampleRun, h handler, sample func(name string) string) {
+		event := sample("schedule-example-call.json")
+		for i, ev := range []string{event, event, strings.Replace(event, "2025-03-03T01:00:00Z", "2025-03-04T01:00:00Z", 1)} {
+			if _, err := h(context.Background(), json.RawMessage(ev)); err != nil {
+				t.Fatalf("firing %d: %v", i+1, err)
 			}
-			if n := run.sb.Requests("start_call_by_robot"); n != 2 {
-				t.Errorf("start_call_by_robot reached Tencent %d times for two firings, one of them delivered twice", n)
-			}
-		})
-	}
+		}
+		if n := run.sb.Requests("start_call_by_robot"); n != 2 {
+			t.Errorf("start_call_by_robot reached Tencent %d times for two firings, one of them delivered twice", n)
+		}
+	})
 }
 
 // ---- what each sample's answer must say (deployables' Expect) ----
@@ -325,10 +280,7 @@ func TestScheduleSampleAtAnotherTime(t *testing.T) {
 // a call the sandbox did start.
 func checkStarted(t *testing.T, run *sampleRun, delivery int, answer []byte) {
 	t.Helper()
-	var out startcall.Outcome
-	if err := json.Unmarshal(answer, &out); err != nil {
-		t.Fatal(err)
-	}
+	out := decode[startcall.Outcome](t, answer)
 	if out.CallId == "" || len(out.CallResult) != 1 || out.CallResult[0].Callee_Account != "jack" || out.Error != "" {
 		t.Fatalf("delivery %d: %s", delivery, answer)
 	}
@@ -350,10 +302,7 @@ func checkErrorReply(t *testing.T, run *sampleRun, delivery int, answer []byte) 
 // call; the second finds the claim and starts nothing.
 func checkClaimedOnce(t *testing.T, run *sampleRun, delivery int, answer []byte) {
 	t.Helper()
-	var res startcall.ScheduleResult
-	if err := json.Unmarshal(answer, &res); err != nil {
-		t.Fatal(err)
-	}
+	res := decode[startcall.ScheduleResult](t, answer)
 	if res.Schedule != "example-call" || !res.Time.Equal(time.Date(2025, 3, 3, 1, 0, 0, 0, time.UTC)) {
 		t.Errorf("delivery %d: schedule %q at %s, want the sample's", delivery, res.Schedule, res.Time)
 	}
@@ -386,10 +335,7 @@ func seedRecords(sb *sandbox.Sandbox, now time.Time) {
 // seeded call that ended normally, from Tencent.
 func checkListed(t *testing.T, run *sampleRun, delivery int, answer []byte) {
 	t.Helper()
-	var page records.Page
-	if err := json.Unmarshal(answer, &page); err != nil {
-		t.Fatal(err)
-	}
+	page := decode[records.Page](t, answer)
 	if len(page.Records) != 1 || page.Records[0].CallID != "seed-normal-end" || page.Records[0].Result != call.ResultNormalEnd ||
 		!strings.Contains(page.Source, records.SourceTencent) {
 		t.Errorf("delivery %d: %s", delivery, answer)
@@ -409,10 +355,7 @@ func checkEmptyHistory(t *testing.T, run *sampleRun, delivery int, answer []byte
 // of the seeded calls is in the table).
 func checkStats(t *testing.T, run *sampleRun, delivery int, answer []byte) {
 	t.Helper()
-	var st records.Stats
-	if err := json.Unmarshal(answer, &st); err != nil {
-		t.Fatal(err)
-	}
+	st := decode[records.Stats](t, answer)
 	from := time.Date(2025, 2, 25, 0, 0, 0, 0, time.FixedZone("CST", 8*3600)).UnixMilli()
 	if st.TZ != "Asia/Shanghai" || st.From != from || st.To != from+7*24*3600*1000 || len(st.Days) != 7 ||
 		st.Days[0].Date != "2025-02-25" || st.Total.Calls != 0 {
@@ -423,10 +366,7 @@ func checkStats(t *testing.T, run *sampleRun, delivery int, answer []byte) {
 // checkArchived: the archive stores both seeded records, then none anew.
 func checkArchived(t *testing.T, run *sampleRun, delivery int, answer []byte) {
 	t.Helper()
-	var rep records.Report
-	if err := json.Unmarshal(answer, &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := decode[records.Report](t, answer)
 	want := map[int]int{1: 2, 2: 0}[delivery]
 	if !rep.Done || rep.Records != 2 || rep.Stored != want {
 		t.Errorf("delivery %d: %s, want 2 records seen and %d stored", delivery, answer, want)
@@ -435,12 +375,55 @@ func checkArchived(t *testing.T, run *sampleRun, delivery int, answer []byte) {
 
 // ---- helpers ----
 
+// eachSample calls test with every sample of every deployable on every
+// platform, and the sample's path from the repository's root.
+func eachSample(t *testing.T, test func(d deployable, a adapter, path, rel string)) {
+	r := testkit.Root(t)
+	for _, d := range deployables(t) {
+		for _, a := range adapters {
+			files, err := deploy.Samples(r, a.platform, d.Fn.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range files {
+				rel, _ := filepath.Rel(r, f)
+				test(d, a, f, rel)
+			}
+		}
+	}
+}
+
+// handler is an adapter's handler over a function.
+type handler = func(context.Context, json.RawMessage) (any, error)
+
+// onEachPlatform runs test in a subtest a platform, with a run of the
+// startcall function of its own (the sandbox plays calls in real time:
+// one may ring for seconds), its handler on that platform, and sample,
+// which reads the function's sample of that name as the platform would
+// deliver it now.
+func onEachPlatform(t *testing.T, test func(t *testing.T, run *sampleRun, h handler, sample func(name string) string)) {
+	r := testkit.Root(t)
+	d := deployables(t)[1]
+	for _, a := range adapters {
+		t.Run(a.platform, func(t *testing.T) {
+			run := newSampleRun(t, d)
+			sample := func(name string) string {
+				return string(a.event(t, filepath.Join(r, "events", a.platform, "startcall", name), time.Now()))
+			}
+			test(t, run, a.handler(run.fn), sample)
+		})
+	}
+}
+
+// gateway decodes an API gateway answer.
+func gateway(t *testing.T, out any) gatewayResponse {
+	t.Helper()
+	return decode[gatewayResponse](t, mustMarshal(t, out))
+}
+
 func gatewayBody(t *testing.T, out any, status int) string {
 	t.Helper()
-	var resp gatewayResponse
-	if err := json.Unmarshal(mustMarshal(t, out), &resp); err != nil {
-		t.Fatal(err)
-	}
+	resp := gateway(t, out)
 	if resp.StatusCode != status {
 		t.Fatalf("status %d, want %d; body %s", resp.StatusCode, status, resp.Body)
 	}
@@ -449,11 +432,27 @@ func gatewayBody(t *testing.T, out any, status int) string {
 
 func rawEvent(t *testing.T, text string) map[string]any {
 	t.Helper()
-	var raw map[string]any
-	if err := json.Unmarshal([]byte(text), &raw); err != nil {
+	return decode[map[string]any](t, []byte(text))
+}
+
+// checkedSample is the sample at path as it is stored, once load has
+// read it.
+func checkedSample[T any](t *testing.T, path string, load func(path string) (T, error)) json.RawMessage {
+	t.Helper()
+	if _, err := load(path); err != nil {
 		t.Fatal(err)
 	}
-	return raw
+	return json.RawMessage(readFile(t, path))
+}
+
+// decode decodes a JSON answer, failing t if it is not a T.
+func decode[T any](t *testing.T, answer []byte) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(answer, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 func countEvents(t *testing.T, st store.Store) int {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/callfn/callfn/testkit"
 )
 
 // TestTemplateCfnLint runs cfn-lint (the Python one, which translates SAM
@@ -21,7 +23,7 @@ func TestTemplateCfnLint(t *testing.T) {
 	if v, err := exec.Command(lint, "--version").CombinedOutput(); err == nil {
 		t.Logf("%s", strings.TrimSpace(string(v)))
 	}
-	r := root(t)
+	r := testkit.Root(t)
 	run := func(path string) (string, error) {
 		out, err := exec.Command(lint, "--format", "parseable", path).CombinedOutput()
 		return string(out), err

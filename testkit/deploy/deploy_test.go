@@ -28,6 +28,7 @@ import (
 	"github.com/callfn/callfn/shared/tencent/sandbox"
 	"github.com/callfn/callfn/shared/webhook"
 	"github.com/callfn/callfn/shared/yunxin"
+	"github.com/callfn/callfn/testkit"
 	"github.com/callfn/callfn/testkit/deploy"
 )
 
@@ -256,15 +257,6 @@ var secretVars = []string{
 // Lambda function gets them from its role and must not set them.
 var scfSDKVars = []string{"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_DYNAMODB"}
 
-func root(t *testing.T) string {
-	t.Helper()
-	r, err := deploy.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
 func readFile(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -284,7 +276,7 @@ func report(t *testing.T, what string, problems []string) {
 // ---- template.yaml ----
 
 func TestTemplateMatchesCode(t *testing.T) {
-	r := root(t)
+	r := testkit.Root(t)
 	text := readFile(t, filepath.Join(r, "template.yaml"))
 	makefile := readFile(t, filepath.Join(r, "Makefile"))
 	report(t, "template.yaml", checkTemplate(text, makefile, deployables(t)))
@@ -624,12 +616,7 @@ func checkTable(tmpl *deploy.Template, id string) []string {
 		}
 	}
 	for _, ix := range store.DynamoIndexes {
-		var index map[string]any
-		for _, g := range asList(props["GlobalSecondaryIndexes"]) {
-			if asMap(g)["IndexName"] == ix.Name {
-				index = asMap(g)
-			}
-		}
+		index := globalIndex(props, ix.Name)
 		if index == nil {
 			bad("no global secondary index %s", ix.Name)
 			continue
@@ -655,7 +642,7 @@ func checkTable(tmpl *deploy.Template, id string) []string {
 // ---- serverless.yml ----
 
 func TestSCFMatchesCode(t *testing.T) {
-	r := root(t)
+	r := testkit.Root(t)
 	makefile := readFile(t, filepath.Join(r, "Makefile"))
 	for _, d := range deployables(t) {
 		text := readFile(t, filepath.Join(r, d.SCFFile))
@@ -809,7 +796,7 @@ func checkEnv(set, reads []string) []string {
 // ---- every function is deployed ----
 
 func TestEveryFunctionIsDeployed(t *testing.T) {
-	r := root(t)
+	r := testkit.Root(t)
 	dirs, err := filepath.Glob(filepath.Join(r, "functions", "*", "main.go"))
 	if err != nil {
 		t.Fatal(err)
@@ -850,7 +837,7 @@ func TestEveryFunctionIsDeployed(t *testing.T) {
 // the top-level serverless.yml, and the others live one a directory in a
 // common parent without a serverless.yml of its own.
 func TestSCFProjectLayout(t *testing.T) {
-	r := root(t)
+	r := testkit.Root(t)
 	var paths []string
 	for _, d := range deployables(t) {
 		paths = append(paths, d.SCFFile)
@@ -913,7 +900,7 @@ func checkSCFLayout(paths []string, read func(string) ([]byte, error)) []string 
 // ---- events/ ----
 
 func TestSamplesAreTriggerEvents(t *testing.T) {
-	r := root(t)
+	r := testkit.Root(t)
 	now := time.Now()
 	for _, d := range deployables(t) {
 		mux := muxOf(d.Fn)
@@ -1206,7 +1193,7 @@ func loadFirings(t *testing.T, r string, d deployable) map[string][]firing {
 // (the same name, the same payload), and each platform has a sample that
 // fires it as deployed.
 func TestSchedulesAgree(t *testing.T) {
-	r := root(t)
+	r := testkit.Root(t)
 	tmpl := readFile(t, filepath.Join(r, "template.yaml"))
 	for _, d := range deployables(t) {
 		report(t, d.Fn.Name, checkSchedules(d, tmpl, readFile(t, filepath.Join(r, d.SCFFile)), loadFirings(t, r, d)))
@@ -1304,6 +1291,24 @@ func mutate(t *testing.T, text, old, new string) string {
 	return strings.Replace(text, old, new, 1)
 }
 
+// mistake is a mistake made in a descriptor: old replaced by new, and the
+// problem its checks must then report.
+type mistake struct{ name, old, new, want string }
+
+// catchesMistakes holds check to what (text): no problem as it is, and
+// each case's problem once its mistake is made, each in a subtest.
+func catchesMistakes(t *testing.T, what, text string, check func(text string) []string, cases []mistake) {
+	t.Helper()
+	if p := check(text); len(p) != 0 {
+		t.Fatalf("%s itself has problems, so the cases below prove nothing: %q", what, p)
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			wantProblem(t, check(mutate(t, text, c.old, c.new)), c.want)
+		})
+	}
+}
+
 func wantProblem(t *testing.T, problems []string, want string) {
 	t.Helper()
 	for _, p := range problems {
@@ -1319,11 +1324,11 @@ func wantProblem(t *testing.T, problems []string, want string) {
 const archiveState = "State: !If [TencentConfigured, ENABLED, DISABLED]"
 
 func TestTemplateChecksCatchMistakes(t *testing.T) {
-	r := root(t)
+	r := testkit.Root(t)
 	text := readFile(t, filepath.Join(r, "template.yaml"))
 	makefile := readFile(t, filepath.Join(r, "Makefile"))
 	const fnProps = "      Description: Tencent and Yunxin call callbacks in, one stored event per delivery out\n"
-	cases := []struct{ name, old, new, want string }{
+	cases := []mistake{
 		{"extra route", "        YunxinCopy:\n",
 			"        Extra:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref CallsApi\n            Method: GET\n            Path: /extra\n        YunxinCopy:\n",
 			"declares GET /extra, which the code does not serve"},
@@ -1406,14 +1411,7 @@ func TestTemplateChecksCatchMistakes(t *testing.T) {
 		{"not SAM", "Transform: AWS::Serverless-2016-10-31\n", "", "Transform is"},
 		{"not YAML", "Resources:\n", "Resources: [\n", "yaml"},
 	}
-	if p := checkTemplate(text, makefile, deployables(t)); len(p) != 0 {
-		t.Fatalf("the template itself has problems, so the cases below prove nothing: %q", p)
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			wantProblem(t, checkTemplate(mutate(t, text, c.old, c.new), makefile, deployables(t)), c.want)
-		})
-	}
+	catchesMistakes(t, "the template", text, func(text string) []string { return checkTemplate(text, makefile, deployables(t)) }, cases)
 	t.Run("Makefile without the sam build target", func(t *testing.T) {
 		mk := mutate(t, makefile, "build-WebhookFunction ", "")
 		wantProblem(t, checkTemplate(text, mk, deployables(t)), "no build-WebhookFunction target")
@@ -1440,11 +1438,10 @@ func TestTemplateChecksCatchMistakes(t *testing.T) {
 }
 
 func TestSCFChecksCatchMistakes(t *testing.T) {
-	r := root(t)
+	r := testkit.Root(t)
 	makefile := readFile(t, filepath.Join(r, "Makefile"))
 	const lastEndpoint = "            - path: /webhook/yunxin/copy\n"
-	type scfCase struct{ name, old, new, want string }
-	cases := map[string][]scfCase{
+	cases := map[string][]mistake{
 		"WebhookFunction": {
 			{"extra endpoint", lastEndpoint,
 				"            - path: /extra\n              method: GET\n              function:\n                isIntegratedResponse: true\n" + lastEndpoint,
@@ -1502,22 +1499,15 @@ func TestSCFChecksCatchMistakes(t *testing.T) {
 			{"replay not declared", "            - path: /replay\n", "            - path: /replays\n", "serves POST /replay but declares no apigw endpoint"},
 		},
 	}
-	for _, c := range forwardSCFCases {
-		cases["ForwardFunction"] = append(cases["ForwardFunction"], scfCase(c))
-	}
+	cases["ForwardFunction"] = forwardSCFCases
 	for _, d := range deployables(t) {
-		text := readFile(t, filepath.Join(r, d.SCFFile))
-		if p := checkSCF(text, makefile, d); len(p) != 0 {
-			t.Fatalf("%s itself has problems, so the cases below prove nothing: %q", d.SCFFile, p)
-		}
 		if len(cases[d.SAMID]) == 0 {
 			t.Errorf("no cases for %s", d.SCFFile)
 		}
-		for _, c := range cases[d.SAMID] {
-			t.Run(d.Fn.Name+"/"+c.name, func(t *testing.T) {
-				wantProblem(t, checkSCF(mutate(t, text, c.old, c.new), makefile, d), c.want)
-			})
-		}
+		t.Run(d.Fn.Name, func(t *testing.T) {
+			check := func(text string) []string { return checkSCF(text, makefile, d) }
+			catchesMistakes(t, d.SCFFile, readFile(t, filepath.Join(r, d.SCFFile)), check, cases[d.SAMID])
+		})
 	}
 }
 
@@ -1564,7 +1554,7 @@ func TestSCFLayoutChecksCatchMistakes(t *testing.T) {
 }
 
 func TestScheduleChecksCatchMistakes(t *testing.T) {
-	r := root(t)
+	r := testkit.Root(t)
 	tmpl := readFile(t, filepath.Join(r, "template.yaml"))
 	ds := deployables(t)
 	start, recs := ds[1], ds[2]
@@ -1635,7 +1625,7 @@ func TestScheduleChecksCatchMistakes(t *testing.T) {
 }
 
 func TestSampleChecksCatchMistakes(t *testing.T) {
-	r := root(t)
+	r := testkit.Root(t)
 	dir := t.TempDir()
 	write := func(name, text string) string {
 		path := filepath.Join(dir, name)
@@ -1829,6 +1819,17 @@ func makeTargets(makefile string) map[string]string {
 		}
 	}
 	return out
+}
+
+// globalIndex is the table's (props') global secondary index name, or nil.
+func globalIndex(props map[string]any, name string) map[string]any {
+	var index map[string]any
+	for _, g := range asList(props["GlobalSecondaryIndexes"]) {
+		if asMap(g)["IndexName"] == name {
+			index = asMap(g)
+		}
+	}
+	return index
 }
 
 func keySchema(v any) []string {

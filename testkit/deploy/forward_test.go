@@ -17,6 +17,7 @@ import (
 	"github.com/callfn/callfn/shared/forward"
 	"github.com/callfn/callfn/shared/forwarder"
 	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/testkit"
 	"github.com/callfn/callfn/testkit/deploy"
 )
 
@@ -253,12 +254,7 @@ func streamRecords() []streamRecord {
 func checkOutboxLayout(id string, props map[string]any) []string {
 	var p []string
 	bad := func(format string, args ...any) { p = append(p, id+": "+fmt.Sprintf(format, args...)) }
-	var index map[string]any
-	for _, g := range asList(props["GlobalSecondaryIndexes"]) {
-		if asMap(g)["IndexName"] == store.DynamoIndexDue {
-			index = asMap(g)
-		}
-	}
+	index := globalIndex(props, store.DynamoIndexDue)
 	if index == nil {
 		bad("no global secondary index %s (forwarding's due deliveries)", store.DynamoIndexDue)
 	} else {
@@ -291,10 +287,10 @@ func containsAll(have, want []string) bool {
 }
 
 func TestForwardChecksCatchMistakes(t *testing.T) {
-	r := root(t)
+	r := testkit.Root(t)
 	text := readFile(t, filepath.Join(r, "template.yaml"))
 	makefile := readFile(t, filepath.Join(r, "Makefile"))
-	cases := []struct{ name, old, new, want string }{
+	cases := []mistake{
 		{"no bisect", "BisectBatchOnFunctionError: true", "BisectBatchOnFunctionError: false", "BisectBatchOnFunctionError is not true"},
 		{"unbounded age", "MaximumRecordAgeInSeconds: 600", "MaximumRecordAgeInSeconds: -1", "MaximumRecordAgeInSeconds -1"},
 		{"unbounded retries", "MaximumRetryAttempts: 3", "MaximumRetryAttempts: -1", "MaximumRetryAttempts -1"},
@@ -319,14 +315,7 @@ func TestForwardChecksCatchMistakes(t *testing.T) {
 		{"forward URL echoed", "NoEcho: true # a URL may carry a token", "NoEcho: false # a URL may carry a token",
 			"secret CALLFN_FORWARD_URL must come from a NoEcho parameter"},
 	}
-	if p := checkTemplate(text, makefile, deployables(t)); len(p) != 0 {
-		t.Fatalf("the template itself has problems, so the cases below prove nothing: %q", p)
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			wantProblem(t, checkTemplate(mutate(t, text, c.old, c.new), makefile, deployables(t)), c.want)
-		})
-	}
+	catchesMistakes(t, "the template", text, func(text string) []string { return checkTemplate(text, makefile, deployables(t)) }, cases)
 	t.Run("a mapping into a function that takes no changes", func(t *testing.T) {
 		ds := deployables(t)
 		ds[3].Fn.Changes = nil
@@ -368,7 +357,7 @@ func TestMatchFilter(t *testing.T) {
 
 // forwardSCFCases are TestSCFChecksCatchMistakes' cases for the forward
 // function's SCF file.
-var forwardSCFCases = []struct{ name, old, new, want string }{
+var forwardSCFCases = []mistake{
 	{"timer disabled", "          enable: true\n", "          enable: false\n", `timer "drain" deploys enabled: false, want ENABLED`},
 	{"no timer", "    - timer:\n", "    - cos:\n", `event type "cos"`},
 	{"secret not set", "      CALLFN_FORWARD_SECRET: ${env:CALLFN_FORWARD_SECRET}\n", "", "does not set CALLFN_FORWARD_SECRET"},

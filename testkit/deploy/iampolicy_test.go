@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/callfn/callfn/shared/store"
+	"github.com/callfn/callfn/testkit"
 )
 
 // dynamoOps are DynamoDB API operations, as the Go SDK's client methods
@@ -34,7 +35,7 @@ var notForFunctions = []string{"CreateTable", "DescribeTable", "DescribeTimeToLi
 // A transaction's items need their own actions (Put: PutItem, Update:
 // UpdateItem, Delete: DeleteItem, ConditionCheck: ConditionCheckItem).
 func TestREADMEPolicyIsTheStores(t *testing.T) {
-	r := root(t)
+	r := testkit.Root(t)
 	used := map[string]bool{}
 	call := regexp.MustCompile(`\.(` + strings.Join(dynamoOps, "|") + `)\(`)
 	// The SDK's paginators make their operation's calls.

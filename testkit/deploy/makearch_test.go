@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/callfn/callfn/testkit"
 	"github.com/callfn/callfn/testkit/deploy"
 )
 
@@ -36,7 +37,7 @@ func makeBuild(t *testing.T, id, template, artifacts, callerGOARCH string, dry b
 		args = append(args, "TEMPLATE="+template)
 	}
 	cmd := exec.Command(mk, args...)
-	cmd.Dir = root(t)
+	cmd.Dir = testkit.Root(t)
 	cmd.Env = append(os.Environ(), "GOARCH="+callerGOARCH)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
@@ -49,7 +50,7 @@ var goarchInRecipe = regexp.MustCompile(`\bGOARCH=(\w+) `)
 // Architectures, else Globals' — whatever GOARCH the caller has.
 func TestMakeBuildsTheTemplatesArch(t *testing.T) {
 	t.Parallel() // a cross-compile; let the other tests run meanwhile
-	r := root(t)
+	r := testkit.Root(t)
 	text := readFile(t, filepath.Join(r, "template.yaml"))
 	tmpl, err := deploy.ParseSAM([]byte(text))
 	if err != nil {

@@ -36,16 +36,21 @@ type Resource struct {
 }
 
 // LoadSAM reads and parses a SAM template file.
-func LoadSAM(path string) (*Template, error) {
+func LoadSAM(path string) (*Template, error) { return parseFile(path, ParseSAM) }
+
+// parseFile reads the file at path and parses it, naming path in a parse
+// error.
+func parseFile[T any](path string, parse func(data []byte) (T, error)) (T, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		var zero T
+		return zero, err
 	}
-	t, err := ParseSAM(data)
+	v, err := parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return v, fmt.Errorf("%s: %w", path, err)
 	}
-	return t, nil
+	return v, nil
 }
 
 // ParseSAM parses a SAM template.

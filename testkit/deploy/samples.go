@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/callfn/callfn/shared/platform/awslambda"
 	"github.com/callfn/callfn/shared/yunxin"
+	"github.com/callfn/callfn/testkit"
 )
 
 // Sample trigger events live under events/<platform>/<function>/*.json.
@@ -49,22 +49,7 @@ func IsScheduleSample(path string) bool {
 
 // RepoRoot finds the module root (the directory holding go.mod) from the
 // working directory up.
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("deploy: no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
+func RepoRoot() (string, error) { return testkit.RepoRoot() }
 
 // Samples lists the sample files of one function on one platform, sorted.
 func Samples(root, platform, function string) ([]string, error) {
@@ -137,13 +122,9 @@ func LoadSCFSample(path string) (scfevents.APIGatewayRequest, error) {
 // adapter receives it: callfn's envelope with the schedule's name and the
 // scheduled time filled in (RFC 3339), refusing any other field.
 func LoadSchedulerSample(path string) (awslambda.SchedulerInput, error) {
-	data, err := os.ReadFile(path)
+	in, err := parseFile(path, DecodeSchedulerInput)
 	if err != nil {
-		return awslambda.SchedulerInput{}, err
-	}
-	in, err := DecodeSchedulerInput(data)
-	if err != nil {
-		return in, fmt.Errorf("%s: %w", path, err)
+		return in, err
 	}
 	if _, err := time.Parse(time.RFC3339, in.Time); err != nil {
 		return in, fmt.Errorf("%s: time %q: a sample carries the time Scheduler fills in: %v", path, in.Time, err)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/callfn/callfn/testkit"
 	"github.com/callfn/callfn/testkit/deploy"
 )
 
@@ -85,7 +86,7 @@ func translate(t *testing.T, path string) (map[string]any, string, error) {
 // enabled only under the TencentConfigured condition.
 func TestTemplateTranslatesWithSAM(t *testing.T) {
 	t.Parallel() // a second of Python
-	r := root(t)
+	r := testkit.Root(t)
 	doc, stderr, err := translate(t, filepath.Join(r, "template.yaml"))
 	if err != nil {
 		t.Fatalf("aws-sam-translator refuses template.yaml: %v\n%s", err, stderr)

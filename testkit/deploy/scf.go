@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
@@ -92,17 +91,7 @@ type SCFEndpoint struct {
 }
 
 // LoadSCF reads and parses a serverless.yml.
-func LoadSCF(path string) (*SCFInstance, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	s, err := ParseSCF(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return s, nil
-}
+func LoadSCF(path string) (*SCFInstance, error) { return parseFile(path, ParseSCF) }
 
 // ParseSCF parses a serverless.yml of the scf component.
 func ParseSCF(data []byte) (*SCFInstance, error) {

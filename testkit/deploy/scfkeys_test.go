@@ -10,6 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/callfn/callfn/testkit"
 	"github.com/callfn/callfn/testkit/deploy"
 )
 
@@ -152,7 +153,7 @@ func checkSCFKeys(text string) []string {
 // TestSCFKeysAreRead: every key of every SCF descriptor is one Tencent's
 // scf component reads.
 func TestSCFKeysAreRead(t *testing.T) {
-	r := root(t)
+	r := testkit.Root(t)
 	for _, d := range deployables(t) {
 		report(t, d.SCFFile, checkSCFKeys(readFile(t, filepath.Join(r, d.SCFFile))))
 	}
@@ -173,7 +174,7 @@ func TestSCFKeysAreRead(t *testing.T) {
 // endpoint-timeout header the gateway would send: its endpoint's
 // serviceTimeout.
 func TestSCFSamplesTimeout(t *testing.T) {
-	r := root(t)
+	r := testkit.Root(t)
 	for _, d := range deployables(t) {
 		inst, err := deploy.LoadSCF(filepath.Join(r, d.SCFFile))
 		if err != nil {

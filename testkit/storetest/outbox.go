@@ -27,10 +27,7 @@ import (
 	"github.com/callfn/callfn/testkit/receiver"
 )
 
-var outboxSuite = []struct {
-	name string
-	run  func(t *testing.T, open Opener)
-}{
+var outboxSuite = []suiteCase{
 	{"OutboxOwedWithEvent", testOwedWithEvent},
 	{"OutboxOweKeepsRows", testOweKeepsRows},
 	{"OutboxLease", testLease},
@@ -322,8 +319,8 @@ func testOutboxEvent(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if jsonOf(t, ev) != jsonOf(t, e1) {
-		t.Errorf("event %s, want %s", jsonOf(t, ev), jsonOf(t, e1))
+	if testkit.JSON(t, ev) != testkit.JSON(t, e1) {
+		t.Errorf("event %s, want %s", testkit.JSON(t, ev), testkit.JSON(t, e1))
 	}
 	SameSummary(t, "the event's call", sum, Fold(e1, e2))
 	ev, sum, err = st.Event(ctx, "", lone.DeliveryID)

@@ -11,8 +11,8 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -50,10 +50,13 @@ func openTable(t *testing.T, open Opener, opts store.Options) store.Store {
 	return st
 }
 
-var suite = []struct {
+// suiteCase is a case of the suite: its subtest's name and what it runs.
+type suiteCase struct {
 	name string
 	run  func(t *testing.T, open Opener)
-}{
+}
+
+var suite = []suiteCase{
 	{"RedeliveryStoredOnce", testRedelivery},
 	{"ConcurrentSameEvent", testConcurrentSameEvent},
 	{"ConcurrentDifferentEvents", testConcurrentDifferentEvents},
@@ -127,22 +130,13 @@ func Fold(evs ...*call.Event) call.Summary {
 	return s
 }
 
-func jsonOf(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 // SameSummary fails t unless got is want, compared as JSON.
 func SameSummary(t *testing.T, what string, got *call.Summary, want call.Summary) {
 	t.Helper()
 	if got == nil {
 		t.Fatalf("%s: no summary", what)
 	}
-	if g, w := jsonOf(t, got), jsonOf(t, want); g != w {
+	if g, w := testkit.JSON(t, got), testkit.JSON(t, want); g != w {
 		t.Errorf("%s: summary\n got %s\nwant %s", what, g, w)
 	}
 }
@@ -154,6 +148,17 @@ func CallIDs(s []call.Summary) []string {
 		out[i] = s[i].CallID
 	}
 	return out
+}
+
+// userCalls lists the ids of user's calls, newest first (UserCalls with
+// no limit).
+func userCalls(t *testing.T, st store.Store, user string) []string {
+	t.Helper()
+	calls, err := st.UserCalls(ctx, user, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return CallIDs(calls)
 }
 
 func eventNames(evs []call.Event) []string {
@@ -216,7 +221,7 @@ func testRedelivery(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	if len(users) != 1 || users[0].EventCount != 1 {
-		t.Errorf("UserCalls(bob) = %v", jsonOf(t, users))
+		t.Errorf("UserCalls(bob) = %v", testkit.JSON(t, users))
 	}
 }
 
@@ -288,12 +293,8 @@ func testConcurrentDifferentEvents(t *testing.T, open Opener) {
 	// Every callee's user index names the call.
 	for i := range n {
 		u := fmt.Sprintf("u%02d", i)
-		calls, err := st.UserCalls(ctx, u, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(CallIDs(calls), []string{"c1"}) {
-			t.Errorf("UserCalls(%s) = %v, want [c1]", u, CallIDs(calls))
+		if got := userCalls(t, st, u); !slices.Equal(got, []string{"c1"}) {
+			t.Errorf("UserCalls(%s) = %v, want [c1]", u, got)
 		}
 	}
 }
@@ -320,7 +321,7 @@ func testOutOfOrder(t *testing.T, open Opener) {
 	}
 	if late.StartTime != T0 || late.AcceptTime != T0+10_000 || late.EndTime != T0+60_000 ||
 		late.FirstEventTime != T0 || late.LastEventTime != T0+60_000 {
-		t.Errorf("times: %s", jsonOf(t, late))
+		t.Errorf("times: %s", testkit.JSON(t, late))
 	}
 	inorder, _, err := st.GetCall(ctx, "inorder")
 	if err != nil {
@@ -329,7 +330,7 @@ func testOutOfOrder(t *testing.T, open Opener) {
 	// The same events in any order make the same summary (but for the
 	// call id, and the delivery ids in its stamps).
 	inorder.CallID, inorder.Stamps, late.Stamps = "late", nil, nil
-	if g, w := jsonOf(t, late), jsonOf(t, inorder); g != w {
+	if g, w := testkit.JSON(t, late), testkit.JSON(t, inorder); g != w {
 		t.Errorf("arrival order changed the summary:\nout of order %s\n    in order %s", g, w)
 	}
 }
@@ -522,57 +523,11 @@ func callSet(t *testing.T, st store.Store) []call.Summary {
 	return out
 }
 
-// pages walks q page by page and returns every call listed.
-func pages(t *testing.T, st store.Store, q store.CallQuery, all []call.Summary) []string {
-	t.Helper()
-	var got []string
-	seen := map[string]bool{}
-	for n := 0; ; n++ {
-		if n > 100 {
-			t.Fatal("ListCalls: no last page after 100 pages")
-		}
-		page, err := st.ListCalls(ctx, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		limit := q.Limit
-		if limit <= 0 {
-			limit = 100
-		}
-		if len(page.Calls) > limit {
-			t.Fatalf("ListCalls(%+v): %d calls on a page, limit %d", q, len(page.Calls), limit)
-		}
-		for _, s := range page.Calls {
-			if seen[s.CallID] {
-				t.Fatalf("ListCalls(%+v): %s listed twice", q, s.CallID)
-			}
-			seen[s.CallID] = true
-			got = append(got, s.CallID)
-			i := slices.IndexFunc(all, func(a call.Summary) bool { return a.CallID == s.CallID })
-			if i < 0 {
-				t.Fatalf("ListCalls listed unknown call %s", s.CallID)
-			}
-			if g, w := jsonOf(t, s), jsonOf(t, all[i]); g != w {
-				t.Fatalf("ListCalls: summary of %s\n got %s\nwant %s", s.CallID, g, w)
-			}
-		}
-		if page.Next == "" {
-			return got
-		}
-		if len(page.Calls) != limit {
-			t.Fatalf("ListCalls(%+v): a page of %d before the last, want full pages of %d", q, len(page.Calls), limit)
-		}
-		q.Cursor = page.Next
-	}
-}
-
 func testListCalls(t *testing.T, open Opener) {
 	st := openTable(t, open, store.Options{})
 	all := callSet(t, st)
-	byTime := slices.Clone(all)
-	slices.SortFunc(byTime, func(a, b call.Summary) int { return int(a.SortTime() - b.SortTime()) })
 	// Bounds that fall exactly on calls: From is included, To is not.
-	from, to := byTime[5].SortTime(), byTime[20].SortTime()
+	from, to := sortTimes(all, 5, 20)
 	jan := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 	feb := time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 	queries := []store.CallQuery{
@@ -595,9 +550,15 @@ func testListCalls(t *testing.T, open Opener) {
 		want := matching(all, q)
 		for _, limit := range []int{0, 1, 4, 7, 30} {
 			q.Limit = limit
-			got := pages(t, st, q, all)
+			got, sizes := walk(t, st, q, all)
 			if !slices.Equal(got, want) {
 				t.Errorf("ListCalls(%+v), all pages:\n got %v\nwant %v", q, got, want)
+			}
+			// Every page before the last is full.
+			for _, n := range sizes[:len(sizes)-1] {
+				if n != cmp.Or(limit, 100) {
+					t.Fatalf("ListCalls(%+v): a page of %d before the last, want full pages of %d", q, n, cmp.Or(limit, 100))
+				}
 			}
 		}
 	}
@@ -759,16 +720,13 @@ func testRetention(t *testing.T, open Opener) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		users, err := st.UserCalls(ctx, "alice", 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		users := userCalls(t, st, "alice")
 		var want []string
 		if wantNew {
 			want = []string{"new"}
 		}
-		if !slices.Equal(CallIDs(page.Calls), want) || !slices.Equal(CallIDs(users), want) {
-			t.Errorf("%s: ListCalls %v, UserCalls %v; want %v", what, CallIDs(page.Calls), CallIDs(users), want)
+		if !slices.Equal(CallIDs(page.Calls), want) || !slices.Equal(users, want) {
+			t.Errorf("%s: ListCalls %v, UserCalls %v; want %v", what, CallIDs(page.Calls), users, want)
 		}
 		all := collect(t, st, "")
 		if got := len(all) > 0; got != wantNew {
@@ -864,12 +822,8 @@ func testRoundTrip(t *testing.T, open Opener) {
 		t.Errorf("caller %q", s.Caller)
 	}
 	for _, u := range []string{"123456789012345678", "987654321098765432"} {
-		calls, err := st.UserCalls(ctx, u, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(CallIDs(calls), []string{"c-18"}) {
-			t.Errorf("UserCalls(%s) = %v", u, CallIDs(calls))
+		if got := userCalls(t, st, u); !slices.Equal(got, []string{"c-18"}) {
+			t.Errorf("UserCalls(%s) = %v", u, got)
 		}
 	}
 }

@@ -2,9 +2,6 @@ package awslambda
 
 import (
 	"cmp"
-	"context"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,17 +10,7 @@ import (
 	"github.com/callfn/callfn/shared/platform"
 )
 
-// serveV2 serves an HTTP API payload 2.0 event.
-func serveV2(ctx context.Context, h http.Handler, event json.RawMessage, invocationID string) (any, error) {
-	var e events.APIGatewayV2HTTPRequest
-	if err := json.Unmarshal(event, &e); err != nil {
-		return nil, fmt.Errorf("%w: HTTP API 2.0 event: %v", platform.ErrUnknownEvent, err)
-	}
-	resp := platform.ServeHTTPEvent(ctx, h, v2Event(e, invocationID))
-	return v2Response(resp), nil
-}
-
-// v2Event: the path and query are as sent; headers are one value a name,
+// v2Event reads an HTTP API payload 2.0 event: the path and query are as sent; headers are one value a name,
 // duplicates already joined with commas; cookies come apart from headers.
 func v2Event(e events.APIGatewayV2HTTPRequest, invocationID string) platform.HTTPEvent {
 	header := make(http.Header, len(e.Headers)+1)
@@ -56,17 +43,7 @@ func v2Response(r platform.HTTPResponse) events.APIGatewayV2HTTPResponse {
 	}
 }
 
-// serveV1 serves a REST API (or HTTP API payload 1.0) event.
-func serveV1(ctx context.Context, h http.Handler, event json.RawMessage, invocationID string) (any, error) {
-	var e events.APIGatewayProxyRequest
-	if err := json.Unmarshal(event, &e); err != nil {
-		return nil, fmt.Errorf("%w: REST API event: %v", platform.ErrUnknownEvent, err)
-	}
-	resp := platform.ServeHTTPEvent(ctx, h, v1Event(e, invocationID))
-	return v1Response(resp), nil
-}
-
-// v1Event: the path and query parameters arrive decoded; the multi-value
+// v1Event reads a REST API (or HTTP API payload 1.0) event: the path and query parameters arrive decoded; the multi-value
 // maps, when present, hold every value and win over the single-value ones
 // (which keep only the last value of each name).
 func v1Event(e events.APIGatewayProxyRequest, invocationID string) platform.HTTPEvent {

@@ -9,7 +9,6 @@ import (
 	"reflect"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -101,18 +100,8 @@ func TestHTTPFixtures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			var got seen
-			h := Handler(echo(&got, []byte("done")))
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			out, err := h(ctx, testkit.Fixture(t, tt.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for k, v := range tt.header {
-				if g := got.Header.Get(k); g != v {
-					t.Errorf("header %s = %q, want %q", k, g, v)
-				}
-			}
+			out := testkit.Invoke(t, Handler(echo(&got, []byte("done"))), tt.file)
+			testkit.HasHeaders(t, got.Header, tt.header)
 			if got.Header.Get("Host") != "" {
 				t.Errorf("Host left among the headers: %q", got.Header.Get("Host"))
 			}
@@ -137,14 +126,7 @@ func TestResponses(t *testing.T) {
 	var got seen
 	h := Handler(echo(&got, []byte("done")))
 
-	out, err := h(context.Background(), testkit.Fixture(t, "apigw-v2-request-jwt-authorizer.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v2, ok := out.(events.APIGatewayV2HTTPResponse)
-	if !ok {
-		t.Fatalf("HTTP API 2.0 answered with %T", out)
-	}
+	v2 := answer[events.APIGatewayV2HTTPResponse](t, h, "apigw-v2-request-jwt-authorizer.json")
 	wantV2 := events.APIGatewayV2HTTPResponse{
 		StatusCode: 201,
 		Headers:    map[string]string{"Content-Type": "text/plain; charset=utf-8", "X-Multi": "1, 2"},
@@ -155,14 +137,7 @@ func TestResponses(t *testing.T) {
 		t.Errorf("HTTP API 2.0 response:\n got %+v\nwant %+v", v2, wantV2)
 	}
 
-	out, err = h(context.Background(), testkit.Fixture(t, "apigw-request.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v1, ok := out.(events.APIGatewayProxyResponse)
-	if !ok {
-		t.Fatalf("REST API answered with %T", out)
-	}
+	v1 := answer[events.APIGatewayProxyResponse](t, h, "apigw-request.json")
 	wantV1 := events.APIGatewayProxyResponse{
 		StatusCode: 201,
 		Headers:    map[string]string{"Content-Type": "text/plain; charset=utf-8"},
@@ -277,6 +252,18 @@ func TestBase64Bodies(t *testing.T) {
 	}
 }
 
+// answer runs h on the event in testdata/file and returns its answer,
+// failing t unless it is a T.
+func answer[T any](t *testing.T, h func(context.Context, json.RawMessage) (any, error), file string) T {
+	t.Helper()
+	out := testkit.Invoke(t, h, file)
+	r, ok := out.(T)
+	if !ok {
+		t.Fatalf("%s answered with %T", file, out)
+	}
+	return r
+}
+
 func fields(out any) (status int, body string, isBase64 bool) {
 	switch r := out.(type) {
 	case events.APIGatewayV2HTTPResponse:
@@ -300,25 +287,16 @@ func TestHandlerFailures(t *testing.T) {
 	}}
 	h := Handler(fn)
 	for i := 0; i < 2; i++ { // and again: the process is still serving
-		out, err := h(context.Background(), testkit.Fixture(t, "apigw-v2-request-jwt-authorizer.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := out.(events.APIGatewayV2HTTPResponse)
+		r := answer[events.APIGatewayV2HTTPResponse](t, h, "apigw-v2-request-jwt-authorizer.json")
 		if r.StatusCode != 500 || r.Headers["X-Partial"] != "" {
 			t.Errorf("panicking handler: %+v; want a clean 500", r)
 		}
 	}
-	out, err := h(context.Background(), testkit.Fixture(t, "apigw-request.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r := out.(events.APIGatewayProxyResponse); r.StatusCode != 503 || r.Body != "store down\n" {
+	if r := answer[events.APIGatewayProxyResponse](t, h, "apigw-request.json"); r.StatusCode != 503 || r.Body != "store down\n" {
 		t.Errorf("erroring handler: %+v", r)
 	}
 	// A route the function does not have: net/http's 404, not an error.
-	out, _ = h(context.Background(), testkit.Fixture(t, "apigw-v2-request-no-authorizer.json"))
-	if r := out.(events.APIGatewayV2HTTPResponse); r.StatusCode != 404 {
+	if r := answer[events.APIGatewayV2HTTPResponse](t, h, "apigw-v2-request-no-authorizer.json"); r.StatusCode != 404 {
 		t.Errorf("unknown route: %+v", r)
 	}
 }

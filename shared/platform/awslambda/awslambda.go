@@ -38,9 +38,9 @@ func Handler(fn platform.Function) func(ctx context.Context, event json.RawMessa
 		}
 		switch shape(event) {
 		case shapeHTTPv2:
-			return serveV2(ctx, h, event, invocationID)
+			return platform.ServeEvent(ctx, h, event, invocationID, "HTTP API 2.0 event", v2Event, v2Response)
 		case shapeHTTPv1:
-			return serveV1(ctx, h, event, invocationID)
+			return platform.ServeEvent(ctx, h, event, invocationID, "REST API event", v1Event, v1Response)
 		case shapeSchedulerInput:
 			return runSchedulerInput(ctx, fn, event, invocationID)
 		case shapeScheduledEvent:

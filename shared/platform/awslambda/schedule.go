@@ -24,16 +24,15 @@ type SchedulerInput struct {
 }
 
 func runSchedulerInput(ctx context.Context, fn platform.Function, event json.RawMessage, invocationID string) (any, error) {
-	var in SchedulerInput
-	if err := json.Unmarshal(event, &in); err != nil {
-		return nil, fmt.Errorf("%w: scheduler input: %v", platform.ErrUnknownEvent, err)
+	in, err := platform.DecodeEvent[SchedulerInput](event, "scheduler input")
+	if err != nil {
+		return nil, err
 	}
 	if in.Schedule == "" {
 		return nil, fmt.Errorf("%w: scheduler input names no schedule", platform.ErrUnknownEvent)
 	}
 	t := platform.Tick{Name: in.Schedule, Payload: in.Payload}
 	if in.Time != "" {
-		var err error
 		if t.Time, err = time.Parse(time.RFC3339, in.Time); err != nil {
 			return nil, fmt.Errorf("%w: scheduler input %q: time: %v", platform.ErrUnknownEvent, in.Schedule, err)
 		}
@@ -48,9 +47,9 @@ func runSchedulerInput(ctx context.Context, fn platform.Function, event json.Raw
 // tick is named after the rule, the last segment of resources[0]
 // (arn:aws:events:REGION:ACCOUNT:rule/[BUS/]NAME).
 func runScheduledEvent(ctx context.Context, fn platform.Function, event json.RawMessage, invocationID string) (any, error) {
-	var e events.CloudWatchEvent
-	if err := json.Unmarshal(event, &e); err != nil {
-		return nil, fmt.Errorf("%w: scheduled event: %v", platform.ErrUnknownEvent, err)
+	e, err := platform.DecodeEvent[events.CloudWatchEvent](event, "scheduled event")
+	if err != nil {
+		return nil, err
 	}
 	if len(e.Resources) == 0 {
 		return nil, fmt.Errorf("%w: scheduled event %s names no rule", platform.ErrUnknownEvent, e.ID)

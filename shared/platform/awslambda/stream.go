@@ -3,7 +3,6 @@ package awslambda
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strconv"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -14,9 +13,9 @@ import (
 // source mapping delivers them, as the function's Changes. An error fails
 // the batch: the mapping retries it (bisecting it, when so configured).
 func runDynamoDBEvent(ctx context.Context, fn platform.Function, event json.RawMessage, invocationID string) error {
-	var e events.DynamoDBEvent
-	if err := json.Unmarshal(event, &e); err != nil {
-		return fmt.Errorf("%w: DynamoDB stream records: %v", platform.ErrUnknownEvent, err)
+	e, err := platform.DecodeEvent[events.DynamoDBEvent](event, "DynamoDB stream records")
+	if err != nil {
+		return err
 	}
 	batch := make([]platform.Change, 0, len(e.Records))
 	for _, r := range e.Records {

@@ -49,19 +49,27 @@ var neverImported = []string{"go.etcd.io/bbolt", "github.com/callfn/callfn/testk
 // (tencent/callback) and sends Tencent nothing.
 var webhookNeverImports = []string{"github.com/callfn/callfn/shared/tencent/rest", "github.com/tencentcloud/tencentcloud-sdk-go"}
 
-// platformBuild is how the Makefile builds a function for one platform.
+// platformBuild is how the Makefile builds a function for one platform,
+// and how the tests run the binary under the platform's invoke protocol.
 type platformBuild struct {
 	name, binary string
 	tags         string
 	mustNotLink  string // a module the binary must not contain
 	mustLink     string // and one it must
+	start        func(t *testing.T, bin, function string, env ...string) invoker
 }
 
 var builds = []platformBuild{
 	{name: "lambda", binary: "bootstrap", tags: "lambda,lambda.norpc",
-		mustNotLink: "github.com/tencentyun/scf-go-lib", mustLink: "github.com/aws/aws-lambda-go"},
+		mustNotLink: "github.com/tencentyun/scf-go-lib", mustLink: "github.com/aws/aws-lambda-go",
+		start: func(t *testing.T, bin, function string, env ...string) invoker {
+			return startLambda(t, bin, function, env...)
+		}},
 	{name: "scf", binary: "main", tags: "scf",
-		mustNotLink: "github.com/aws/aws-lambda-go", mustLink: "github.com/tencentyun/scf-go-lib"},
+		mustNotLink: "github.com/aws/aws-lambda-go", mustLink: "github.com/tencentyun/scf-go-lib",
+		start: func(t *testing.T, bin, function string, env ...string) invoker {
+			return startSCF(t, bin, function, env...)
+		}},
 }
 
 // extraChecks are function-specific invocations, beyond the checks every
@@ -74,7 +82,7 @@ func TestBinaries(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every function twice; skipped in -short mode")
 	}
-	root := moduleRoot(t)
+	root := testkit.Root(t)
 	fns := functionNames(t, root)
 	bins := buildAll(t, root, fns, t.TempDir())
 
@@ -115,16 +123,12 @@ func TestBinaries(t *testing.T) {
 	// A function missing settings, or given a wrong one, starts all the
 	// same and answers 503 naming them, on every platform.
 	for _, c := range notConfiguredCases {
-		t.Run("lambda/"+c.name, func(t *testing.T) {
-			t.Parallel()
-			inv := startLambda(t, bins["lambda"][c.function], c.function, c.env...)
-			notConfiguredChecks(t, inv, c)
-		})
-		t.Run("scf/"+c.name, func(t *testing.T) {
-			t.Parallel()
-			inv := startSCF(t, bins["scf"][c.function], c.function, c.env...)
-			notConfiguredChecks(t, inv, c)
-		})
+		for _, b := range builds {
+			t.Run(b.name+"/"+c.name, func(t *testing.T) {
+				t.Parallel()
+				notConfiguredChecks(t, b.start(t, bins[b.name][c.function], c.function, c.env...), c)
+			})
+		}
 	}
 	// Without a callback token the webhook serves, and warns once at start.
 	t.Run("scf/webhook-without-token", func(t *testing.T) {
@@ -143,43 +147,20 @@ func TestBinaries(t *testing.T) {
 	})
 
 	for _, fn := range fns {
-		t.Run("lambda/"+fn, func(t *testing.T) {
-			t.Parallel()
-			inv := startLambda(t, bins["lambda"][fn], fn)
-			commonChecks(t, inv)
-			if extra := extraChecks[fn]; extra != nil {
-				extra(t, inv)
-			}
-		})
-		t.Run("scf/"+fn, func(t *testing.T) {
-			t.Parallel()
-			inv := startSCF(t, bins["scf"][fn], fn)
-			commonChecks(t, inv)
-			if extra := extraChecks[fn]; extra != nil {
-				extra(t, inv)
-			}
-		})
+		for _, b := range builds {
+			t.Run(b.name+"/"+fn, func(t *testing.T) {
+				t.Parallel()
+				inv := b.start(t, bins[b.name][fn], fn)
+				commonChecks(t, inv)
+				if extra := extraChecks[fn]; extra != nil {
+					extra(t, inv)
+				}
+			})
+		}
 	}
 }
 
 // ---- building ----
-
-func moduleRoot(t *testing.T) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-}
 
 func functionNames(t *testing.T, root string) []string {
 	mains, err := filepath.Glob(filepath.Join(root, "functions", "*", "main.go"))
@@ -314,6 +295,26 @@ func start(t *testing.T, bin string, env ...string) *process {
 		}
 	})
 	return p
+}
+
+// await calls ready every 20ms until it succeeds, failing t if the
+// process exits first, or if 15s pass, not yet what.
+func (p *process) await(t *testing.T, what string, ready func() error) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		err := ready()
+		if err == nil {
+			return
+		}
+		select {
+		case <-p.exited:
+			p.exitedf(t, "exited before %s", what)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not %s after 15s: %v\n%s", what, err, p.stderr.String())
+		}
+	}
 }
 
 func (p *process) exitedf(t *testing.T, format string, args ...any) {
@@ -703,21 +704,10 @@ func startSCF(t *testing.T, bin, function string, env ...string) *scfInvoker {
 	}, env...)...)
 	addr := net.JoinHostPort("127.0.0.1", port)
 	var client *rpc.Client
-	for deadline := time.Now().Add(15 * time.Second); ; {
-		var err error
-		if client, err = rpc.Dial("tcp", addr); err == nil {
-			break
-		}
-		select {
-		case <-proc.exited:
-			proc.exitedf(t, "never listened on %s", addr)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nothing listening on %s after 15s: %v\n%s", addr, err, proc.stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	proc.await(t, "listening on "+addr, func() (err error) {
+		client, err = rpc.Dial("tcp", addr)
+		return err
+	})
 	t.Cleanup(func() { client.Close() })
 
 	var pong messages.PingResponse
@@ -945,19 +935,12 @@ func localNotConfigured(t *testing.T, root string) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if status, _ := get("GET", "/healthz"); status != 0 {
-			break
+	proc.await(t, "serving on "+addr, func() error {
+		if status, body := get("GET", "/healthz"); status == 0 {
+			return fmt.Errorf("GET /healthz: %s", body)
 		}
-		select {
-		case <-proc.exited:
-			proc.exitedf(t, "never served on %s", addr)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nothing served on %s after 15s:\n%s", addr, proc.stderr.String())
-		}
-	}
+		return nil
+	})
 	const want = "not configured: missing CALLFN_TENCENT_SDKAPPID, CALLFN_TENCENT_SECRET_KEY"
 	for _, r := range [][2]string{{"GET", "/healthz"}, {"POST", "/calls"}, {"POST", "/calls/x/end"}} {
 		if status, body := get(r[0], r[1]); status != http.StatusServiceUnavailable || !strings.Contains(body, want) {

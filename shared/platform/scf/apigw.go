@@ -2,8 +2,6 @@ package scf
 
 import (
 	"cmp"
-	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -40,16 +38,7 @@ func (f *flag) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func serveAPIGateway(ctx context.Context, h http.Handler, event json.RawMessage, invocationID string) (any, error) {
-	var e APIGatewayRequest
-	if err := json.Unmarshal(event, &e); err != nil {
-		return nil, fmt.Errorf("%w: API Gateway event: %v", platform.ErrUnknownEvent, err)
-	}
-	resp := platform.ServeHTTPEvent(ctx, h, httpEvent(e, invocationID))
-	return response(resp), nil
-}
-
-// httpEvent: the path and query arrive decoded; queryString holds every
+// httpEvent reads an API Gateway trigger event: the path and query arrive decoded; queryString holds every
 // parameter (a name without a value arrives as true, and becomes "name=").
 func httpEvent(e APIGatewayRequest, invocationID string) platform.HTTPEvent {
 	header := make(http.Header, len(e.Headers))

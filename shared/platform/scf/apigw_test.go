@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"reflect"
 	"testing"
-	"time"
 
 	"github.com/callfn/callfn/shared/platform"
 	"github.com/callfn/callfn/testkit"
@@ -70,18 +69,8 @@ func TestAPIGatewayFixtures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			var got seen
-			h := Handler(echo(&got, []byte(`{"ok":true}`)))
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			out, err := h(ctx, testkit.Fixture(t, tt.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for k, v := range tt.header {
-				if g := got.Header.Get(k); g != v {
-					t.Errorf("header %s = %q, want %q", k, g, v)
-				}
-			}
+			out := testkit.Invoke(t, Handler(echo(&got, []byte(`{"ok":true}`))), tt.file)
+			testkit.HasHeaders(t, got.Header, tt.header)
 			if !got.HasDeadline {
 				t.Error("the request's context lost the invocation's deadline")
 			}
@@ -185,11 +174,7 @@ func TestAPIGatewayHandlerFailures(t *testing.T) {
 	}}
 	h := Handler(fn)
 	for i := 0; i < 2; i++ {
-		out, err := h(context.Background(), testkit.Fixture(t, "apigw-request.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r := out.(events.APIGatewayResponse); r.StatusCode != 500 {
+		if r := testkit.Invoke(t, h, "apigw-request.json").(events.APIGatewayResponse); r.StatusCode != 500 {
 			t.Errorf("panicking handler: %+v", r)
 		}
 	}

@@ -32,7 +32,7 @@ func Handler(fn platform.Function) func(ctx context.Context, event json.RawMessa
 		}
 		switch shape(event) {
 		case shapeAPIGateway:
-			return serveAPIGateway(ctx, h, event, invocationID)
+			return platform.ServeEvent(ctx, h, event, invocationID, "API Gateway event", httpEvent, response)
 		case shapeTimer:
 			return runTimer(ctx, fn, event, invocationID)
 		}

@@ -23,13 +23,12 @@ type timerEvent struct {
 // payload is the trigger's message when that is JSON, else the message as a
 // JSON string (and empty when the message is).
 func runTimer(ctx context.Context, fn platform.Function, event json.RawMessage, invocationID string) (any, error) {
-	var e timerEvent
-	if err := json.Unmarshal(event, &e); err != nil {
-		return nil, fmt.Errorf("%w: timer event: %v", platform.ErrUnknownEvent, err)
+	e, err := platform.DecodeEvent[timerEvent](event, "timer event")
+	if err != nil {
+		return nil, err
 	}
 	t := platform.Tick{Name: e.TriggerName, Payload: timerPayload(e.Message)}
 	if e.Time != "" {
-		var err error
 		if t.Time, err = time.Parse(time.RFC3339, e.Time); err != nil {
 			return nil, fmt.Errorf("%w: timer %q: Time: %v", platform.ErrUnknownEvent, e.TriggerName, err)
 		}
