@@ -7,6 +7,9 @@
 //   - Clock, a settable clock to inject where product code takes a Now;
 //   - Fixture, a file from a test's testdata folder;
 //   - Buffer, a buffer a process or a logger writes to while a test reads;
+//   - Do (one HTTP request and its whole reply), JSON (a value's JSON or a
+//     failed test), Invoke and HasHeaders (a platform adapter run on a
+//     sample event, and its reply's headers), Root (the module's folder);
 //   - dynamolocal, AWS's DynamoDB Local on loopback for DynamoDB tests;
 //   - storetest, the behavioural suite every table backend passes;
 //   - benchkit, alternating floor/subject rounds reported as a median ratio
