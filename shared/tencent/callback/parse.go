@@ -13,7 +13,8 @@ import (
 )
 
 // parse normalizes a callback of generation gen into an Event (see
-// Callback.Event).
+// Callback.Event). Bodies are decoded by fastV4 and fastV1 (fast.go), and
+// by jsonx.Decode when those are not sure of one.
 func parse(gen string, q url.Values, body []byte) (call.Event, error) {
 	ev := call.Event{Provider: call.Tencent, Channel: gen, Raw: string(body)}
 	var err error
@@ -47,16 +48,18 @@ type v4User struct {
 	ActionType   jsonx.String
 }
 
+type v4Info struct {
+	CallId        jsonx.String
+	CallMediaType jsonx.String // the sample's spelling
+	MediaType     jsonx.String // the field table's
+	ChatGroupId   jsonx.String
+	RoomId        jsonx.String
+	RoomIdType    jsonx.Int
+}
+
 type v4Callback struct {
 	CallbackCommand jsonx.String
-	CallInfo        *struct {
-		CallId        jsonx.String
-		CallMediaType jsonx.String // the sample's spelling
-		MediaType     jsonx.String // the field table's
-		ChatGroupId   jsonx.String
-		RoomId        jsonx.String
-		RoomIdType    jsonx.Int
-	}
+	CallInfo        *v4Info
 	CallRecord      *tencent.V4Record
 	CallId          jsonx.String
 	UserList        []v4User
@@ -68,8 +71,11 @@ func decode(body []byte, v any) error { return jsonx.Decode(body, v) }
 
 func parseV4(ev *call.Event, urlCommand string, body []byte) error {
 	var b v4Callback
-	if err := decode(body, &b); err != nil {
-		return err
+	if !fastV4(body, ev.Raw, &b) {
+		b = v4Callback{}
+		if err := decode(body, &b); err != nil {
+			return err
+		}
 	}
 	ev.Command = string(b.CallbackCommand)
 	if ev.Command == "" {
@@ -228,8 +234,11 @@ func Commands(gen string) []string {
 
 func parseV1(ev *call.Event, command string, body []byte) error {
 	var b v1Callback
-	if err := decode(body, &b); err != nil {
-		return err
+	if !fastV1(body, ev.Raw, &b) {
+		b = v1Callback{}
+		if err := decode(body, &b); err != nil {
+			return err
+		}
 	}
 	ev.Command = command
 	ev.CallID = string(b.CallId)
