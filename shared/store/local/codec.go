@@ -366,8 +366,9 @@ func encodeCounts(c *store.Counts) []byte {
 	b = binary.AppendVarint(b, c.Calls)
 	b = binary.AppendVarint(b, c.InProgress)
 	b = binary.AppendVarint(b, c.TalkMs)
+	var buf [8]string
 	for _, m := range []map[string]int64{c.ByResult, c.ByProvider} {
-		keys := make([]string, 0, len(m))
+		keys := buf[:0]
 		for k := range m {
 			keys = append(keys, k)
 		}

@@ -176,7 +176,7 @@ func (t *memTx) Get(bucket, key string) []byte {
 }
 
 func (t *memTx) Put(bucket, key string, val []byte) error {
-	t.write(memWrite{memKey: memKey{bucket, key}, val: slices.Clone(val)})
+	t.write(memWrite{memKey: memKey{bucket, key}, val: val}) // kept, not copied (see Tx.Put)
 	return nil
 }
 

@@ -78,3 +78,11 @@ func TestMemoryJournal(t *testing.T) {
 		})
 	}
 }
+
+func TestStatsKey(t *testing.T) {
+	for _, n := range []int64{0, 1, 900000, 1740464100000, 9999999999999, 10000000000000, 1 << 62, -1, -900000, -1 << 63} {
+		if got, want := statsKey(n), fmt.Sprintf("%013d", n); got != want {
+			t.Errorf("statsKey(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
