@@ -65,7 +65,8 @@ func encodeSummary(s *storedSummary) []byte {
 	}
 	// Most fields share a stamp (the event that set them): each distinct
 	// stamp is stored once.
-	var stamps []string
+	var buf [16]string // more than there are stamped fields
+	stamps := buf[:0]
 	for _, v := range s.Stamps {
 		if !slices.Contains(stamps, v) {
 			stamps = append(stamps, v)
