@@ -140,7 +140,7 @@ func (t *memTx) written(k memKey) (memWrite, bool) {
 func (m *memKV) Update(fn func(Tx) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	tx := &memTx{m: m, writes: make([]memWrite, 0, 16)}
+	tx := &memTx{m: m, writes: make([]memWrite, 0, 8)} // a fold writes 8 keys
 	if err := fn(tx); err != nil {
 		return err
 	}
