@@ -17,6 +17,7 @@ package local
 // it is Named less the Caller, as call.Summary.Apply makes it.
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -33,15 +34,12 @@ var stampFields = []string{"status", "mediaType", "callType", "caller", "roomId"
 
 var errCorrupt = errors.New("corrupt stored summary")
 
-// encodeSummary is s in its stored form.
+// encodeSummary is s in its stored form. It is written on the stack and
+// copied out once, so what a table keeps is no larger than it needs to
+// be (the memory engine keeps the very slice, see Tx.Put).
 func encodeSummary(s *storedSummary) []byte {
-	n := 64 + len(s.CallID) + len(s.Provider) + len(s.Status) + len(s.MediaType) + len(s.CallType) +
-		len(s.Caller) + len(s.RoomID) + len(s.Result) + 8*len(s.Stamps)
-	for _, u := range s.Named {
-		n += len(u) + 2
-	}
-	b := make([]byte, 0, n+64)
-	b = append(b, summaryV1)
+	var buf [512]byte
+	b := append(buf[:0], summaryV1)
 	for _, v := range []string{s.CallID, s.Provider, s.Status, s.MediaType, s.CallType, s.Caller, s.RoomID, s.Result} {
 		b = appendString(b, v)
 	}
@@ -65,8 +63,8 @@ func encodeSummary(s *storedSummary) []byte {
 	}
 	// Most fields share a stamp (the event that set them): each distinct
 	// stamp is stored once.
-	var buf [16]string // more than there are stamped fields
-	stamps := buf[:0]
+	var sbuf [16]string // more than there are stamped fields
+	stamps := sbuf[:0]
 	for _, v := range s.Stamps {
 		if !slices.Contains(stamps, v) {
 			stamps = append(stamps, v)
@@ -100,7 +98,7 @@ func encodeSummary(s *storedSummary) []byte {
 			b = binary.AppendUvarint(b, uint64(slices.Index(stamps, s.Stamps[f])))
 		}
 	}
-	return b
+	return bytes.Clone(b)
 }
 
 // decodeStoredSummary reads a summary in either stored form.
@@ -232,20 +230,14 @@ func summaryForm(s *call.Summary) (*call.Summary, error) {
 // then each key and value, by key); and the raw body, the bytes left.
 const eventV1 = 0x01
 
-// encodeEvent is ev, to expire at expiresAt, in its stored form.
+// encodeEvent is ev, to expire at expiresAt, in its stored form. It is
+// written on the stack and copied out once (a larger event, to the heap
+// as it grows), so what a table keeps is no larger than it needs to be
+// (the memory engine keeps the very slice, see Tx.Put).
 func encodeEvent(ev *call.Event, expiresAt int64) []byte {
 	f := &ev.Facts
-	n := 64 + len(ev.Provider) + len(ev.Channel) + len(ev.Command) + len(ev.Event) + len(ev.CallID) +
-		len(ev.DeliveryID) + len(ev.RequestID) + len(f.Status) + len(f.MediaType) + len(f.CallType) +
-		len(f.Caller) + len(f.RoomID) + len(f.Result) + len(ev.Raw)
-	for _, u := range f.Callees {
-		n += len(u) + 2
-	}
-	for k, v := range f.Detail {
-		n += len(k) + len(v) + 4
-	}
-	b := make([]byte, 0, n)
-	b = append(b, eventV1)
+	var buf [2048]byte
+	b := append(buf[:0], eventV1)
 	b = binary.AppendVarint(b, expiresAt)
 	b = binary.AppendVarint(b, ev.EventTime)
 	b = binary.AppendVarint(b, ev.ReceivedAt)
@@ -270,7 +262,7 @@ func encodeEvent(ev *call.Event, expiresAt int64) []byte {
 		b = appendString(b, k)
 		b = appendString(b, f.Detail[k])
 	}
-	return append(b, ev.Raw...)
+	return bytes.Clone(append(b, ev.Raw...))
 }
 
 // eventExpiry is the expiry of the event stored as b.
