@@ -163,83 +163,76 @@ func (s *scanner) number() bool {
 
 // skipComposite skips an object or an array at s.i.
 func (s *scanner) skipComposite() bool {
-	if s.b[s.i] == '[' {
-		return s.array(func() bool { _, _, ok := s.value(); return ok })
+	closing := byte(']')
+	if s.b[s.i] == '{' {
+		closing = '}'
 	}
-	return s.object(func(key []byte) bool { _, _, ok := s.value(); return ok })
-}
-
-// object reads an object at s.i (after white space), calling field for
-// each member with its name (unescaped: a name with an escape is not read)
-// once the colon is read; field reads the value.
-func (s *scanner) object(field func(key []byte) bool) bool {
-	if s.peek() != '{' || s.depth >= maxFastDepth {
+	if !s.enter(s.b[s.i]) {
 		return false
 	}
-	s.depth++
-	s.i++
-	if s.peek() == '}' {
-		s.i++
-		s.depth--
-		return true
-	}
-	for {
-		if s.peek() != '"' {
+	for first := true; ; first = false {
+		more, ok := s.next(closing, first)
+		if !ok {
 			return false
 		}
-		start := s.i
-		if escaped, ok := s.str(); !ok || escaped {
-			return false
-		}
-		key := s.b[start+1 : s.i-1]
-		if s.peek() != ':' {
-			return false
-		}
-		s.i++
-		if !field(key) {
-			return false
-		}
-		switch s.peek() {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			s.depth--
+		if !more {
 			return true
-		default:
+		}
+		if closing == '}' {
+			if _, ok := s.key(); !ok {
+				return false
+			}
+		}
+		if _, _, ok := s.value(); !ok {
 			return false
 		}
 	}
 }
 
-// array reads an array at s.i (after white space), calling elem to read
-// each element.
-func (s *scanner) array(elem func() bool) bool {
-	if s.peek() != '[' || s.depth >= maxFastDepth {
+// enter reads the opening of an object or an array (after white space).
+func (s *scanner) enter(open byte) bool {
+	if s.peek() != open || s.depth >= maxFastDepth {
 		return false
 	}
 	s.depth++
 	s.i++
-	if s.peek() == ']' {
+	return true
+}
+
+// next reads what comes before a member or an element of the object or
+// array entered (a comma, unless first) or its end, closing: more says
+// a member or an element comes, ok false that neither does.
+func (s *scanner) next(closing byte, first bool) (more, ok bool) {
+	switch c := s.peek(); {
+	case c == closing:
 		s.i++
 		s.depth--
-		return true
+		return false, true
+	case first:
+		return true, true
+	case c == ',':
+		s.i++
+		return true, true
 	}
-	for {
-		if !elem() {
-			return false
-		}
-		switch s.peek() {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			s.depth--
-			return true
-		default:
-			return false
-		}
+	return false, false
+}
+
+// key reads a member's name and its colon; a name with an escape is not
+// read.
+func (s *scanner) key() ([]byte, bool) {
+	if s.peek() != '"' {
+		return nil, false
 	}
+	start := s.i
+	if escaped, ok := s.str(); !ok || escaped {
+		return nil, false
+	}
+	key := s.b[start+1 : s.i-1]
+	if s.peek() != ':' {
+		return nil, false
+	}
+	s.i++
+	return key, true
 }
 
 // null reads a null if one comes next.
@@ -325,18 +318,17 @@ func seen(mask *uint32, i int) bool {
 	return true
 }
 
-// document reads body, raw as a string, as one object with nothing after
-// it but white space, as jsonx.Decode requires.
-func document(body []byte, raw string, field func(s *scanner, key []byte) bool) bool {
-	if !utf8.Valid(body) {
-		return false
-	}
-	s := &scanner{b: body, raw: raw}
-	if !s.object(func(key []byte) bool { return field(s, key) }) {
-		return false
-	}
+// document starts reading body, raw as a string, which must be one
+// object with nothing after it but white space, as jsonx.Decode requires;
+// end checks what follows it.
+func document(body []byte, raw string) (scanner, bool) {
+	s := scanner{b: body, raw: raw}
+	return s, utf8.Valid(body) && s.enter('{')
+}
+
+func (s *scanner) end() bool {
 	s.ws()
-	return s.i == len(body)
+	return s.i == len(s.b)
 }
 
 var (
@@ -346,117 +338,214 @@ var (
 	v1Names     = []string{"UserId", "RoomId", "TotalNum", "MediaType", "CallType", "CallId", "Role", "Event", "CallResult", "EventTime", "StartCallTs", "AcceptTs", "EndTs"}
 )
 
-// fastV4 decodes a v4 body into b (zero) as jsonx.Decode would, or
-// reports false.
-func fastV4(body []byte, raw string, b *v4Callback) bool {
+// v4Fast is what fastV4 decodes into, in one allocation: the callback,
+// its CallInfo, and room for the users of the usual callback.
+type v4Fast struct {
+	cb    v4Callback
+	info  v4Info
+	users [6]v4User
+}
+
+// fastV4 decodes a v4 body into f (zero) as jsonx.Decode would decode it
+// into f.cb, or reports false.
+func fastV4(body []byte, raw string, f *v4Fast) bool {
+	b := &f.cb
+	s, ok := document(body, raw)
+	if !ok {
+		return false
+	}
 	var mask uint32
-	return document(body, raw, func(s *scanner, key []byte) bool {
+	for first := true; ; first = false {
+		more, ok := s.next('}', first)
+		if !ok {
+			return false
+		}
+		if !more {
+			return s.end()
+		}
+		key, ok := s.key()
+		if !ok {
+			return false
+		}
 		switch string(key) {
 		case "CallbackCommand":
-			return seen(&mask, 0) && s.string(&b.CallbackCommand)
+			ok = seen(&mask, 0) && s.string(&b.CallbackCommand)
 		case "CallInfo":
-			return seen(&mask, 1) && s.callInfo(b)
+			ok = seen(&mask, 1) && s.callInfo(f)
 		case "CallRecord":
-			start, end, ok := s.value()
-			return seen(&mask, 2) && ok && json.Unmarshal(body[start:end], &b.CallRecord) == nil
+			start, end, read := s.value()
+			ok = seen(&mask, 2) && read && json.Unmarshal(body[start:end], &b.CallRecord) == nil
 		case "CallId":
-			return seen(&mask, 3) && s.string(&b.CallId)
+			ok = seen(&mask, 3) && s.string(&b.CallId)
 		case "UserList":
-			return seen(&mask, 4) && s.users(&b.UserList)
+			ok = seen(&mask, 4) && s.users(&b.UserList, f.users[0:0:4])
 		case "ChangedUserList":
-			return seen(&mask, 5) && s.users(&b.ChangedUserList)
+			ok = seen(&mask, 5) && s.users(&b.ChangedUserList, f.users[4:4:6])
 		case "EventTime":
-			return seen(&mask, 6) && s.int(&b.EventTime)
+			ok = seen(&mask, 6) && s.int(&b.EventTime)
+		default:
+			ok = s.other(key, v4Names)
 		}
-		return s.other(key, v4Names)
-	})
+		if !ok {
+			return false
+		}
+	}
 }
 
-func (s *scanner) callInfo(b *v4Callback) bool {
+func (s *scanner) callInfo(f *v4Fast) bool {
 	if s.null() {
 		return true
 	}
-	b.CallInfo = new(v4Info)
-	ci := b.CallInfo
+	ci := &f.info
+	f.cb.CallInfo = ci
+	if !s.enter('{') {
+		return false
+	}
 	var mask uint32
-	return s.object(func(key []byte) bool {
+	for first := true; ; first = false {
+		more, ok := s.next('}', first)
+		if !ok {
+			return false
+		}
+		if !more {
+			return true
+		}
+		key, ok := s.key()
+		if !ok {
+			return false
+		}
 		switch string(key) {
 		case "CallId":
-			return seen(&mask, 0) && s.string(&ci.CallId)
+			ok = seen(&mask, 0) && s.string(&ci.CallId)
 		case "CallMediaType":
-			return seen(&mask, 1) && s.string(&ci.CallMediaType)
+			ok = seen(&mask, 1) && s.string(&ci.CallMediaType)
 		case "MediaType":
-			return seen(&mask, 2) && s.string(&ci.MediaType)
+			ok = seen(&mask, 2) && s.string(&ci.MediaType)
 		case "ChatGroupId":
-			return seen(&mask, 3) && s.string(&ci.ChatGroupId)
+			ok = seen(&mask, 3) && s.string(&ci.ChatGroupId)
 		case "RoomId":
-			return seen(&mask, 4) && s.string(&ci.RoomId)
+			ok = seen(&mask, 4) && s.string(&ci.RoomId)
 		case "RoomIdType":
-			return seen(&mask, 5) && s.int(&ci.RoomIdType)
+			ok = seen(&mask, 5) && s.int(&ci.RoomIdType)
+		default:
+			ok = s.other(key, v4InfoNames)
 		}
-		return s.other(key, v4InfoNames)
-	})
+		if !ok {
+			return false
+		}
+	}
 }
 
-func (s *scanner) users(list *[]v4User) bool {
+// users reads a list of users into *list, appending to room.
+func (s *scanner) users(list *[]v4User, room []v4User) bool {
 	if s.null() {
 		return true
 	}
-	out := make([]v4User, 0, 4)
-	ok := s.array(func() bool {
+	if !s.enter('[') {
+		return false
+	}
+	*list = room
+	for first := true; ; first = false {
+		more, ok := s.next(']', first)
+		if !ok {
+			return false
+		}
+		if !more {
+			return true
+		}
 		var u v4User
-		var mask uint32
-		ok := s.object(func(key []byte) bool {
-			switch string(key) {
-			case "User_Account":
-				return seen(&mask, 0) && s.string(&u.User_Account)
-			case "Status":
-				return seen(&mask, 1) && s.string(&u.Status)
-			case "ActionType":
-				return seen(&mask, 2) && s.string(&u.ActionType)
-			}
-			return s.other(key, v4UserNames)
-		})
-		out = append(out, u)
-		return ok
-	})
-	*list = out
-	return ok
+		if !s.user(&u) {
+			return false
+		}
+		*list = append(*list, u)
+	}
+}
+
+func (s *scanner) user(u *v4User) bool {
+	if !s.enter('{') {
+		return false
+	}
+	var mask uint32
+	for first := true; ; first = false {
+		more, ok := s.next('}', first)
+		if !ok {
+			return false
+		}
+		if !more {
+			return true
+		}
+		key, ok := s.key()
+		if !ok {
+			return false
+		}
+		switch string(key) {
+		case "User_Account":
+			ok = seen(&mask, 0) && s.string(&u.User_Account)
+		case "Status":
+			ok = seen(&mask, 1) && s.string(&u.Status)
+		case "ActionType":
+			ok = seen(&mask, 2) && s.string(&u.ActionType)
+		default:
+			ok = s.other(key, v4UserNames)
+		}
+		if !ok {
+			return false
+		}
+	}
 }
 
 // fastV1 decodes a v1 body into b (zero) as jsonx.Decode would, or
 // reports false.
 func fastV1(body []byte, raw string, b *v1Callback) bool {
+	s, ok := document(body, raw)
+	if !ok {
+		return false
+	}
 	var mask uint32
-	return document(body, raw, func(s *scanner, key []byte) bool {
+	for first := true; ; first = false {
+		more, ok := s.next('}', first)
+		if !ok {
+			return false
+		}
+		if !more {
+			return s.end()
+		}
+		key, ok := s.key()
+		if !ok {
+			return false
+		}
 		switch string(key) {
 		case "UserId":
-			return seen(&mask, 0) && s.string(&b.UserId)
+			ok = seen(&mask, 0) && s.string(&b.UserId)
 		case "RoomId":
-			return seen(&mask, 1) && s.string(&b.RoomId)
+			ok = seen(&mask, 1) && s.string(&b.RoomId)
 		case "TotalNum":
-			return seen(&mask, 2) && s.int(&b.TotalNum)
+			ok = seen(&mask, 2) && s.int(&b.TotalNum)
 		case "MediaType":
-			return seen(&mask, 3) && s.string(&b.MediaType)
+			ok = seen(&mask, 3) && s.string(&b.MediaType)
 		case "CallType":
-			return seen(&mask, 4) && s.string(&b.CallType)
+			ok = seen(&mask, 4) && s.string(&b.CallType)
 		case "CallId":
-			return seen(&mask, 5) && s.string(&b.CallId)
+			ok = seen(&mask, 5) && s.string(&b.CallId)
 		case "Role":
-			return seen(&mask, 6) && s.string(&b.Role)
+			ok = seen(&mask, 6) && s.string(&b.Role)
 		case "Event":
-			return seen(&mask, 7) && s.string(&b.Event)
+			ok = seen(&mask, 7) && s.string(&b.Event)
 		case "CallResult":
-			return seen(&mask, 8) && s.string(&b.CallResult)
+			ok = seen(&mask, 8) && s.string(&b.CallResult)
 		case "EventTime":
-			return seen(&mask, 9) && s.int(&b.EventTime)
+			ok = seen(&mask, 9) && s.int(&b.EventTime)
 		case "StartCallTs":
-			return seen(&mask, 10) && s.int(&b.StartCallTs)
+			ok = seen(&mask, 10) && s.int(&b.StartCallTs)
 		case "AcceptTs":
-			return seen(&mask, 11) && s.int(&b.AcceptTs)
+			ok = seen(&mask, 11) && s.int(&b.AcceptTs)
 		case "EndTs":
-			return seen(&mask, 12) && s.int(&b.EndTs)
+			ok = seen(&mask, 12) && s.int(&b.EndTs)
+		default:
+			ok = s.other(key, v1Names)
 		}
-		return s.other(key, v1Names)
-	})
+		if !ok {
+			return false
+		}
+	}
 }

@@ -51,13 +51,14 @@ func fastSeeds(t testing.TB) []string {
 
 // checkFast fails when a fast decoder reads body otherwise than jsonx.Decode.
 func checkFast(t *testing.T, body []byte) {
-	var fast4, slow4 v4Callback
+	var fast4 v4Fast
+	var slow4 v4Callback
 	if fastV4(body, string(body), &fast4) {
 		if err := decode(body, &slow4); err != nil {
 			t.Fatalf("%q: fastV4 read it, jsonx.Decode refused it: %v", body, err)
 		}
-		if !reflect.DeepEqual(fast4, slow4) {
-			t.Fatalf("%q: fastV4 read\n%+v\njsonx.Decode\n%+v", body, fast4, slow4)
+		if !reflect.DeepEqual(fast4.cb, slow4) {
+			t.Fatalf("%q: fastV4 read\n%+v\njsonx.Decode\n%+v", body, fast4.cb, slow4)
 		}
 	}
 	var fast1, slow1 v1Callback
@@ -75,7 +76,7 @@ func TestFastDecodeAsJSONX(t *testing.T) {
 	read := 0
 	for _, s := range fastSeeds(t) {
 		checkFast(t, []byte(s))
-		var b v4Callback
+		var b v4Fast
 		if fastV4([]byte(s), s, &b) {
 			read++
 		}
@@ -85,7 +86,7 @@ func TestFastDecodeAsJSONX(t *testing.T) {
 	}
 	// The samples are read by the fast path itself.
 	for _, s := range fastBodies[:3] {
-		var b v4Callback
+		var b v4Fast
 		if !fastV4([]byte(s), s, &b) {
 			t.Errorf("%s: not read by fastV4", s)
 		}

@@ -70,10 +70,11 @@ type v4Callback struct {
 func decode(body []byte, v any) error { return jsonx.Decode(body, v) }
 
 func parseV4(ev *call.Event, urlCommand string, body []byte) error {
-	var b v4Callback
-	if !fastV4(body, ev.Raw, &b) {
-		b = v4Callback{}
-		if err := decode(body, &b); err != nil {
+	fast := new(v4Fast)
+	b := &fast.cb
+	if !fastV4(body, ev.Raw, fast) {
+		b = new(v4Callback)
+		if err := decode(body, b); err != nil {
 			return err
 		}
 	}
@@ -235,10 +236,11 @@ func Commands(gen string) []string {
 func parseV1(ev *call.Event, command string, body []byte) error {
 	var b v1Callback
 	if !fastV1(body, ev.Raw, &b) {
-		b = v1Callback{}
-		if err := decode(body, &b); err != nil {
+		var slow v1Callback
+		if err := decode(body, &slow); err != nil {
 			return err
 		}
+		b = slow
 	}
 	ev.Command = command
 	ev.CallID = string(b.CallId)
