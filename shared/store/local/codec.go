@@ -105,7 +105,7 @@ func encodeSummary(s *storedSummary) []byte {
 func decodeStoredSummary(b []byte, s *storedSummary) error {
 	*s = storedSummary{}
 	if len(b) == 0 || b[0] != summaryV1 {
-		return json.Unmarshal(b, s)
+		return decodeJSON(b, s)
 	}
 	d := decoder{b: b[1:]}
 	for _, p := range []*string{&s.CallID, &s.Provider, &s.Status, &s.MediaType, &s.CallType, &s.Caller, &s.RoomID, &s.Result} {
@@ -151,6 +151,17 @@ func decodeStoredSummary(b []byte, s *storedSummary) error {
 		return errCorrupt
 	}
 	return nil
+}
+
+// decodeJSON reads the JSON form of a value an earlier version stored
+// into *v. It decodes into a copy of its own, so that v, which
+// encoding/json would otherwise make escape, can live on the caller's
+// stack when the stored form is the binary one.
+func decodeJSON[T any](b []byte, v *T) error {
+	tmp := new(T)
+	err := json.Unmarshal(b, tmp)
+	*v = *tmp
+	return err
 }
 
 func appendString(b []byte, s string) []byte {
@@ -281,7 +292,7 @@ func eventExpiry(b []byte) (int64, error) {
 func decodeStoredEvent(b []byte, ev *storedEvent) error {
 	*ev = storedEvent{}
 	if len(b) == 0 || b[0] != eventV1 {
-		return json.Unmarshal(b, ev)
+		return decodeJSON(b, ev)
 	}
 	d := decoder{b: b[1:]}
 	f := &ev.Facts
@@ -334,7 +345,7 @@ func encodeEntry(e entry) []byte {
 func decodeEntry(b []byte, e *entry) error {
 	*e = entry{}
 	if len(b) == 0 || b[0] != entryV1 {
-		return json.Unmarshal(b, e)
+		return decodeJSON(b, e)
 	}
 	d := decoder{b: b[1:]}
 	e.Callee = d.byte()&1 != 0
@@ -378,7 +389,7 @@ func encodeCounts(c *store.Counts) []byte {
 func decodeCounts(b []byte, c *store.Counts) error {
 	*c = store.Counts{}
 	if len(b) == 0 || b[0] != countsV1 {
-		return json.Unmarshal(b, c)
+		return decodeJSON(b, c)
 	}
 	d := decoder{b: b[1:]}
 	c.Calls, c.InProgress, c.TalkMs = d.varint(), d.varint(), d.varint()
