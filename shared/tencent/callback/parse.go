@@ -13,8 +13,7 @@ import (
 )
 
 // parse normalizes a callback of generation gen into an Event (see
-// Callback.Event). Bodies are decoded by fastV4 and fastV1 (fast.go), and
-// by jsonx.Decode when those are not sure of one.
+// Callback.Event). Bodies are decoded by jsonx.DecodeFast.
 func parse(gen string, q url.Values, body []byte) (call.Event, error) {
 	ev := call.Event{Provider: call.Tencent, Channel: gen, Raw: string(body)}
 	var err error
@@ -67,16 +66,10 @@ type v4Callback struct {
 	EventTime       jsonx.Int
 }
 
-func decode(body []byte, v any) error { return jsonx.Decode(body, v) }
-
 func parseV4(ev *call.Event, urlCommand string, body []byte) error {
-	fast := new(v4Fast)
-	b := &fast.cb
-	if !fastV4(body, ev.Raw, fast) {
-		b = new(v4Callback)
-		if err := decode(body, b); err != nil {
-			return err
-		}
+	b := new(v4Callback)
+	if err := jsonx.DecodeFast(body, b); err != nil {
+		return err
 	}
 	ev.Command = string(b.CallbackCommand)
 	if ev.Command == "" {
@@ -235,12 +228,8 @@ func Commands(gen string) []string {
 
 func parseV1(ev *call.Event, command string, body []byte) error {
 	var b v1Callback
-	if !fastV1(body, ev.Raw, &b) {
-		var slow v1Callback
-		if err := decode(body, &slow); err != nil {
-			return err
-		}
-		b = slow
+	if err := jsonx.DecodeFast(body, &b); err != nil {
+		return err
 	}
 	ev.Command = command
 	ev.CallID = string(b.CallId)
