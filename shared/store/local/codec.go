@@ -17,6 +17,7 @@ package local
 // it is Named less the Caller, as call.Summary.Apply makes it.
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -33,15 +34,12 @@ var stampFields = []string{"status", "mediaType", "callType", "caller", "roomId"
 
 var errCorrupt = errors.New("corrupt stored summary")
 
-// encodeSummary is s in its stored form.
+// encodeSummary is s in its stored form. It is written on the stack and
+// copied out once, so what a table keeps is no larger than it needs to
+// be (the memory engine keeps the very slice, see Tx.Put).
 func encodeSummary(s *storedSummary) []byte {
-	n := 64 + len(s.CallID) + len(s.Provider) + len(s.Status) + len(s.MediaType) + len(s.CallType) +
-		len(s.Caller) + len(s.RoomID) + len(s.Result) + 8*len(s.Stamps)
-	for _, u := range s.Named {
-		n += len(u) + 2
-	}
-	b := make([]byte, 0, n+64)
-	b = append(b, summaryV1)
+	var buf [512]byte
+	b := append(buf[:0], summaryV1)
 	for _, v := range []string{s.CallID, s.Provider, s.Status, s.MediaType, s.CallType, s.Caller, s.RoomID, s.Result} {
 		b = appendString(b, v)
 	}
@@ -65,7 +63,8 @@ func encodeSummary(s *storedSummary) []byte {
 	}
 	// Most fields share a stamp (the event that set them): each distinct
 	// stamp is stored once.
-	var stamps []string
+	var sbuf [16]string // more than there are stamped fields
+	stamps := sbuf[:0]
 	for _, v := range s.Stamps {
 		if !slices.Contains(stamps, v) {
 			stamps = append(stamps, v)
@@ -99,14 +98,14 @@ func encodeSummary(s *storedSummary) []byte {
 			b = binary.AppendUvarint(b, uint64(slices.Index(stamps, s.Stamps[f])))
 		}
 	}
-	return b
+	return bytes.Clone(b)
 }
 
 // decodeStoredSummary reads a summary in either stored form.
 func decodeStoredSummary(b []byte, s *storedSummary) error {
 	*s = storedSummary{}
 	if len(b) == 0 || b[0] != summaryV1 {
-		return json.Unmarshal(b, s)
+		return decodeJSON(b, s)
 	}
 	d := decoder{b: b[1:]}
 	for _, p := range []*string{&s.CallID, &s.Provider, &s.Status, &s.MediaType, &s.CallType, &s.Caller, &s.RoomID, &s.Result} {
@@ -152,6 +151,17 @@ func decodeStoredSummary(b []byte, s *storedSummary) error {
 		return errCorrupt
 	}
 	return nil
+}
+
+// decodeJSON reads the JSON form of a value an earlier version stored
+// into *v. It decodes into a copy of its own, so that v, which
+// encoding/json would otherwise make escape, can live on the caller's
+// stack when the stored form is the binary one.
+func decodeJSON[T any](b []byte, v *T) error {
+	tmp := new(T)
+	err := json.Unmarshal(b, tmp)
+	*v = *tmp
+	return err
 }
 
 func appendString(b []byte, s string) []byte {
@@ -231,20 +241,14 @@ func summaryForm(s *call.Summary) (*call.Summary, error) {
 // then each key and value, by key); and the raw body, the bytes left.
 const eventV1 = 0x01
 
-// encodeEvent is ev, to expire at expiresAt, in its stored form.
+// encodeEvent is ev, to expire at expiresAt, in its stored form. It is
+// written on the stack and copied out once (a larger event, to the heap
+// as it grows), so what a table keeps is no larger than it needs to be
+// (the memory engine keeps the very slice, see Tx.Put).
 func encodeEvent(ev *call.Event, expiresAt int64) []byte {
 	f := &ev.Facts
-	n := 64 + len(ev.Provider) + len(ev.Channel) + len(ev.Command) + len(ev.Event) + len(ev.CallID) +
-		len(ev.DeliveryID) + len(ev.RequestID) + len(f.Status) + len(f.MediaType) + len(f.CallType) +
-		len(f.Caller) + len(f.RoomID) + len(f.Result) + len(ev.Raw)
-	for _, u := range f.Callees {
-		n += len(u) + 2
-	}
-	for k, v := range f.Detail {
-		n += len(k) + len(v) + 4
-	}
-	b := make([]byte, 0, n)
-	b = append(b, eventV1)
+	var buf [2048]byte
+	b := append(buf[:0], eventV1)
 	b = binary.AppendVarint(b, expiresAt)
 	b = binary.AppendVarint(b, ev.EventTime)
 	b = binary.AppendVarint(b, ev.ReceivedAt)
@@ -269,7 +273,7 @@ func encodeEvent(ev *call.Event, expiresAt int64) []byte {
 		b = appendString(b, k)
 		b = appendString(b, f.Detail[k])
 	}
-	return append(b, ev.Raw...)
+	return bytes.Clone(append(b, ev.Raw...))
 }
 
 // eventExpiry is the expiry of the event stored as b.
@@ -288,7 +292,7 @@ func eventExpiry(b []byte) (int64, error) {
 func decodeStoredEvent(b []byte, ev *storedEvent) error {
 	*ev = storedEvent{}
 	if len(b) == 0 || b[0] != eventV1 {
-		return json.Unmarshal(b, ev)
+		return decodeJSON(b, ev)
 	}
 	d := decoder{b: b[1:]}
 	f := &ev.Facts
@@ -341,7 +345,7 @@ func encodeEntry(e entry) []byte {
 func decodeEntry(b []byte, e *entry) error {
 	*e = entry{}
 	if len(b) == 0 || b[0] != entryV1 {
-		return json.Unmarshal(b, e)
+		return decodeJSON(b, e)
 	}
 	d := decoder{b: b[1:]}
 	e.Callee = d.byte()&1 != 0
@@ -366,8 +370,9 @@ func encodeCounts(c *store.Counts) []byte {
 	b = binary.AppendVarint(b, c.Calls)
 	b = binary.AppendVarint(b, c.InProgress)
 	b = binary.AppendVarint(b, c.TalkMs)
+	var buf [8]string
 	for _, m := range []map[string]int64{c.ByResult, c.ByProvider} {
-		keys := make([]string, 0, len(m))
+		keys := buf[:0]
 		for k := range m {
 			keys = append(keys, k)
 		}
@@ -384,7 +389,7 @@ func encodeCounts(c *store.Counts) []byte {
 func decodeCounts(b []byte, c *store.Counts) error {
 	*c = store.Counts{}
 	if len(b) == 0 || b[0] != countsV1 {
-		return json.Unmarshal(b, c)
+		return decodeJSON(b, c)
 	}
 	d := decoder{b: b[1:]}
 	c.Calls, c.InProgress, c.TalkMs = d.varint(), d.varint(), d.varint()

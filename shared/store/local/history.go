@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/callfn/callfn/shared/call"
@@ -80,7 +81,7 @@ func indexCall(tx Tx, prev, next *call.Summary) error {
 	users := next.Users()
 	for _, u := range prevUsers {
 		if moved || !slices.Contains(users, u) {
-			if err := tx.Delete(bUserCalls, userPrefix(u)+prevKey); err != nil {
+			if err := tx.Delete(bUserCalls, keyPart(u)+keySep+prevKey); err != nil {
 				return err
 			}
 		}
@@ -88,7 +89,7 @@ func indexCall(tx Tx, prev, next *call.Summary) error {
 	for _, u := range users {
 		e := entryOf(next, u)
 		if moved || !slices.Contains(prevUsers, u) || entryOf(prev, u) != e {
-			if err := putEntry(tx, bUserCalls, userPrefix(u)+nextKey, e); err != nil {
+			if err := putEntry(tx, bUserCalls, keyPart(u)+keySep+nextKey, e); err != nil {
 				return err
 			}
 		}
@@ -101,7 +102,21 @@ func indexCall(tx Tx, prev, next *call.Summary) error {
 	return nil
 }
 
-func statsKey(bucket int64) string { return fmt.Sprintf("%013d", bucket) }
+// statsKey is "%013d" of bucket (made without fmt for the usual,
+// non-negative times: every event stored adds to its bucket).
+func statsKey(bucket int64) string {
+	if bucket < 0 {
+		return fmt.Sprintf("%013d", bucket)
+	}
+	// The digits after 13 bytes, then zeros before them up to 13 in all.
+	var b [13 + 20]byte
+	n := len(strconv.AppendInt(b[13:13], bucket, 10))
+	start := min(n, 13)
+	for i := start; i < 13; i++ {
+		b[i] = '0'
+	}
+	return string(b[start : 13+n])
+}
 
 // addStats adds d to its bucket's rollups.
 func addStats(tx Tx, d store.BucketCounts) error {

@@ -37,6 +37,8 @@ type Tx interface {
 	// Get returns key's value in bucket, nil when there is none. The slice
 	// stays valid after the transaction.
 	Get(bucket, key string) []byte
+	// Put writes val under key. It may keep val rather than a copy: the
+	// caller must not change val afterwards.
 	Put(bucket, key string, val []byte) error
 	// Delete removes key from bucket; a key that is not there is no error.
 	Delete(bucket, key string) error
@@ -162,12 +164,17 @@ func (l *table) PutEvent(ctx context.Context, ev *call.Event) (bool, error) {
 			return err
 		}
 		// Index entries carry no expiry of their own (the summary's
-		// decides), so only users new to the call need one.
+		// decides), so only users new to the call need one. They all
+		// hold the call id: one copy of it serves them all.
+		var id []byte
 		for _, u := range s.Users() {
 			if slices.Contains(known, u) {
 				continue
 			}
-			if err := tx.Put(bUsers, userKey(u, ev.CallID), []byte(ev.CallID)); err != nil {
+			if id == nil {
+				id = []byte(ev.CallID)
+			}
+			if err := tx.Put(bUsers, userKey(u, ev.CallID), id); err != nil {
 				return err
 			}
 		}

@@ -42,10 +42,11 @@ type memBucket struct {
 }
 
 func (b *memBucket) put(key string, val []byte) {
-	if _, ok := b.vals[key]; !ok {
+	n := len(b.vals)
+	b.vals[key] = val
+	if len(b.vals) > n { // a new key: one map operation, not a lookup and then another
 		b.added = append(b.added, key)
 	}
-	b.vals[key] = val
 }
 
 func (b *memBucket) delete(key string) {
@@ -85,28 +86,70 @@ func (b *memBucket) sorted() []string {
 }
 
 type memTx struct {
-	m       *memKV
-	pending map[[2]string]memWrite
+	m *memKV
+	// writes is the journal, in the order written: the last write of a
+	// key is its value. Looked up from the end while it is short (a
+	// callback's fold writes a handful of keys), through index (the
+	// position of each key's last write) once it is long.
+	writes []memWrite
+	index  map[memKey]int
 }
+
+type memKey struct{ bucket, key string }
 
 // memWrite is one journalled write: a value, or a deletion.
 type memWrite struct {
+	memKey
 	val     []byte
 	deleted bool
+}
+
+// memIndexAt is the journal length from which lookups go through an index.
+const memIndexAt = 32
+
+func (t *memTx) write(w memWrite) {
+	t.writes = append(t.writes, w)
+	switch {
+	case t.index != nil:
+		t.index[w.memKey] = len(t.writes) - 1
+	case len(t.writes) >= memIndexAt:
+		t.index = make(map[memKey]int, 2*len(t.writes))
+		for i, w := range t.writes {
+			t.index[w.memKey] = i
+		}
+	}
+}
+
+// written is the transaction's last write of k, if any.
+func (t *memTx) written(k memKey) (memWrite, bool) {
+	if t.index != nil {
+		i, ok := t.index[k]
+		if !ok {
+			return memWrite{}, false
+		}
+		return t.writes[i], true
+	}
+	for i := len(t.writes) - 1; i >= 0; i-- {
+		if t.writes[i].memKey == k {
+			return t.writes[i], true
+		}
+	}
+	return memWrite{}, false
 }
 
 func (m *memKV) Update(fn func(Tx) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	tx := &memTx{m: m, pending: map[[2]string]memWrite{}}
+	tx := &memTx{m: m, writes: make([]memWrite, 0, 8)} // a fold writes 8 keys
 	if err := fn(tx); err != nil {
 		return err
 	}
-	for k, w := range tx.pending {
+	// In the order written, so the last write of a key is what stays.
+	for _, w := range tx.writes {
 		if w.deleted {
-			m.buckets[k[0]].delete(k[1])
+			m.buckets[w.bucket].delete(w.key)
 		} else {
-			m.buckets[k[0]].put(k[1], w.val)
+			m.buckets[w.bucket].put(w.key, w.val)
 		}
 	}
 	return nil
@@ -123,7 +166,7 @@ func (m *memKV) View(fn func(Tx) error) error {
 func (m *memKV) Close() error { return nil }
 
 func (t *memTx) Get(bucket, key string) []byte {
-	if w, ok := t.pending[[2]string{bucket, key}]; ok {
+	if w, ok := t.written(memKey{bucket, key}); ok {
 		if w.deleted {
 			return nil
 		}
@@ -133,12 +176,12 @@ func (t *memTx) Get(bucket, key string) []byte {
 }
 
 func (t *memTx) Put(bucket, key string, val []byte) error {
-	t.pending[[2]string{bucket, key}] = memWrite{val: slices.Clone(val)}
+	t.write(memWrite{memKey: memKey{bucket, key}, val: val}) // kept, not copied (see Tx.Put)
 	return nil
 }
 
 func (t *memTx) Delete(bucket, key string) error {
-	t.pending[[2]string{bucket, key}] = memWrite{deleted: true}
+	t.write(memWrite{memKey: memKey{bucket, key}, deleted: true})
 	return nil
 }
 
@@ -183,8 +226,8 @@ func (t *memTx) keys(bucket string) []string {
 	b := t.m.buckets[bucket]
 	sorted := b.sorted()
 	written := false
-	for k := range t.pending {
-		if k[0] == bucket {
+	for _, w := range t.writes {
+		if w.bucket == bucket {
 			written = true
 			break
 		}
@@ -193,14 +236,16 @@ func (t *memTx) keys(bucket string) []string {
 		return sorted
 	}
 	keys := slices.DeleteFunc(slices.Clone(sorted), func(k string) bool {
-		_, w := t.pending[[2]string{bucket, k}]
+		_, w := t.written(memKey{bucket, k})
 		return w
 	})
-	for k, w := range t.pending {
-		if k[0] == bucket && !w.deleted {
-			keys = append(keys, k[1])
+	for _, w := range t.writes {
+		if w.bucket == bucket {
+			if last, _ := t.written(w.memKey); !last.deleted {
+				keys = append(keys, w.key)
+			}
 		}
 	}
 	slices.Sort(keys)
-	return keys
+	return slices.Compact(keys) // a key written twice
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // parse normalizes a callback of generation gen into an Event (see
-// Callback.Event).
+// Callback.Event). Bodies are decoded by jsonx.DecodeFast.
 func parse(gen string, q url.Values, body []byte) (call.Event, error) {
 	ev := call.Event{Provider: call.Tencent, Channel: gen, Raw: string(body)}
 	var err error
@@ -47,16 +47,18 @@ type v4User struct {
 	ActionType   jsonx.String
 }
 
+type v4Info struct {
+	CallId        jsonx.String
+	CallMediaType jsonx.String // the sample's spelling
+	MediaType     jsonx.String // the field table's
+	ChatGroupId   jsonx.String
+	RoomId        jsonx.String
+	RoomIdType    jsonx.Int
+}
+
 type v4Callback struct {
 	CallbackCommand jsonx.String
-	CallInfo        *struct {
-		CallId        jsonx.String
-		CallMediaType jsonx.String // the sample's spelling
-		MediaType     jsonx.String // the field table's
-		ChatGroupId   jsonx.String
-		RoomId        jsonx.String
-		RoomIdType    jsonx.Int
-	}
+	CallInfo        *v4Info
 	CallRecord      *tencent.V4Record
 	CallId          jsonx.String
 	UserList        []v4User
@@ -64,11 +66,9 @@ type v4Callback struct {
 	EventTime       jsonx.Int
 }
 
-func decode(body []byte, v any) error { return jsonx.Decode(body, v) }
-
 func parseV4(ev *call.Event, urlCommand string, body []byte) error {
-	var b v4Callback
-	if err := decode(body, &b); err != nil {
+	b := new(v4Callback)
+	if err := jsonx.DecodeFast(body, b); err != nil {
 		return err
 	}
 	ev.Command = string(b.CallbackCommand)
@@ -228,7 +228,7 @@ func Commands(gen string) []string {
 
 func parseV1(ev *call.Event, command string, body []byte) error {
 	var b v1Callback
-	if err := decode(body, &b); err != nil {
+	if err := jsonx.DecodeFast(body, &b); err != nil {
 		return err
 	}
 	ev.Command = command
