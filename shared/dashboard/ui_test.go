@@ -170,7 +170,7 @@ func TestCallTimeline(t *testing.T) {
 
 	// A call nobody knows.
 	tb.goTo("#/call/" + url.PathEscape("no-such-call"))
-	tb.wait("the no-such-call state", `document.querySelector('main .empty')`)
+	tb.wait("the no-such-call state", `document.querySelector('#view-title .ident')?.textContent === 'no-such-call' && document.querySelector('main .empty')`)
 	if got := tb.text("main .empty"); !strings.Contains(got, "No such call") {
 		t.Errorf("unknown call: %q", got)
 	}
@@ -200,7 +200,9 @@ func TestHTMLShownAsText(t *testing.T) {
 
 	// The user's history, whose id holds HTML: its heading is text.
 	tb.do(chromedp.Click(chromedp.CSS(`dl.summary a.user`)))
-	tb.wait("the user's page", `document.querySelector('#view-title .ident')`)
+	// (The call's page has a #view-title .ident too: wait for the user's
+	// heading, "Calls of …", before reading its id.)
+	tb.wait("the user's page", `document.getElementById('view-title')?.textContent.startsWith('Calls of ')`)
 	if got := tb.text("#view-title .ident"); got != mallory {
 		t.Errorf("user title %q, want %q", got, mallory)
 	}
@@ -616,7 +618,9 @@ func TestEmptyAndErrorStates(t *testing.T) {
 	tb.shot("empty", "")
 
 	tb.goTo("#/stats")
-	tb.wait("the empty charts", `document.querySelector('main .empty, main .error-box')`)
+	// (The list's own empty state stays until the hash change renders the
+	// charts' view: wait for its heading too.)
+	tb.wait("the empty charts", `document.getElementById('view-title')?.textContent === 'Calls per day' && document.querySelector('main .empty, main .error-box')`)
 	if got := tb.text("main .empty"); !strings.Contains(got, "No calls in the last 14 days") {
 		t.Errorf("empty charts: %q (error: %q)", got, tb.text("main .error-box"))
 	}
