@@ -4,16 +4,21 @@
 // got, and answers as the test says: accept, fail the first attempts of
 // each message, answer 500, hang, redirect, send a huge body, go away and
 // come back on the same address. A request that fails verification is
-// answered 400 and fails the test at its end.
+// answered 400 and fails the test at its end. The endpoint's path holds a
+// random part: a request to any other path on its port (a stray one from
+// another test process that held the port before, such as a browser
+// retrying a server that went away) is answered 404 and does not count.
 package receiver
 
 import (
+	"crypto/rand"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -46,9 +51,10 @@ type Responder func(w http.ResponseWriter, r *http.Request, m Message)
 
 // Receiver is a running endpoint.
 type Receiver struct {
-	// URL is the endpoint, http://127.0.0.1:PORT/hook; it stays the same
-	// across Down and Up.
-	URL string
+	// URL is the endpoint, http://127.0.0.1:PORT/hook/RANDOM; it stays the
+	// same across Down and Up. Paths below it are the endpoint's too.
+	URL  string
+	path string
 
 	t    testing.TB
 	wh   *standardwebhooks.Webhook
@@ -78,7 +84,8 @@ func Start(t testing.TB, secret string) *Receiver {
 		t.Fatalf("receiver: %v", err)
 	}
 	r.addr = l.Addr().String()
-	r.URL = "http://" + r.addr + "/hook"
+	r.path = "/hook/" + rand.Text()
+	r.URL = "http://" + r.addr + r.path
 	r.serve(l)
 	t.Cleanup(func() {
 		r.Down()
@@ -187,6 +194,10 @@ func (r *Receiver) Await(n int, timeout time.Duration) []Message {
 }
 
 func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) {
+	if p := req.URL.Path; p != r.path && !strings.HasPrefix(p, r.path+"/") {
+		http.NotFound(w, req) // not sent to this receiver: see the package comment
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, MaxBody))
 	if err != nil {
 		r.reject(w, fmt.Sprintf("reading the body: %v", err))

@@ -146,3 +146,30 @@ func TestDownAndUp(t *testing.T) {
 		t.Errorf("after up: %v %v", resp, err)
 	}
 }
+
+// A request to another path of the receiver's port, as a stray one from a
+// process that held the port before, is answered 404 and neither counted
+// nor failing the test; one below the endpoint's path is the endpoint's.
+func TestIgnoresOtherPaths(t *testing.T) {
+	rc := receiver.Start(t, secret)
+	base := strings.TrimSuffix(rc.URL, rc.URL[strings.LastIndex(rc.URL, "/"):])
+	for _, u := range []string{base, base + "/x", strings.TrimSuffix(base, "/hook") + "/api/calls"} {
+		resp, err := http.Post(u, "application/json", strings.NewReader(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("POST %s: %d, want 404", u, resp.StatusCode)
+		}
+	}
+	if bad := rc.Invalid(); len(bad) != 0 {
+		t.Errorf("stray requests counted as invalid: %q", bad)
+	}
+	if _, err := post(t, rc.URL+"/t0ken?k=v", "msg_1", `{"a":1}`, time.Now(), secret); err != nil {
+		t.Fatal(err)
+	}
+	if got := rc.Await(1, 5*time.Second); got[0].ID != "msg_1" {
+		t.Errorf("below the endpoint's path: %+v", got)
+	}
+}
