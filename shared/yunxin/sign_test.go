@@ -2,11 +2,12 @@ package yunxin
 
 import (
 	"errors"
-	"github.com/callfn/callfn/testkit"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/callfn/callfn/testkit"
 )
 
 const (

@@ -81,7 +81,7 @@ func indexCall(tx Tx, prev, next *call.Summary) error {
 	users := next.Users()
 	for _, u := range prevUsers {
 		if moved || !slices.Contains(users, u) {
-			if err := tx.Delete(bUserCalls, keyPart(u)+keySep+prevKey); err != nil {
+			if err := tx.Delete(bUserCalls, userCallKey(u, prevKey)); err != nil {
 				return err
 			}
 		}
@@ -89,7 +89,7 @@ func indexCall(tx Tx, prev, next *call.Summary) error {
 	for _, u := range users {
 		e := entryOf(next, u)
 		if moved || !slices.Contains(prevUsers, u) || entryOf(prev, u) != e {
-			if err := putEntry(tx, bUserCalls, keyPart(u)+keySep+nextKey, e); err != nil {
+			if err := putEntry(tx, bUserCalls, userCallKey(u, nextKey), e); err != nil {
 				return err
 			}
 		}
@@ -102,20 +102,15 @@ func indexCall(tx Tx, prev, next *call.Summary) error {
 	return nil
 }
 
-// statsKey is "%013d" of bucket (made without fmt for the usual,
-// non-negative times: every event stored adds to its bucket).
+// statsKey is "%013d" of bucket, made without fmt for the usual,
+// non-negative times (every event stored adds to its bucket).
 func statsKey(bucket int64) string {
 	if bucket < 0 {
 		return fmt.Sprintf("%013d", bucket)
 	}
-	// The digits after 13 bytes, then zeros before them up to 13 in all.
-	var b [13 + 20]byte
-	n := len(strconv.AppendInt(b[13:13], bucket, 10))
-	start := min(n, 13)
-	for i := start; i < 13; i++ {
-		b[i] = '0'
-	}
-	return string(b[start : 13+n])
+	var b [20]byte
+	d := strconv.AppendInt(b[:0], bucket, 10)
+	return "0000000000000"[:13-min(len(d), 13)] + string(d)
 }
 
 // addStats adds d to its bucket's rollups.

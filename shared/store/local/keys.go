@@ -53,7 +53,11 @@ func eventPrefix(callID string) string {
 func summaryKey(callID string) string    { return keyPart(callID) }
 func userKey(user, callID string) string { return keyPart(user) + keySep + keyPart(callID) }
 func userPrefix(user string) string      { return keyPart(user) + keySep }
-func isPart(p string) bool               { return len(p) <= maxKeyPart && !strings.Contains(p, keySep) }
+
+// userCallKey is the usercalls key of user's entry under listKey (its
+// userPrefix, then listKey), made in one concatenation.
+func userCallKey(user, listKey string) string { return keyPart(user) + keySep + listKey }
+func isPart(p string) bool                    { return len(p) <= maxKeyPart && !strings.Contains(p, keySep) }
 func isPair(k string) bool {
 	a, b, ok := strings.Cut(k, keySep)
 	return ok && isPart(a) && isPart(b)
