@@ -13,6 +13,7 @@
 //	month         INDEX#byTime         CALLS#YYYY-MM      one per byTime partition that holds calls
 //	delivery      CALL#<callId>        OUT#<deliveryId>#<endpoint>   forwarding's outbox; Pending ones in the due index
 //	parked event  CALL#<callId>        PENDING#<EventKey>   an event stored, its fold owed (fold.go): while contended
+//	folder        CALL#<callId>        FOLDER             the process folding the call's parked events, till expiresAt (folder.go)
 //
 // Ids longer than store.MaxKeyBytes appear in keys as their store.KeyID
 // (a digest; the item keeps the id), and an event's raw body longer than
@@ -29,7 +30,8 @@
 // transaction has room for; a group call's others are written just
 // before, in parallel batches). Events of one call in flight together in
 // a process fold as one group; folds contending across processes park
-// their events and help each other (fold.go). Events,
+// their events, and the one process holding the call's folder folds them
+// (fold.go, folder.go). Events,
 // summaries and user items carry store.DynamoTTL when Options.Retention is
 // set, claims always (their expiry); DynamoDB's TTL deletes them lazily, so
 // reads also skip expired items.
@@ -40,7 +42,8 @@
 //
 // The code is split by concern: items.go (items and keys), limits.go
 // (keys of long ids, compressed raw bodies, size errors), put.go
-// (PutEvent), fold.go (the fold: groups, parking, helping), read.go (GetCall, ListEvents, UserCalls),
+// (PutEvent), fold.go (the fold: groups, parking), folder.go (who folds
+// the parked events), read.go (GetCall, ListEvents, UserCalls),
 // list.go (ListCalls), stats.go (the rollups), backfill.go (Backfill),
 // claim.go (claims and meta), table.go (CreateTable and the layout check),
 // outbox.go and table_outbox.go (forwarding's outbox: store.Forwarding, the

@@ -133,3 +133,30 @@ func ImportOld(ctx context.Context, st store.Store, calls []call.Summary) error 
 	}
 	return d.batchPut(ctx, items)
 }
+
+// TakeFolder takes callID's folder in st, as a process about to fold the
+// call's parked events does; ok is false when another holds it. fold
+// folds every parked event and releases the folder.
+func TakeFolder(ctx context.Context, st store.Store, callID string) (ok bool, fold func() error, err error) {
+	d := st.(*tableStore)
+	token, err := d.takeFolder(ctx, callID)
+	if token == "" || err != nil {
+		return false, nil, err
+	}
+	return true, func() error {
+		defer d.dropFolder(ctx, callID, token)
+		_, err := d.help(ctx, callID)
+		return err
+	}, nil
+}
+
+// Parked is how many of callID's events are parked in st's table.
+func Parked(ctx context.Context, st store.Store, callID string) (int, error) {
+	d := st.(*tableStore)
+	n := 0
+	err := d.queryPartition(ctx, callPK(callID), skPending, func(map[string]types.AttributeValue) error { n++; return nil })
+	return n, err
+}
+
+// FolderFor is how long a call's folder is held before another may take it.
+const FolderFor = folderFor

@@ -158,35 +158,15 @@ func (d *tableStore) handOff(q *callQueue, callID string) {
 // changes under it; every event's done gets its outcome.
 func (d *tableStore) foldGroup(ctx context.Context, group []*putReq) {
 	finish := func(r *putReq, stored bool, err error) { r.done <- putResult{stored, err} }
-	callID := group[0].ev.CallID
-	written := map[dynKey]dynUser{} // user items batch-written by an earlier attempt
-	for attempt := 1; ; attempt++ {
-		left, retry, err := d.foldOnce(ctx, group, written, finish)
-		if !retry {
-			for _, r := range left {
-				finish(r, false, err)
-			}
-			return
-		}
-		group = left
-		if attempt == 1 {
-			// Another fold of the call met this one: park the events and
-			// help whoever folds next (see park).
-			d.parkAndHelp(ctx, group, written, finish)
-			return
-		}
-		if attempt == maxPutAttempts {
-			for _, r := range group {
-				finish(r, false, d.errorf("put event %s of call %.64q: gave up after %d attempts: %w", r.ev.DeliveryID, callID, attempt, err))
-			}
-			return
-		}
-		if err := retryBackoff.Wait(ctx, attempt); err != nil {
-			for _, r := range group {
-				finish(r, false, d.errorf("put event %s of call %.64q: %w", r.ev.DeliveryID, callID, err))
-			}
-			return
-		}
+	left, retry, err := d.foldOnce(ctx, group, map[dynKey]dynUser{}, finish)
+	if retry {
+		// Another fold of the call met this one, or holds the call's
+		// folder: park the events and see them folded (see parkAndAwait).
+		d.parkAndAwait(ctx, left, errors.Is(err, errFolderHeld), finish)
+		return
+	}
+	for _, r := range left {
+		finish(r, false, err)
 	}
 }
 
@@ -216,13 +196,16 @@ func (d *tableStore) foldOnce(ctx context.Context, group []*putReq, written map[
 			return group, false, d.errorf("event %s: %w", r.ev.DeliveryID, err)
 		}
 	}
+	if err := add(pk, skFolder); err != nil {
+		return group, false, d.errorf("folder of %.64q: %w", callID, err)
+	}
 	month := monthOf(guessSortTime(group[0].ev))
 	if _, ok := d.months.Load(month); !ok {
 		if err := add(pkMonths, month); err != nil {
 			return group, false, d.errorf("month %s: %w", month, err)
 		}
 	}
-	var summaryItem map[string]types.AttributeValue
+	var summaryItem, folder map[string]types.AttributeValue
 	stored := map[string]bool{} // sort keys of events there and not expired
 	err = d.batchGet(ctx, keys, func(item map[string]types.AttributeValue) error {
 		var k dynKey
@@ -234,6 +217,8 @@ func (d *tableStore) foldOnce(ctx context.Context, group []*putReq, written map[
 			d.months.Store(k.SK, true)
 		case k.SK == skSummary:
 			summaryItem = item
+		case k.SK == skFolder:
+			folder = item
 		default:
 			if !d.opts.Expired(ttlOf(item)) {
 				stored[k.SK] = true
@@ -256,8 +241,12 @@ func (d *tableStore) foldOnce(ctx context.Context, group []*putReq, written map[
 		}
 	}
 	if len(unfolded) > 0 {
-		// Its delivery is stored, but its fold is owed: help it in first.
-		_, err := d.help(ctx, callID, nil)
+		// Its delivery is stored, but its fold is owed: see it folded.
+		mine := map[string]*putReq{}
+		for _, r := range unfolded {
+			mine[markerSK(r.ev)] = r
+		}
+		err := d.awaitFold(ctx, callID, mine, false)
 		for _, r := range unfolded {
 			finish(r, false, err)
 		}
@@ -265,13 +254,17 @@ func (d *tableStore) foldOnce(ctx context.Context, group []*putReq, written map[
 	if len(left) == 0 {
 		return nil, false, nil
 	}
-	return d.commitFold(ctx, callID, summaryItem, left, written, finish)
+	if d.folderLive(folder) {
+		return left, true, errFolderHeld // park at once: the folder's commits would cancel this one's
+	}
+	return d.commitFold(ctx, callID, summaryItem, left, written, false, finish)
 }
 
 // commitFold folds group's events into the summary as read (summaryItem,
 // nil for none) and commits the fold with the group's own actions (their
-// events' puts, or their markers' removal), as foldOnce says.
-func (d *tableStore) commitFold(ctx context.Context, callID string, summaryItem map[string]types.AttributeValue, group []*putReq, written map[dynKey]dynUser, finish func(*putReq, bool, error)) (left []*putReq, retry bool, err error) {
+// events' puts, or their markers' removal), as foldOnce says. holding says
+// this process holds the call's folder.
+func (d *tableStore) commitFold(ctx context.Context, callID string, summaryItem map[string]types.AttributeValue, group []*putReq, written map[dynKey]dynUser, holding bool, finish func(*putReq, bool, error)) (left []*putReq, retry bool, err error) {
 	pk := callPK(callID)
 	// The fold: cur as read, s the summary with the group in.
 	var cur dynSummary
@@ -420,6 +413,29 @@ func (d *tableStore) commitFold(ctx context.Context, callID string, summaryItem 
 		users = append(users, ui)
 	}
 	if room := maxTxItems - len(tx) - owed; len(users) > room {
+		// A fold this large runs in the process holding the call's folder
+		// alone, so that processes meeting on a group call do not each
+		// write its user items in vain: the others park their events, and
+		// this one folds them after its own.
+		if !holding {
+			token, err := d.takeFolder(ctx, callID)
+			if err != nil {
+				return group, false, d.errorf("folder of %.64q: %w", callID, err)
+			}
+			if token == "" {
+				return group, true, errFolderHeld
+			}
+			defer func() {
+				if err == nil {
+					// Committed: the events parked meanwhile are folded
+					// before the folder is let go, not after another
+					// process has seen it free. Those this fails to fold
+					// are folded by their own processes.
+					d.help(ctx, callID)
+				}
+				d.dropFolder(ctx, callID, token)
+			}()
+		}
 		// Idempotent puts, written before the transaction so that a
 		// redelivery after a failure finds them in place; an item for a
 		// call that then fails to store is skipped by UserCalls. Those an
@@ -522,21 +538,24 @@ func ttlOf(item map[string]types.AttributeValue) int64 {
 // the call committed first, its events are parked instead of retried as
 // they were: one transaction stores each event (still conditional on its
 // absence, with its deliveries) and beside it a marker, PENDING#<event
-// key>, holding the event too. Then every contender helps: one Query reads
-// the summary and every marker (their sort keys sort next to each other),
-// folds all the parked events at once and commits the summary with the
-// markers' removal. An event is acknowledged once its marker is gone:
-// folded, by its own process or another. So N processes folding one call
-// at once take a few rounds, not N. A redelivery that finds its event
-// stored with its marker still there helps too before it answers, so a
-// process lost between the park and the fold delays the fold only until
-// the call's next event.
+// key>, holding the event too. Then one process at a time, the one holding
+// the call's folder (folder.go), folds them: one Query reads the summary
+// and the parked events (their sort keys sort next to each other), and one
+// transaction folds up to a group of them at once and commits the summary
+// with their markers' removal. An event is acknowledged once its marker is
+// gone: folded, by its own process or another. So N processes folding one
+// call at once take N/25 rounds of one process, not N rounds of N. A
+// redelivery that finds its event stored with its marker still there waits
+// for it to be folded (or folds it) before it answers, so a process lost
+// between the park and the fold delays the fold only until the call's
+// next event.
 const skPending = "PENDING#"
 
 func markerSK(ev *call.Event) string { return skPending + store.KeyID(store.EventKey(ev)) }
 
-// parkAndHelp parks group's events and helps fold them in.
-func (d *tableStore) parkAndHelp(ctx context.Context, group []*putReq, written map[dynKey]dynUser, finish func(*putReq, bool, error)) {
+// parkAndAwait parks group's events and sees them folded in; held says
+// the call's folder was found held.
+func (d *tableStore) parkAndAwait(ctx context.Context, group []*putReq, held bool, finish func(*putReq, bool, error)) {
 	callID := group[0].ev.CallID
 	for len(group) > 0 {
 		tx := make([]types.TransactWriteItem, 0, 2*len(group))
@@ -587,20 +606,19 @@ func (d *tableStore) parkAndHelp(ctx context.Context, group []*putReq, written m
 	for _, r := range group {
 		mine[markerSK(r.ev)] = r
 	}
-	_, err := d.help(ctx, callID, mine)
+	err := d.awaitFold(ctx, callID, mine, held)
 	for _, r := range mine {
 		finish(r, err == nil, err)
 	}
 }
 
-// help folds the call's parked events until none of mine (by marker sort
-// key; any, when nil) is left parked; it returns the attempts it took.
-func (d *tableStore) help(ctx context.Context, callID string, mine map[string]*putReq) (int, error) {
+// help folds the call's parked events until none is left; it returns the
+// attempts it took. It runs in the process holding the call's folder.
+func (d *tableStore) help(ctx context.Context, callID string) (int, error) {
 	written := map[dynKey]dynUser{}
 	for attempt := 1; ; attempt++ {
 		var summaryItem map[string]types.AttributeValue
 		var parked []*putReq
-		waiting := 0
 		// One page, newest first: the summary and the last parked events
 		// (at most a group's), not every one parked.
 		vals, err := exprValues(map[string]any{":pk": callPK(callID), ":lo": skPending, ":hi": skSummary})
@@ -616,11 +634,9 @@ func (d *tableStore) help(ctx context.Context, callID string, mine map[string]*p
 			ScanIndexForward:          aws.Bool(false),
 			Limit:                     aws.Int32(maxGroupEvents + 1),
 		})
-		more := false
 		if err == nil {
-			more = len(out.LastEvaluatedKey) > 0
 			for _, item := range out.Items {
-				if err = d.readParked(item, mine, &summaryItem, &parked, &waiting); err != nil {
+				if err = d.readParked(item, &summaryItem, &parked); err != nil {
 					break
 				}
 			}
@@ -628,16 +644,13 @@ func (d *tableStore) help(ctx context.Context, callID string, mine map[string]*p
 		if err != nil {
 			return attempt, d.errorf("read call %.64q: %w", callID, err)
 		}
-		if waiting == 0 && !(mine != nil && more) {
-			return attempt, nil // (mine beyond this page are folded in later rounds)
+		if len(parked) == 0 {
+			return attempt, nil // (those beyond a page are folded in later rounds)
 		}
 		if attempt == maxPutAttempts {
 			return attempt, d.errorf("fold of call %.64q: gave up after %d attempts", callID, attempt)
 		}
-		if len(parked) == 0 {
-			continue
-		}
-		_, retry, err := d.commitFold(ctx, callID, summaryItem, parked, written, func(*putReq, bool, error) {})
+		_, retry, err := d.commitFold(ctx, callID, summaryItem, parked, written, true, func(*putReq, bool, error) {})
 		if err != nil && !retry {
 			return attempt, err
 		}
@@ -650,8 +663,8 @@ func (d *tableStore) help(ctx context.Context, callID string, mine map[string]*p
 }
 
 // readParked takes one item of help's Query: the summary, or a parked
-// event (counted in waiting when it is one of mine, or mine is nil).
-func (d *tableStore) readParked(item map[string]types.AttributeValue, mine map[string]*putReq, summaryItem *map[string]types.AttributeValue, parked *[]*putReq, waiting *int) error {
+// event.
+func (d *tableStore) readParked(item map[string]types.AttributeValue, summaryItem *map[string]types.AttributeValue, parked *[]*putReq) error {
 	var k dynKey
 	if err := unmarshalItem(item, &k); err != nil {
 		return err
@@ -670,9 +683,6 @@ func (d *tableStore) readParked(item map[string]types.AttributeValue, mine map[s
 	ev, err := e.event()
 	if err != nil {
 		return err
-	}
-	if mine == nil || mine[k.SK] != nil {
-		*waiting++
 	}
 	key, err := itemKey(k.PK, k.SK)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/callfn/callfn/shared/call"
 	"github.com/callfn/callfn/shared/store"
@@ -67,4 +68,141 @@ func TestDynamoGroupsAcrossProcesses(t *testing.T) {
 			t.Errorf("UserCalls(u%02d) = %v, %v", i, storetest.CallIDs(calls), err)
 		}
 	}
+}
+
+// folderCase is a call whose first event is folded, with the event that
+// comes next, for the tests of the call's folder.
+func folderCase(callID string) (first, next *call.Event) {
+	facts := func(callee string) call.Facts {
+		return call.Facts{Status: call.StatusOngoing, Caller: "host", Callees: []string{callee}, CallType: call.TypeGroup}
+	}
+	return storetest.Event(callID, "e1", t0, facts("u1")), storetest.Event(callID, "e2", t0+1000, facts("u2"))
+}
+
+// awaitParked waits until n of callID's events are parked in st.
+func awaitParked(t *testing.T, st store.Store, callID string, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		got, err := dynamo.Parked(ctx, st, callID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %q's events parked, want %d", got, callID, n)
+		}
+	}
+}
+
+// bothFolded checks that st holds first and next of callID, folded, with
+// none parked.
+func bothFolded(t *testing.T, st store.Store, callID string, first, next *call.Event) {
+	t.Helper()
+	s, evs, err := st.GetCall(ctx, callID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 {
+		t.Fatalf("%d events stored, want 2", len(evs))
+	}
+	storetest.SameSummary(t, callID, s, storetest.Fold(first, next))
+	awaitParked(t, st, callID, 0)
+}
+
+type putOutcome struct {
+	stored bool
+	err    error
+}
+
+// putAsync runs st.PutEvent(ev) in a goroutine; its outcome comes on the
+// channel.
+func putAsync(st store.Store, ev *call.Event) <-chan putOutcome {
+	out := make(chan putOutcome, 1)
+	go func() {
+		cp := *ev
+		stored, err := st.PutEvent(ctx, &cp)
+		out <- putOutcome{stored, err}
+	}()
+	return out
+}
+
+// While another process holds a call's folder, an event of the call is
+// parked at once and its PutEvent (and a redelivery's) returns only once
+// the holder has folded it: stored once, folded once.
+func TestDynamoFolderHeld(t *testing.T) {
+	table := newTable(t)
+	holder, b, c := dynamo.New(client(t), table, store.Options{}), dynamo.New(client(t), table, store.Options{}), dynamo.New(client(t), table, store.Options{})
+	first, next := folderCase("f")
+	if ok, err := holder.PutEvent(ctx, first); !ok || err != nil {
+		t.Fatalf("PutEvent(first) = %v, %v", ok, err)
+	}
+	ok, fold, err := dynamo.TakeFolder(ctx, holder, "f")
+	if !ok || err != nil {
+		t.Fatalf("TakeFolder = %v, %v", ok, err)
+	}
+	if ok, _, err := dynamo.TakeFolder(ctx, b, "f"); ok || err != nil {
+		t.Fatalf("TakeFolder while held = %v, %v; want false", ok, err)
+	}
+	put := putAsync(b, next)
+	awaitParked(t, holder, "f", 1)
+	again := putAsync(c, next)
+	s, _, err := holder.GetCall(ctx, "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.EventCount != 1 {
+		t.Fatalf("EventCount %d before the holder folds, want 1 (the parked event folded by another)", s.EventCount)
+	}
+	select {
+	case r := <-put:
+		t.Fatalf("PutEvent returned (%v, %v) while its event was parked and the folder held", r.stored, r.err)
+	case r := <-again:
+		t.Fatalf("the redelivery returned (%v, %v) while the event was parked and the folder held", r.stored, r.err)
+	default:
+	}
+	if err := fold(); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-put; !r.stored || r.err != nil {
+		t.Errorf("PutEvent = %v, %v; want stored", r.stored, r.err)
+	}
+	if r := <-again; r.stored || r.err != nil {
+		t.Errorf("the redelivery's PutEvent = %v, %v; want already stored", r.stored, r.err)
+	}
+	bothFolded(t, c, "f", first, next)
+	if ok, fold, err := dynamo.TakeFolder(ctx, b, "f"); !ok || err != nil {
+		t.Fatalf("TakeFolder after the holder dropped it = %v, %v", ok, err)
+	} else if err := fold(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A process lost while holding a call's folder holds it until it expires;
+// then a process whose event is parked takes it over and folds.
+func TestDynamoFolderExpires(t *testing.T) {
+	table := newTable(t)
+	var skew atomic.Int64 // b's clock, ahead of the lost process's
+	lost := dynamo.New(client(t), table, store.Options{})
+	b := dynamo.New(client(t), table, store.Options{Now: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }})
+	first, next := folderCase("x")
+	if ok, err := lost.PutEvent(ctx, first); !ok || err != nil {
+		t.Fatalf("PutEvent(first) = %v, %v", ok, err)
+	}
+	if ok, _, err := dynamo.TakeFolder(ctx, lost, "x"); !ok || err != nil {
+		t.Fatalf("TakeFolder = %v, %v", ok, err)
+	}
+	put := putAsync(b, next)
+	awaitParked(t, b, "x", 1)
+	select {
+	case r := <-put:
+		t.Fatalf("PutEvent returned (%v, %v) while the folder was held", r.stored, r.err)
+	default:
+	}
+	skew.Store(int64(dynamo.FolderFor + time.Second))
+	if r := <-put; !r.stored || r.err != nil {
+		t.Fatalf("PutEvent = %v, %v; want stored once the folder expired", r.stored, r.err)
+	}
+	bothFolded(t, b, "x", first, next)
 }
