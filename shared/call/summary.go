@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // Summary is a call as its events describe it. It is a pure fold of the
@@ -104,12 +105,15 @@ func stampOf(ev *Event) string {
 	}
 	var digits [20]byte
 	t := strconv.AppendInt(digits[:0], ev.EventTime, 10)
-	b := make([]byte, 0, 21+len(ev.DeliveryID))
+	var b strings.Builder // its String is the bytes it wrote: one allocation
+	b.Grow(21 + len(ev.DeliveryID))
 	for range 20 - len(t) {
-		b = append(b, '0')
+		b.WriteByte('0')
 	}
-	b = append(append(append(b, t...), '/'), ev.DeliveryID...)
-	return string(b)
+	b.Write(t)
+	b.WriteByte('/')
+	b.WriteString(ev.DeliveryID)
+	return b.String()
 }
 
 // DeriveCallees sets Callees from Named: everyone named a callee but the

@@ -65,6 +65,11 @@ func (n *Int) UnmarshalJSON(b []byte) error {
 		*n = 0
 		return nil
 	}
+	// The usual plain integer, without making a string of it first.
+	if v, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+		*n = Int(v)
+		return nil
+	}
 	text := string(b)
 	if len(b) > 0 && b[0] == '"' {
 		if err := json.Unmarshal(b, &text); err != nil {

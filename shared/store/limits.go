@@ -68,7 +68,7 @@ func CheckEvent(ev *call.Event) (packedRaw []byte, err error) {
 		return nil, fmt.Errorf("%w: event %s of call %.64q takes %d bytes stored, more than %d (raw body %d bytes, %d compressed)",
 			ErrTooLarge, ev.DeliveryID, ev.CallID, n, MaxEventBytes, len(ev.Raw), rawSize)
 	}
-	if n := len(ev.Facts.Users()); n > MaxUsers {
+	if n := usersOver(ev.Facts); n > MaxUsers {
 		return nil, fmt.Errorf("%w: event %s of call %.64q names %d users, more than %d",
 			ErrUnstorable, ev.DeliveryID, ev.CallID, n, MaxUsers)
 	}
@@ -82,10 +82,21 @@ func CheckSummary(s *call.Summary) error {
 	if n := SummarySize(s); n > MaxSummaryBytes {
 		return fmt.Errorf("%w: the summary of call %.64q would take %d bytes stored, more than %d", ErrTooLarge, s.CallID, n, MaxSummaryBytes)
 	}
-	if n := len(s.Users()); n > MaxUsers {
+	if n := usersOver(call.Facts{Caller: s.Caller, Callees: s.Callees}); n > MaxUsers {
 		return fmt.Errorf("%w: call %.64q would name %d users, more than %d", ErrUnstorable, s.CallID, n, MaxUsers)
 	}
 	return nil
+}
+
+// usersOver is the number of users f names (Facts.Users) when it could
+// exceed MaxUsers, else 0: names that are no more than MaxUsers in all
+// cannot be more users, and then their list is not made (a check of every
+// event stored, and of its summary, would otherwise allocate it).
+func usersOver(f call.Facts) int {
+	if 1+len(f.Callees) <= MaxUsers {
+		return 0
+	}
+	return len(f.Users())
 }
 
 // itemOverhead covers an item's attribute names, numbers, key prefixes and

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -165,7 +166,22 @@ func (q CallQuery) Matches(s *call.Summary) bool {
 // position between two), and the next page starts after it (before it,
 // newest first). DynamoDB's byTime and byUser indexes have it as their
 // sort key.
-func ListKey(s *call.Summary) string { return fmt.Sprintf("%013d#%s", s.SortTime(), KeyID(s.CallID)) }
+func ListKey(s *call.Summary) string {
+	var buf [64]byte
+	return string(append(append(AppendTimeKey(buf[:0], s.SortTime()), '#'), KeyID(s.CallID)...))
+}
+
+// AppendTimeKey appends "%013d" of ms to b, made without fmt for the
+// usual, non-negative times: every event stored makes a ListKey or two and
+// a rollup's key.
+func AppendTimeKey(b []byte, ms int64) []byte {
+	if ms < 0 {
+		return fmt.Appendf(b, "%013d", ms)
+	}
+	var d [20]byte
+	t := strconv.AppendInt(d[:0], ms, 10)
+	return append(append(b, "0000000000000"[:13-min(len(t), 13)]...), t...)
+}
 
 // Options apply to every implementation.
 type Options struct {

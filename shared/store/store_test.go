@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -31,6 +32,20 @@ func TestListKeyAndPage(t *testing.T) {
 	}
 	if n := (store.CallQuery{}).PageSize(); n != store.DefaultLimit {
 		t.Errorf("PageSize without a Limit = %d", n)
+	}
+}
+
+// ListKey, made without fmt, is "%013d#callId" for every time, negative
+// and wider than 13 digits too.
+func TestListKeyTimes(t *testing.T) {
+	for _, n := range []int64{0, 1, 900000, 1740464100000, 9999999999999, 10000000000000, 1 << 62, -1, -900000, -1 << 63} {
+		s := call.Summary{CallID: "c-1", StartTime: n}
+		if n == 0 {
+			s.FirstEventTime = 7
+		}
+		if got, want := store.ListKey(&s), fmt.Sprintf("%013d#c-1", s.SortTime()); got != want {
+			t.Errorf("ListKey at %d = %q, want %q", n, got, want)
+		}
 	}
 }
 

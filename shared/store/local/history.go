@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/callfn/callfn/shared/call"
@@ -102,15 +101,10 @@ func indexCall(tx Tx, prev, next *call.Summary) error {
 	return nil
 }
 
-// statsKey is "%013d" of bucket, made without fmt for the usual,
-// non-negative times (every event stored adds to its bucket).
+// statsKey is "%013d" of bucket (store.AppendTimeKey).
 func statsKey(bucket int64) string {
-	if bucket < 0 {
-		return fmt.Sprintf("%013d", bucket)
-	}
 	var b [20]byte
-	d := strconv.AppendInt(b[:0], bucket, 10)
-	return "0000000000000"[:13-min(len(d), 13)] + string(d)
+	return string(store.AppendTimeKey(b[:0], bucket))
 }
 
 // addStats adds d to its bucket's rollups.

@@ -26,6 +26,9 @@ func NewMemory(opts store.Options) store.Store {
 type memKV struct {
 	mu      sync.RWMutex
 	buckets map[string]*memBucket
+	// tx is the one update transaction, reused: updates run one at a
+	// time, so its journal need not be allocated for each.
+	tx memTx
 }
 
 // memBucket keeps its keys sorted for seeks, sorting what was written
@@ -120,6 +123,16 @@ func (t *memTx) write(w memWrite) {
 	}
 }
 
+// reset empties the journal for the next transaction, dropping what it
+// held; a journal grown by a large transaction is not kept.
+func (t *memTx) reset() {
+	if cap(t.writes) > 4*memIndexAt {
+		t.writes = nil
+	}
+	clear(t.writes)
+	t.writes, t.index = t.writes[:0], nil
+}
+
 // written is the transaction's last write of k, if any.
 func (t *memTx) written(k memKey) (memWrite, bool) {
 	if t.index != nil {
@@ -140,7 +153,9 @@ func (t *memTx) written(k memKey) (memWrite, bool) {
 func (m *memKV) Update(fn func(Tx) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	tx := &memTx{m: m, writes: make([]memWrite, 0, 8)} // a fold writes 8 keys
+	tx := &m.tx
+	tx.m = m
+	defer tx.reset()
 	if err := fn(tx); err != nil {
 		return err
 	}
