@@ -19,7 +19,8 @@
 //     guard on today's counts), BenchmarkDynamoDBGroupCall,
 //     BenchmarkDynamoDBSameCall: DynamoDB requests per callback counted at
 //     the SDK client, on DynamoDB Local (skipped, with a message, without
-//     Java).
+//     Java); SameCall's time for many events of one call at once, in one
+//     process and over many, against as many plain transactions at once.
 //
 // Sizes, from the environment:
 //
@@ -28,6 +29,7 @@
 //	CALLFN_BENCH_FILE_CALLBACKS    callbacks FileSize stores (100000)
 //	CALLFN_BENCH_GROUP_USERS       users the group call names (10000)
 //	CALLFN_BENCH_SAME_CALL         members of one call changing at once (200)
+//	CALLFN_BENCH_SAME_CALL_PROCS   stores (processes) SameCall spreads them over (one each)
 //	CALLFN_BENCH_CPUPROFILE        PREFIX: each server process writes its CPU
 //	                               profile to PREFIX-<name>.pprof (bare-0,
 //	                               webhook-0, ... by round; filesize)

@@ -22,11 +22,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/callfn/callfn/shared/config"
 	"github.com/callfn/callfn/shared/store"
 	"github.com/callfn/callfn/shared/store/dynamo"
+	"github.com/callfn/callfn/testkit/benchkit"
 	"github.com/callfn/callfn/testkit/dynamolocal"
 )
 
@@ -328,21 +331,33 @@ func memberChanged(id string, users, k int, at int64) callback {
 // provider would (later), until it is. Then the call must hold each event
 // exactly once.
 //
-// With CALLFN_BENCH_SAME_CALL_PROCS=n (default 1), the callbacks go round
-// robin to n webhooks, each on a store of its own, as to n processes (n
-// Lambda instances, each taking one request at a time): events of one call
-// in one process fold as a group, those in different processes contend
-// for the summary's version.
+// It runs twice: processes=1, every callback to one webhook (events of one
+// call in one process fold as a group), and processes=N, the callbacks
+// round robin to N webhooks, each on a store of its own, as to N Lambda
+// instances each taking one request at a time (N is
+// CALLFN_BENCH_SAME_CALL_PROCS, default one per member): those contend for
+// the call across processes. Before each burst, its floor: as many plain
+// two-item transactions at once (an event and its marker, of the
+// callbacks' size, each call its own), the least that N processes each
+// storing one event at that moment cost DynamoDB Local.
 //
-// Metrics: all-acked-s (until the last is acknowledged), slowest-ack-s (one
+// Metrics: all-acked-s (until the last is acknowledged), floor-s, ratio
+// (all-acked-s over floor-s, median over b.N bursts), slowest-ack-s (one
 // callback's, from its first sending), retry-replies (replies asking for a
 // retry), dynamodb-req/cb.
 func BenchmarkDynamoDBSameCall(b *testing.B) {
 	members := envInt(b, envSameCall, 200)
+	for _, procs := range []int{1, envInt(b, envSameCallProcs, members)} {
+		b.Run(fmt.Sprintf("processes=%d", procs), func(b *testing.B) { sameCall(b, members, procs) })
+	}
+}
+
+func sameCall(b *testing.B, members, nprocs int) {
 	d := newDynamoWebhook(b)
-	procs := d.processes(envInt(b, envSameCallProcs, 1))
+	procs := d.processes(nprocs)
 	d.mustAck(b, "first call", callSequence(0))
 	var all, slowest time.Duration
+	var ratios []float64
 	var retries atomic.Int64
 	var reqs, n int
 	for b.Loop() {
@@ -351,6 +366,8 @@ func BenchmarkDynamoDBSameCall(b *testing.B) {
 		id := callID(2_000_000 + n)
 		at := t0 + int64(n)*1_000_000
 		d.mustAck(b, "start", groupStart(id, members+1, at))
+		floor := d.transactFloor(b, members, len(memberChanged(id, members+1, 1, at).body), n)
+		d.ops.Take()
 		b.StartTimer()
 		var wg sync.WaitGroup
 		var mu sync.Mutex
@@ -376,6 +393,7 @@ func BenchmarkDynamoDBSameCall(b *testing.B) {
 		wg.Wait()
 		took := time.Since(start)
 		all += took
+		ratios = append(ratios, took.Seconds()/floor.Seconds())
 		r, ops := d.ops.TakeCounts()
 		reqs += r
 		b.StopTimer()
@@ -383,12 +401,48 @@ func BenchmarkDynamoDBSameCall(b *testing.B) {
 		if err != nil || len(evs) != members+1 {
 			b.Fatalf("call holds %d events, want %d: %v", len(evs), members+1, err)
 		}
-		b.Logf("%d members at once, %d processes: all acknowledged in %.2fs, %d retry replies, %d requests (%s)",
-			members, len(procs), took.Seconds(), retries.Load(), r, opsString(ops))
+		b.Logf("%d members at once, %d processes: all acknowledged in %.2fs (floor %.2fs), %d retry replies, %d requests (%s)",
+			members, len(procs), took.Seconds(), floor.Seconds(), retries.Load(), r, opsString(ops))
 		b.StartTimer()
 	}
 	b.ReportMetric(all.Seconds()/float64(n), "all-acked-s")
+	b.ReportMetric(benchkit.Median(ratios), "ratio")
 	b.ReportMetric(slowest.Seconds(), "slowest-ack-s")
 	b.ReportMetric(float64(retries.Load())/float64(n), "retry-replies")
 	b.ReportMetric(float64(reqs)/float64(n*members), "dynamodb-req/cb")
+}
+
+// transactFloor writes n two-item transactions at once, each item holding
+// size bytes, each to a partition of its own, and returns how long they
+// took; burst tells one call's apart.
+func (d *dynamoWebhook) transactFloor(b *testing.B, n, size, burst int) time.Duration {
+	pad := strings.Repeat("x", size)
+	item := func(pk, sk string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{
+			store.DynamoPK: &types.AttributeValueMemberS{Value: pk},
+			store.DynamoSK: &types.AttributeValueMemberS{Value: sk},
+			"raw":          &types.AttributeValueMemberS{Value: pad},
+		}
+	}
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	start := time.Now()
+	for i := range n {
+		wg.Go(func() {
+			pk := fmt.Sprintf("FLOOR#%d-%d", burst, i)
+			_, err := d.client.TransactWriteItems(context.Background(), &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+				{Put: &types.Put{TableName: &d.table, Item: item(pk, "EVENT#e"), ConditionExpression: aws.String("attribute_not_exists(#pk)"),
+					ExpressionAttributeNames: map[string]string{"#pk": store.DynamoPK}}},
+				{Put: &types.Put{TableName: &d.table, Item: item(pk, "PENDING#e")}},
+			}})
+			if err != nil {
+				failed.Store(err)
+			}
+		})
+	}
+	wg.Wait()
+	if err, _ := failed.Load().(error); err != nil {
+		b.Fatalf("floor: %v", err)
+	}
+	return time.Since(start)
 }
