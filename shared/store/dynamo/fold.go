@@ -154,8 +154,9 @@ func (d *tableStore) handOff(q *callQueue, callID string) {
 }
 
 // foldGroup stores group's events (of one call, delivery ids distinct)
-// and folds them into the call's summary, retrying while the summary
-// changes under it; every event's done gets its outcome.
+// and folds them into the call's summary, in one attempt or, when another
+// fold of the call meets it, by parking them (parkAndAwait); every event's
+// done gets its outcome.
 func (d *tableStore) foldGroup(ctx context.Context, group []*putReq) {
 	finish := func(r *putReq, stored bool, err error) { r.done <- putResult{stored, err} }
 	left, retry, err := d.foldOnce(ctx, group, map[dynKey]dynUser{}, finish)
@@ -418,15 +419,15 @@ func (d *tableStore) commitFold(ctx context.Context, callID string, summaryItem 
 		// write its user items in vain: the others park their events, and
 		// this one folds them after its own.
 		if !holding {
-			token, err := d.takeFolder(ctx, callID)
-			if err != nil {
-				return group, false, d.errorf("folder of %.64q: %w", callID, err)
+			token, terr := d.takeFolder(ctx, callID)
+			if terr != nil {
+				return group, false, d.errorf("folder of %.64q: %w", callID, terr)
 			}
 			if token == "" {
 				return group, true, errFolderHeld
 			}
 			defer func() {
-				if err == nil {
+				if err == nil { // commitFold's own error, as it returns
 					// Committed: the events parked meanwhile are folded
 					// before the folder is let go, not after another
 					// process has seen it free. Those this fails to fold
