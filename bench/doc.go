@@ -30,6 +30,7 @@
 //	CALLFN_BENCH_GROUP_USERS       users the group call names (10000)
 //	CALLFN_BENCH_SAME_CALL         members of one call changing at once (200)
 //	CALLFN_BENCH_SAME_CALL_PROCS   stores (processes) SameCall spreads them over (one each)
+//	CALLFN_BENCH_INGEST_STORE      bolt, or memory: IngestHTTP without the embedded table (bolt)
 //	CALLFN_BENCH_CPUPROFILE        PREFIX: each server process writes its CPU
 //	                               profile to PREFIX-<name>.pprof (bare-0,
 //	                               webhook-0, ... by round; filesize)

@@ -37,6 +37,7 @@ const (
 	envSameCall      = "CALLFN_BENCH_SAME_CALL"
 	envSameCallProcs = "CALLFN_BENCH_SAME_CALL_PROCS"
 	envCPUProfile    = "CALLFN_BENCH_CPUPROFILE"
+	envIngestStore   = "CALLFN_BENCH_INGEST_STORE"
 )
 
 // envInt is the positive integer in the environment variable name, or def.
