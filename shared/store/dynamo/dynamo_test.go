@@ -218,6 +218,21 @@ func TestDynamoLayoutAndTTL(t *testing.T) {
 	if m := rawItem(t, table, "META#cursor", "META"); m == nil || m["value"] != "x" {
 		t.Errorf("meta item: %v", m)
 	}
+	// A busy call's folder: a token, and an expiry that is also its TTL;
+	// gone once its holder has folded.
+	ok, fold, err := dynamo.TakeFolder(ctx, st, "c1")
+	if !ok || err != nil {
+		t.Fatalf("TakeFolder = %v, %v", ok, err)
+	}
+	if f := rawItem(t, table, "CALL#c1", "FOLDER"); f == nil || f["token"] == "" || num(t, f, store.DynamoTTL) != clk.Now().Add(dynamo.FolderFor).Unix() {
+		t.Errorf("folder item: %v", f)
+	}
+	if err := fold(); err != nil {
+		t.Fatal(err)
+	}
+	if f := rawItem(t, table, "CALL#c1", "FOLDER"); f != nil {
+		t.Errorf("folder item after its fold: %v", f)
+	}
 	orphan := storetest.Event("", "probe", t0, call.Facts{})
 	storetest.Put(t, st, orphan)
 	if rawItem(t, table, "NOCALL#"+orphan.DeliveryID, "EVENT#"+store.EventKey(orphan)) == nil {
@@ -232,7 +247,8 @@ func TestDynamoLayoutAndTTL(t *testing.T) {
 		t.Errorf("TTL: %+v, want ENABLED on %s", d, store.DynamoTTL)
 	}
 
-	// Without retention nothing but claims carries the TTL attribute.
+	// Without retention nothing but claims (and busy calls' folders)
+	// carries the TTL attribute.
 	table2 := newTable(t)
 	keep := dynamo.New(client(t), table2, store.Options{})
 	storetest.Put(t, keep, first)
