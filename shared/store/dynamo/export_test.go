@@ -145,8 +145,7 @@ func TakeFolder(ctx context.Context, st store.Store, callID string) (ok bool, fo
 	}
 	return true, func() error {
 		defer d.dropFolder(ctx, callID, token)
-		_, err := d.help(ctx, callID)
-		return err
+		return d.help(ctx, callID)
 	}, nil
 }
 

@@ -159,7 +159,7 @@ func (d *tableStore) handOff(q *callQueue, callID string) {
 // done gets its outcome.
 func (d *tableStore) foldGroup(ctx context.Context, group []*putReq) {
 	finish := func(r *putReq, stored bool, err error) { r.done <- putResult{stored, err} }
-	left, retry, err := d.foldOnce(ctx, group, map[dynKey]dynUser{}, finish)
+	left, retry, err := d.foldOnce(ctx, group, finish)
 	if retry {
 		// Another fold of the call met this one, or holds the call's
 		// folder: park the events and see them folded (see parkAndAwait).
@@ -175,7 +175,7 @@ func (d *tableStore) foldGroup(ctx context.Context, group []*putReq) {
 // (already stored, unstorable, or stored now) and returns those left,
 // with retry true when the attempt met another fold (or a throttle) and
 // is to be made again, else with the error that fails them all.
-func (d *tableStore) foldOnce(ctx context.Context, group []*putReq, written map[dynKey]dynUser, finish func(*putReq, bool, error)) (left []*putReq, retry bool, err error) {
+func (d *tableStore) foldOnce(ctx context.Context, group []*putReq, finish func(*putReq, bool, error)) (left []*putReq, retry bool, err error) {
 	callID := group[0].ev.CallID
 	pk := callPK(callID)
 
@@ -243,11 +243,7 @@ func (d *tableStore) foldOnce(ctx context.Context, group []*putReq, written map[
 	}
 	if len(unfolded) > 0 {
 		// Its delivery is stored, but its fold is owed: see it folded.
-		mine := map[string]*putReq{}
-		for _, r := range unfolded {
-			mine[markerSK(r.ev)] = r
-		}
-		err := d.awaitFold(ctx, callID, mine, false)
+		err := d.awaitFold(ctx, callID, unfolded, d.folderLive(folder))
 		for _, r := range unfolded {
 			finish(r, false, err)
 		}
@@ -258,7 +254,7 @@ func (d *tableStore) foldOnce(ctx context.Context, group []*putReq, written map[
 	if d.folderLive(folder) {
 		return left, true, errFolderHeld // park at once: the folder's commits would cancel this one's
 	}
-	return d.commitFold(ctx, callID, summaryItem, left, written, false, finish)
+	return d.commitFold(ctx, callID, summaryItem, left, map[dynKey]dynUser{}, false, finish)
 }
 
 // commitFold folds group's events into the summary as read (summaryItem,
@@ -603,19 +599,15 @@ func (d *tableStore) parkAndAwait(ctx context.Context, group []*putReq, held boo
 	if len(group) == 0 {
 		return
 	}
-	mine := map[string]*putReq{}
+	err := d.awaitFold(ctx, callID, group, held)
 	for _, r := range group {
-		mine[markerSK(r.ev)] = r
-	}
-	err := d.awaitFold(ctx, callID, mine, held)
-	for _, r := range mine {
 		finish(r, err == nil, err)
 	}
 }
 
-// help folds the call's parked events until none is left; it returns the
-// attempts it took. It runs in the process holding the call's folder.
-func (d *tableStore) help(ctx context.Context, callID string) (int, error) {
+// help folds the call's parked events until none is left. It runs in the
+// process holding the call's folder.
+func (d *tableStore) help(ctx context.Context, callID string) error {
 	written := map[dynKey]dynUser{}
 	for attempt := 1; ; attempt++ {
 		var summaryItem map[string]types.AttributeValue
@@ -624,7 +616,7 @@ func (d *tableStore) help(ctx context.Context, callID string) (int, error) {
 		// (at most a group's), not every one parked.
 		vals, err := exprValues(map[string]any{":pk": callPK(callID), ":lo": skPending, ":hi": skSummary})
 		if err != nil {
-			return attempt, d.errorf("read call %.64q: %w", callID, err)
+			return d.errorf("read call %.64q: %w", callID, err)
 		}
 		out, err := d.db.Query(ctx, &dynamodb.QueryInput{
 			TableName:                 &d.table,
@@ -643,21 +635,21 @@ func (d *tableStore) help(ctx context.Context, callID string) (int, error) {
 			}
 		}
 		if err != nil {
-			return attempt, d.errorf("read call %.64q: %w", callID, err)
+			return d.errorf("read call %.64q: %w", callID, err)
 		}
 		if len(parked) == 0 {
-			return attempt, nil // (those beyond a page are folded in later rounds)
+			return nil
 		}
 		if attempt == maxPutAttempts {
-			return attempt, d.errorf("fold of call %.64q: gave up after %d attempts", callID, attempt)
+			return d.errorf("fold of call %.64q: gave up after %d attempts", callID, attempt)
 		}
 		_, retry, err := d.commitFold(ctx, callID, summaryItem, parked, written, true, func(*putReq, bool, error) {})
 		if err != nil && !retry {
-			return attempt, err
+			return err
 		}
 		if retry {
 			if err := retryBackoff.Wait(ctx, attempt); err != nil {
-				return attempt, d.errorf("fold of call %.64q: %w", callID, err)
+				return d.errorf("fold of call %.64q: %w", callID, err)
 			}
 		}
 	}

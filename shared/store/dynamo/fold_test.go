@@ -1,6 +1,7 @@
 package dynamo_test
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -116,9 +117,9 @@ type putOutcome struct {
 	err    error
 }
 
-// putAsync runs st.PutEvent(ev) in a goroutine; its outcome comes on the
-// channel.
-func putAsync(st store.Store, ev *call.Event) <-chan putOutcome {
+// putAsync runs st.PutEvent(ctx, ev) in a goroutine; its outcome comes on
+// the channel.
+func putAsync(ctx context.Context, st store.Store, ev *call.Event) <-chan putOutcome {
 	out := make(chan putOutcome, 1)
 	go func() {
 		cp := *ev
@@ -145,9 +146,9 @@ func TestDynamoFolderHeld(t *testing.T) {
 	if ok, _, err := dynamo.TakeFolder(ctx, b, "f"); ok || err != nil {
 		t.Fatalf("TakeFolder while held = %v, %v; want false", ok, err)
 	}
-	put := putAsync(b, next)
+	put := putAsync(ctx, b, next)
 	awaitParked(t, holder, "f", 1)
-	again := putAsync(c, next)
+	again := putAsync(ctx, c, next)
 	s, _, err := holder.GetCall(ctx, "f")
 	if err != nil {
 		t.Fatal(err)
@@ -193,7 +194,7 @@ func TestDynamoFolderExpires(t *testing.T) {
 	if ok, _, err := dynamo.TakeFolder(ctx, lost, "x"); !ok || err != nil {
 		t.Fatalf("TakeFolder = %v, %v", ok, err)
 	}
-	put := putAsync(b, next)
+	put := putAsync(ctx, b, next)
 	awaitParked(t, b, "x", 1)
 	select {
 	case r := <-put:
@@ -205,4 +206,36 @@ func TestDynamoFolderExpires(t *testing.T) {
 		t.Fatalf("PutEvent = %v, %v; want stored once the folder expired", r.stored, r.err)
 	}
 	bothFolded(t, b, "x", first, next)
+}
+
+// A process that parked its event and gave up waiting (its request's time
+// ran out: a retry reply) leaves the event stored and its fold owed, under
+// a folder a lost process holds. The provider's redelivery, once that
+// folder has expired, folds it and reports it already stored.
+func TestDynamoParkedEventFoldedByRedelivery(t *testing.T) {
+	table := newTable(t)
+	var skew atomic.Int64
+	lost, b := dynamo.New(client(t), table, store.Options{}), dynamo.New(client(t), table, store.Options{})
+	c := dynamo.New(client(t), table, store.Options{Now: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }})
+	first, next := folderCase("r")
+	if ok, err := lost.PutEvent(ctx, first); !ok || err != nil {
+		t.Fatalf("PutEvent(first) = %v, %v", ok, err)
+	}
+	if ok, _, err := dynamo.TakeFolder(ctx, lost, "r"); !ok || err != nil {
+		t.Fatalf("TakeFolder = %v, %v", ok, err)
+	}
+	waiting, giveUp := context.WithCancel(ctx)
+	defer giveUp()
+	put := putAsync(waiting, b, next)
+	awaitParked(t, b, "r", 1)
+	giveUp()
+	if r := <-put; r.err == nil {
+		t.Fatalf("PutEvent = %v, nil after its context ended with the event parked; want an error (a retry reply)", r.stored)
+	}
+	skew.Store(int64(dynamo.FolderFor + time.Second))
+	cp := *next
+	if stored, err := c.PutEvent(ctx, &cp); stored || err != nil {
+		t.Fatalf("the redelivery's PutEvent = %v, %v; want already stored", stored, err)
+	}
+	bothFolded(t, c, "r", first, next)
 }

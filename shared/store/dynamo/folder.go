@@ -111,11 +111,10 @@ func (d *tableStore) dropFolder(ctx context.Context, callID, token string) {
 	})
 }
 
-// awaitFold returns once none of mine (parked events, by marker sort key)
-// is parked any more: folded by this process, holding the call's folder,
-// or by the process that holds it. held says another process holds the
-// folder, as last read.
-func (d *tableStore) awaitFold(ctx context.Context, callID string, mine map[string]*putReq, held bool) error {
+// awaitFold returns once none of mine (events parked) is parked any more:
+// folded by this process, holding the call's folder, or by the process
+// that holds it. held says another process holds the folder, as last read.
+func (d *tableStore) awaitFold(ctx context.Context, callID string, mine []*putReq, held bool) error {
 	for n := 1; ; n++ {
 		if !held {
 			token, err := d.takeFolder(ctx, callID)
@@ -123,7 +122,7 @@ func (d *tableStore) awaitFold(ctx context.Context, callID string, mine map[stri
 				return d.errorf("fold of call %.64q: %w", callID, err)
 			}
 			if token != "" {
-				_, err := d.help(ctx, callID)
+				err := d.help(ctx, callID)
 				d.dropFolder(ctx, callID, token)
 				return err
 			}
@@ -144,11 +143,11 @@ func (d *tableStore) awaitFold(ctx context.Context, callID string, mine map[stri
 
 // readMarkers reads, in one BatchGetItem, how many of mine are still
 // parked, and callID's folder (nil when there is none).
-func (d *tableStore) readMarkers(ctx context.Context, callID string, mine map[string]*putReq) (left int, folder map[string]types.AttributeValue, err error) {
+func (d *tableStore) readMarkers(ctx context.Context, callID string, mine []*putReq) (left int, folder map[string]types.AttributeValue, err error) {
 	pk := callPK(callID)
 	keys := make([]map[string]types.AttributeValue, 0, len(mine)+1)
-	for sk := range mine {
-		k, err := itemKey(pk, sk)
+	for _, r := range mine {
+		k, err := itemKey(pk, markerSK(r.ev))
 		if err != nil {
 			return 0, nil, err
 		}
