@@ -180,20 +180,33 @@ func TestDynamoFolderHeld(t *testing.T) {
 	}
 }
 
-// A process lost while holding a call's folder holds it until it expires;
-// then a process whose event is parked takes it over and folds.
-func TestDynamoFolderExpires(t *testing.T) {
-	table := newTable(t)
-	var skew atomic.Int64 // b's clock, ahead of the lost process's
+// lostFolder is a new table holding callID's first event, folded, and
+// its folder, taken by a process then lost (never released).
+func lostFolder(t *testing.T, callID string) (table string, first, next *call.Event) {
+	t.Helper()
+	table = newTable(t)
 	lost := dynamo.New(client(t), table, store.Options{})
-	b := dynamo.New(client(t), table, store.Options{Now: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }})
-	first, next := folderCase("x")
+	first, next = folderCase(callID)
 	if ok, err := lost.PutEvent(ctx, first); !ok || err != nil {
 		t.Fatalf("PutEvent(first) = %v, %v", ok, err)
 	}
-	if ok, _, err := dynamo.TakeFolder(ctx, lost, "x"); !ok || err != nil {
+	if ok, _, err := dynamo.TakeFolder(ctx, lost, callID); !ok || err != nil {
 		t.Fatalf("TakeFolder = %v, %v", ok, err)
 	}
+	return table, first, next
+}
+
+// skewedStore is a store on table whose clock runs skew ahead.
+func skewedStore(t *testing.T, table string, skew *atomic.Int64) store.Store {
+	return dynamo.New(client(t), table, store.Options{Now: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }})
+}
+
+// A process lost while holding a call's folder holds it until it expires;
+// then a process whose event is parked takes it over and folds.
+func TestDynamoFolderExpires(t *testing.T) {
+	table, first, next := lostFolder(t, "x")
+	var skew atomic.Int64 // b's clock, ahead of the lost process's
+	b := skewedStore(t, table, &skew)
 	put := putAsync(ctx, b, next)
 	awaitParked(t, b, "x", 1)
 	select {
@@ -213,17 +226,9 @@ func TestDynamoFolderExpires(t *testing.T) {
 // a folder a lost process holds. The provider's redelivery, once that
 // folder has expired, folds it and reports it already stored.
 func TestDynamoParkedEventFoldedByRedelivery(t *testing.T) {
-	table := newTable(t)
-	var skew atomic.Int64
-	lost, b := dynamo.New(client(t), table, store.Options{}), dynamo.New(client(t), table, store.Options{})
-	c := dynamo.New(client(t), table, store.Options{Now: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }})
-	first, next := folderCase("r")
-	if ok, err := lost.PutEvent(ctx, first); !ok || err != nil {
-		t.Fatalf("PutEvent(first) = %v, %v", ok, err)
-	}
-	if ok, _, err := dynamo.TakeFolder(ctx, lost, "r"); !ok || err != nil {
-		t.Fatalf("TakeFolder = %v, %v", ok, err)
-	}
+	table, first, next := lostFolder(t, "r")
+	var skew atomic.Int64 // c's clock
+	b, c := dynamo.New(client(t), table, store.Options{}), skewedStore(t, table, &skew)
 	waiting, giveUp := context.WithCancel(ctx)
 	defer giveUp()
 	put := putAsync(waiting, b, next)
